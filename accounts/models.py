@@ -1,0 +1,93 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COLLECTOR = "collector", _("Phone collector")
+    FIELD_AGENT = "field_agent", _("Field agent")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMIN = "admin", _("Administrator")
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    supervisor = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("supervisor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supervised_teams",
+    )
+    lender = models.ForeignKey(
+        "collections_app.Lender",
+        verbose_name=_("lender"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="teams",
+        help_text=_("Leave empty for a team that works every lender's cases."),
+    )
+    buckets = models.CharField(
+        _("buckets worked"),
+        max_length=100,
+        blank=True,
+        help_text=_("Comma-separated bucket codes this team is allocated, e.g. M1,M2. Empty: any."),
+    )
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.COLLECTOR, db_index=True)
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
+        help_text=_("Interface language; empty follows the browser."),
+    )
+    phone_extension = models.CharField(_("phone extension"), max_length=20, blank=True)
+    languages_spoken = models.CharField(_("languages spoken"), max_length=100, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    max_open_cases = models.PositiveIntegerField(_("maximum open cases"), default=400)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def save(self, *args, **kwargs):
+        # Superusers are admins of the product too.
+        if self.is_superuser:
+            self.role = Role.ADMIN
+        if self.role == Role.ADMIN:
+            self.is_staff = True
+        super().save(*args, **kwargs)
+
+    @property
+    def is_collector(self):
+        return self.role == Role.COLLECTOR
+
+    @property
+    def is_field_agent(self):
+        return self.role == Role.FIELD_AGENT
+
+    @property
+    def is_supervisor(self):
+        return self.role == Role.SUPERVISOR
+
+    @property
+    def is_admin_role(self):
+        return self.role == Role.ADMIN or self.is_superuser

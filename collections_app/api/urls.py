@@ -1,0 +1,5 @@
+"""API routes. Each area keeps its own url list: core (api/core_urls.py), imports (api/imports.py)."""
+from .core_urls import urlpatterns as core_urls
+from .imports import urlpatterns as imports_urls
+
+urlpatterns = [*core_urls, *imports_urls]

@@ -1,0 +1,48 @@
+from .cases import (
+    ApprovalRequest,
+    AssignmentHistory,
+    CaseAction,
+    CaseNote,
+    CollectionCase,
+    Complaint,
+    ContactLog,
+    FieldVisit,
+    Letter,
+    PromiseToPay,
+    Target,
+)
+from .choices import *  # noqa: F403
+from .imports import ImportJob, PersonalDataAccess
+from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
+from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product
+from .strategy import Bucket, DelinquencyRun, StrategyRule, StrategyVersion
+
+__all__ = [
+    "AgingPause",
+    "ApprovalRequest",
+    "AssignmentHistory",
+    "BlacklistEntry",
+    "Borrower",
+    "Bucket",
+    "BucketHistory",
+    "CaseAction",
+    "CaseNote",
+    "CollectionCase",
+    "Complaint",
+    "ContactLog",
+    "ContactPoint",
+    "DelinquencyRun",
+    "FieldVisit",
+    "ImportJob",
+    "Installment",
+    "Lender",
+    "Letter",
+    "Loan",
+    "Payment",
+    "PersonalDataAccess",
+    "Product",
+    "PromiseToPay",
+    "StrategyRule",
+    "StrategyVersion",
+    "Target",
+]

@@ -1,0 +1,371 @@
+"""Collection cases and the work done on them: actions, contacts, promises, visits, letters,
+approvals, complaints, assignments, notes."""
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .choices import (
+    ActionKind,
+    ActionStatus,
+    ApprovalKind,
+    ApprovalStatus,
+    BorrowerType,
+    CaseCloseReason,
+    CaseStatus,
+    Channel,
+    ComplaintStatus,
+    LetterKind,
+    LetterStatus,
+    Outcome,
+    OverdueReason,
+    PromiseStatus,
+    VisitStatus,
+)
+from .parties import Borrower, ContactPoint, Lender
+
+ZERO = Decimal("0")
+MONEY = {"max_digits": 16, "decimal_places": 2}
+USER = settings.AUTH_USER_MODEL
+
+
+class CollectionCase(models.Model):
+    """A person, not a loan: one open case per borrower and lender, holding all of that borrower's
+    delinquent loans with that lender. Its bucket and DPD are its worst loan's."""
+
+    lender = models.ForeignKey(Lender, verbose_name=_("lender"), on_delete=models.PROTECT, related_name="cases")
+    borrower = models.ForeignKey(Borrower, verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(_("status"), max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN, db_index=True)
+    close_reason = models.CharField(_("close reason"), max_length=12, choices=CaseCloseReason.choices, blank=True)
+    assigned_to = models.ForeignKey(
+        USER, verbose_name=_("collector"), null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    field_agent = models.ForeignKey(
+        USER, verbose_name=_("field agent"), null=True, blank=True, on_delete=models.SET_NULL, related_name="field_cases"
+    )
+    stage = models.CharField(_("stage"), max_length=10, default="M0", help_text=_("The bucket whose treatment applies."))
+    bucket = models.CharField(_("bucket"), max_length=10, default="M0", db_index=True)
+    dpd = models.PositiveIntegerField(_("days past due"), default=0)
+    overdue_amount = models.DecimalField(_("overdue amount"), default=ZERO, **MONEY)
+    outstanding_amount = models.DecimalField(_("outstanding balance"), default=ZERO, **MONEY)
+    priority_score = models.DecimalField(_("priority score"), max_digits=20, decimal_places=4, default=ZERO, db_index=True)
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    first_contact_due_at = models.DateTimeField(_("first contact due by"), null=True, blank=True)
+    first_worked_at = models.DateTimeField(_("first worked at"), null=True, blank=True)
+    last_contact_at = models.DateTimeField(_("last contact at"), null=True, blank=True)
+    last_outcome = models.CharField(_("last outcome"), max_length=14, choices=Outcome.choices, blank=True)
+    next_action = models.CharField(_("next action"), max_length=20, choices=ActionKind.choices, blank=True)
+    next_action_at = models.DateTimeField(_("next action at"), null=True, blank=True, db_index=True)
+    callback_at = models.DateTimeField(_("callback at"), null=True, blank=True)
+    overdue_reason = models.CharField(_("overdue reason"), max_length=20, choices=OverdueReason.choices, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    written_off = models.BooleanField(_("written off, still pursued"), default=False)
+    limitation_date = models.DateField(
+        _("statute of limitations lapses on"), null=True, blank=True,
+        help_text=_("Three years from the last demand or acknowledgement (PRC civil law)."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at", "priority_score"])
+
+    class Meta:
+        verbose_name = _("collection case")
+        verbose_name_plural = _("collection cases")
+        ordering = ["-priority_score", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["borrower", "lender"],
+                condition=Q(status__in=["open", "suspended"]),
+                name="case_one_open_per_borrower_lender",
+            ),
+            models.CheckConstraint(
+                condition=Q(overdue_amount__gte=0) & Q(outstanding_amount__gte=0), name="case_amounts_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="closed") | Q(close_reason=""), name="case_close_reason_only_when_closed"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["assigned_to", "status", "-priority_score"]),
+            models.Index(fields=["lender", "status", "bucket"]),
+            models.Index(fields=["team", "status"]),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.borrower.name if self.borrower_id else ''}"
+
+
+class CaseAction(models.Model):
+    """An action the strategy created for a case (created once per rule, case and occurrence)."""
+
+    case = models.ForeignKey(CollectionCase, verbose_name=_("case"), on_delete=models.CASCADE, related_name="actions")
+    rule = models.ForeignKey("collections_app.StrategyRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="actions")
+    rule_code = models.CharField(_("rule"), max_length=60)
+    kind = models.CharField(_("action"), max_length=20, choices=ActionKind.choices)
+    due_on = models.DateField(_("due on"))
+    occurrence_key = models.CharField(
+        _("occurrence"), max_length=40, help_text=_("Makes creation idempotent: episode start, or the due date for repeats.")
+    )
+    status = models.CharField(_("status"), max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN, db_index=True)
+    note = models.CharField(_("why"), max_length=300, blank=True)
+    approval = models.ForeignKey("collections_app.ApprovalRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    run = models.ForeignKey("collections_app.DelinquencyRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case action")
+        verbose_name_plural = _("case actions")
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "rule_code", "occurrence_key"], name="case_action_created_once"),
+        ]
+        indexes = [models.Index(fields=["status", "due_on"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.due_on}"
+
+
+class AssignmentHistory(models.Model):
+    case = models.ForeignKey(CollectionCase, verbose_name=_("case"), on_delete=models.CASCADE, related_name="assignments")
+    from_user = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("from"))
+    to_user = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("to"))
+    by_user = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignment history")
+        ordering = ["case", "at"]
+
+    def __str__(self):
+        return f"{self.case_id}: {self.from_user_id}→{self.to_user_id}"
+
+
+class ContactLog(models.Model):
+    """One contact or attempt. Every phone contact, answered or not, is a call attempt."""
+
+    case = models.ForeignKey(CollectionCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="contacts")
+    borrower = models.ForeignKey(Borrower, verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="contacts")
+    user = models.ForeignKey(USER, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    outcome = models.CharField(_("outcome"), max_length=14, choices=Outcome.choices)
+    contact_point = models.ForeignKey(
+        ContactPoint, verbose_name=_("contact point"), null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    number_used = models.CharField(_("number or address used"), max_length=300, blank=True)
+    is_third_party = models.BooleanField(_("third party"), default=False)
+    is_attempt = models.BooleanField(_("call attempt"), default=False)
+    is_conversation = models.BooleanField(_("conversation"), default=False)
+    note = models.TextField(_("note"), blank=True)
+    overdue_reason = models.CharField(_("overdue reason"), max_length=20, choices=OverdueReason.choices, blank=True)
+    borrower_type = models.CharField(_("borrower type"), max_length=20, choices=BorrowerType.choices, blank=True)
+    callback_at = models.DateTimeField(_("callback at"), null=True, blank=True)
+    recording = models.FileField(_("recording"), upload_to="recordings/%Y/%m/", blank=True)
+    recording_ref = models.CharField(_("recording reference"), max_length=200, blank=True)
+    occurred_at = models.DateTimeField(_("at"), db_index=True)
+    created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contact log")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["borrower", "occurred_at"]),
+            models.Index(fields=["case", "-occurred_at"]),
+            models.Index(fields=["user", "occurred_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_channel_display()} {self.get_outcome_display()}"
+
+
+class PromiseToPay(models.Model):
+    case = models.ForeignKey(CollectionCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="promises")
+    borrower = models.ForeignKey(Borrower, verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="promises")
+    contact = models.OneToOneField(
+        ContactLog, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="promise"
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    promised_date = models.DateField(_("promised date"), db_index=True)
+    status = models.CharField(_("status"), max_length=16, choices=PromiseStatus.choices, default=PromiseStatus.PENDING, db_index=True)
+    paid_amount = models.DecimalField(_("paid towards it"), default=ZERO, **MONEY)
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+    approval = models.ForeignKey("collections_app.ApprovalRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("taken by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("promise to pay")
+        verbose_name_plural = _("promises to pay")
+        ordering = ["promised_date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="promise_amount_positive"),
+            models.CheckConstraint(condition=Q(paid_amount__gte=0), name="promise_paid_non_negative"),
+        ]
+        indexes = [models.Index(fields=["case", "status", "promised_date"])]
+
+    def __str__(self):
+        return f"{self.amount} on {self.promised_date} ({self.get_status_display()})"
+
+
+class FieldVisit(models.Model):
+    case = models.ForeignKey(CollectionCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="visits")
+    requested_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("requested by"))
+    agent = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="visits", verbose_name=_("field agent"))
+    status = models.CharField(_("status"), max_length=10, choices=VisitStatus.choices, default=VisitStatus.REQUESTED, db_index=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    handed_over_on = models.DateField(_("handed over on"), null=True, blank=True)
+    due_on = models.DateField(_("visit due by"), null=True, blank=True)
+    planned_for = models.DateField(_("planned for"), null=True, blank=True)
+    visited_at = models.DateTimeField(_("visited at"), null=True, blank=True)
+    met_whom = models.CharField(_("met whom"), max_length=200, blank=True)
+    place = models.CharField(_("where"), max_length=300, blank=True)
+    agreement = models.TextField(_("what was agreed"), blank=True)
+    signed_acknowledgement = models.BooleanField(_("signed acknowledgement (签回催收通知书)"), default=False)
+    cash_collected = models.DecimalField(_("cash collected"), default=ZERO, **MONEY)
+    recording = models.FileField(_("recording"), upload_to="visits/%Y/%m/", blank=True)
+    recording_ref = models.CharField(_("recording reference"), max_length=200, blank=True)
+    safety_incident = models.TextField(_("safety incident"), blank=True)
+    reviewed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("reviewed by"))
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("field visit")
+        verbose_name_plural = _("field visits")
+        ordering = ["due_on", "id"]
+        constraints = [models.CheckConstraint(condition=Q(cash_collected__gte=0), name="visit_cash_non_negative")]
+        indexes = [models.Index(fields=["agent", "status", "due_on"])]
+
+    def __str__(self):
+        return f"{self.case_id} {self.get_status_display()} {self.due_on or ''}"
+
+
+class Letter(models.Model):
+    case = models.ForeignKey(CollectionCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="letters")
+    kind = models.CharField(_("kind"), max_length=16, choices=LetterKind.choices)
+    status = models.CharField(_("status"), max_length=20, choices=LetterStatus.choices, default=LetterStatus.DRAFT)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    amount_as_of = models.DecimalField(_("amount owed as of the letter date"), default=ZERO, **MONEY)
+    as_of = models.DateField(_("letter date"))
+    body = models.TextField(_("text"))
+    approval = models.ForeignKey("collections_app.ApprovalRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("letter")
+        verbose_name_plural = _("letters")
+        ordering = ["-as_of", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.as_of}"
+
+
+class ApprovalRequest(models.Model):
+    """Something that costs money or carries legal weight, waiting for a supervisor (特别程序)."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=ApprovalKind.choices, db_index=True)
+    case = models.ForeignKey(CollectionCase, verbose_name=_("case"), null=True, blank=True, on_delete=models.PROTECT, related_name="approvals")
+    status = models.CharField(_("status"), max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING, db_index=True)
+    requested_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("requested by"))
+    decided_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("decided by"))
+    reason = models.TextField(_("reason"), blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    payload = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("approval request")
+        verbose_name_plural = _("approval requests")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | Q(requested_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="approval_not_by_requester",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+
+class Complaint(models.Model):
+    case = models.ForeignKey(CollectionCase, verbose_name=_("case"), null=True, blank=True, on_delete=models.PROTECT, related_name="complaints")
+    borrower = models.ForeignKey(Borrower, verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="complaints")
+    against_user = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="complaints_against", verbose_name=_("about collector"))
+    channel = models.CharField(_("received by"), max_length=50, blank=True)
+    description = models.TextField(_("description"))
+    status = models.CharField(_("status"), max_length=10, choices=ComplaintStatus.choices, default=ComplaintStatus.OPEN)
+    received_at = models.DateTimeField(_("received at"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    logged_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.borrower_id} {self.received_at:%Y-%m-%d}"
+
+
+class CaseNote(models.Model):
+    case = models.ForeignKey(CollectionCase, verbose_name=_("case"), on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.text[:50]
+
+
+class Target(models.Model):
+    """A recovery target for a team or a collector over a month, week or day."""
+
+    period = models.CharField(_("period"), max_length=5, choices=[("month", _("Month")), ("week", _("Week")), ("day", _("Day"))])
+    period_start = models.DateField(_("period starts on"))
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="targets", verbose_name=_("team"))
+    collector = models.ForeignKey(USER, null=True, blank=True, on_delete=models.CASCADE, related_name="targets", verbose_name=_("collector"))
+    amount = models.DecimalField(_("amount to recover"), **MONEY)
+    set_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["-period_start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="target_amount_non_negative"),
+            models.CheckConstraint(
+                condition=(Q(team__isnull=False) & Q(collector__isnull=True)) | (Q(team__isnull=True) & Q(collector__isnull=False)),
+                name="target_team_xor_collector",
+            ),
+            models.UniqueConstraint(fields=["period", "period_start", "team"], condition=Q(team__isnull=False), name="target_unique_team"),
+            models.UniqueConstraint(fields=["period", "period_start", "collector"], condition=Q(collector__isnull=False), name="target_unique_collector"),
+        ]
+
+    def __str__(self):
+        return f"{self.period} {self.period_start} {self.amount}"

@@ -1,0 +1,207 @@
+"""Loans, their schedules and payments, aging pauses and the bucket (roll) history."""
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .choices import LoanStatus, PauseKind
+from .parties import Borrower, Lender, Product
+
+ZERO = Decimal("0")
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class Loan(models.Model):
+    lender = models.ForeignKey(Lender, verbose_name=_("lender"), on_delete=models.PROTECT, related_name="loans")
+    borrower = models.ForeignKey(Borrower, verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="loans")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), null=True, blank=True, on_delete=models.PROTECT, related_name="loans"
+    )
+    external_id = models.CharField(_("loan id"), max_length=64)
+    principal = models.DecimalField(_("principal"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    disbursed_on = models.DateField(_("disbursed on"))
+    annual_rate = models.DecimalField(_("annual rate"), max_digits=8, decimal_places=6, null=True, blank=True)
+    term_months = models.PositiveSmallIntegerField(_("term (months)"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=LoanStatus.choices, default=LoanStatus.OPEN, db_index=True
+    )
+    # Derived by the delinquency engine as of ``as_of`` (CONTRACTS.md §2)
+    as_of = models.DateField(_("as of"), null=True, blank=True)
+    dpd = models.PositiveIntegerField(_("days past due"), default=0)
+    aging_days = models.PositiveIntegerField(_("aging days (DPD less paused days)"), default=0)
+    bucket = models.CharField(_("bucket"), max_length=10, default="CURRENT", db_index=True)
+    overdue_amount = models.DecimalField(_("overdue amount"), default=ZERO, **MONEY)
+    paid_total = models.DecimalField(_("paid to date"), default=ZERO, **MONEY)
+    outstanding_amount = models.DecimalField(_("outstanding scheduled amount"), default=ZERO, **MONEY)
+    overpayment = models.DecimalField(_("overpayment (credit)"), default=ZERO, **MONEY)
+    penalty_accrued = models.DecimalField(_("penalty interest accrued"), default=ZERO, **MONEY)
+    fees_accrued = models.DecimalField(_("late fees accrued"), default=ZERO, **MONEY)
+    oldest_unpaid_due_date = models.DateField(_("oldest unpaid due date"), null=True, blank=True)
+    settled_on = models.DateField(_("settled on"), null=True, blank=True)
+    needs_recalc = models.BooleanField(_("needs recalculation"), default=True, db_index=True)
+    case = models.ForeignKey(
+        "collections_app.CollectionCase",
+        verbose_name=_("case"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="loans",
+    )
+    raw = models.JSONField(_("raw import data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(
+        excluded_fields=["raw", "updated_at", "needs_recalc", "as_of", "penalty_accrued", "fees_accrued"]
+    )
+
+    class Meta:
+        verbose_name = _("loan")
+        verbose_name_plural = _("loans")
+        constraints = [
+            models.UniqueConstraint(fields=["lender", "external_id"], name="loan_unique_external_id"),
+            models.CheckConstraint(condition=Q(principal__gte=0), name="loan_principal_non_negative"),
+            models.CheckConstraint(
+                condition=Q(overdue_amount__gte=0)
+                & Q(paid_total__gte=0)
+                & Q(outstanding_amount__gte=0)
+                & Q(overpayment__gte=0)
+                & Q(penalty_accrued__gte=0)
+                & Q(fees_accrued__gte=0),
+                name="loan_amounts_non_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["lender", "bucket"]),
+            models.Index(fields=["borrower", "status"]),
+            models.Index(fields=["dpd"]),
+        ]
+
+    def __str__(self):
+        return f"{self.external_id} ({self.lender.code})" if self.lender_id else self.external_id
+
+
+class Installment(models.Model):
+    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.CASCADE, related_name="installments")
+    seq = models.PositiveIntegerField(_("installment number"))
+    due_date = models.DateField(_("due date"))
+    principal_due = models.DecimalField(_("principal due"), **MONEY)
+    interest_due = models.DecimalField(_("interest due"), default=ZERO, **MONEY)
+    fee_due = models.DecimalField(_("fee due"), default=ZERO, **MONEY)
+    amount_due = models.GeneratedField(
+        expression=F("principal_due") + F("interest_due") + F("fee_due"),
+        output_field=models.DecimalField(**MONEY),
+        db_persist=True,
+        verbose_name=_("amount due"),
+    )
+    # As of the loan's as_of date (written by the delinquency engine)
+    paid_amount = models.DecimalField(_("paid"), default=ZERO, **MONEY)
+    paid_off_on = models.DateField(_("paid off on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("installment")
+        verbose_name_plural = _("installments")
+        ordering = ["loan", "due_date", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "seq"], name="installment_unique_seq"),
+            models.CheckConstraint(
+                condition=Q(principal_due__gte=0) & Q(interest_due__gte=0) & Q(fee_due__gte=0) & Q(paid_amount__gte=0),
+                name="installment_amounts_non_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["loan", "due_date", "seq"]), models.Index(fields=["due_date"])]
+
+    def __str__(self):
+        return f"{self.loan_id} #{self.seq} {self.due_date}"
+
+
+class Payment(models.Model):
+    class Source(models.TextChoices):
+        IMPORT = "import", _("Lender's payment file")
+        API = "api", _("API")
+        COLLECTOR = "collector", _("Entered by a collector")
+        FIELD = "field", _("Collected on a field visit")
+
+    lender = models.ForeignKey(Lender, verbose_name=_("lender"), on_delete=models.PROTECT, related_name="payments")
+    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="payments")
+    external_id = models.CharField(_("payment id"), max_length=64)
+    paid_on = models.DateField(_("paid on"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    channel = models.CharField(_("channel"), max_length=50, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.IMPORT)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    import_job = models.ForeignKey(
+        "collections_app.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["loan", "paid_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["lender", "external_id"], name="payment_unique_external_id"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_non_negative"),
+        ]
+        indexes = [models.Index(fields=["loan", "paid_on", "id"]), models.Index(fields=["paid_on"])]
+
+    def __str__(self):
+        return f"{self.external_id} {self.amount} on {self.paid_on}"
+
+
+class AgingPause(models.Model):
+    """Days that do not age a loan's bucket (CONTRACTS.md §2 rule 6). DPD stays contractual."""
+
+    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.CASCADE, related_name="pauses")
+    kind = models.CharField(_("kind"), max_length=12, choices=PauseKind.choices)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True, help_text=_("Inclusive; empty = until lifted."))
+    reason = models.TextField(_("reason"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("aging pause")
+        verbose_name_plural = _("aging pauses")
+        ordering = ["loan", "starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="pause_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.starts_on}–{self.ends_on or '…'}"
+
+
+class BucketHistory(models.Model):
+    """Every bucket change of a loan (roll history, 迁徙), one row per loan and business date."""
+
+    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.CASCADE, related_name="bucket_history")
+    lender = models.ForeignKey(Lender, verbose_name=_("lender"), on_delete=models.CASCADE, related_name="+")
+    on_date = models.DateField(_("date"))
+    from_bucket = models.CharField(_("from bucket"), max_length=10)
+    to_bucket = models.CharField(_("to bucket"), max_length=10)
+    dpd = models.PositiveIntegerField(_("days past due"))
+    overdue_amount = models.DecimalField(_("overdue amount"), default=ZERO, **MONEY)
+    run = models.ForeignKey(
+        "collections_app.DelinquencyRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="bucket_history"
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("bucket change")
+        verbose_name_plural = _("bucket history")
+        ordering = ["loan", "on_date"]
+        constraints = [models.UniqueConstraint(fields=["loan", "on_date"], name="bucket_history_one_per_day")]
+        indexes = [models.Index(fields=["lender", "on_date"])]
+
+    def __str__(self):
+        return f"{self.loan_id} {self.on_date}: {self.from_bucket}→{self.to_bucket}"

@@ -1,0 +1,1 @@
+"""Tasks of the delinquency run (nightly sweep, chunks, real-time recalculation)."""

@@ -1,0 +1,9 @@
+"""HTML pages. Each area keeps its own url list in views/<area>_urls.py."""
+from django.urls import path
+
+from .views import home
+from .views.collector_urls import urlpatterns as collector_urls
+from .views.imports_urls import urlpatterns as imports_urls
+from .views.supervisor_urls import urlpatterns as supervisor_urls
+
+urlpatterns = [path("", home.home, name="home"), *collector_urls, *imports_urls, *supervisor_urls]

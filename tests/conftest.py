@@ -1,0 +1,62 @@
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests import factories as f
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip what this environment cannot run, with the reason, instead of failing."""
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    has_worker = bool(os.environ.get("CELERY_WORKER_RUNNING"))
+    has_browser = bool(shutil.which("chromium") or os.path.exists("/usr/bin/chromium"))
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
+        if "worker" in item.keywords and not (on_postgres and has_worker):
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL, Redis and a Celery worker (.ci/run starts them)"))
+        if "browser" in item.keywords and not has_browser:
+            item.add_marker(pytest.mark.skip(reason="needs Debian's chromium (apt-get install chromium)"))
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def is_postgres():
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def lender(db):
+    return f.LenderFactory(code="acme", name="Acme Finance")
+
+
+@pytest.fixture
+def admin_user(db):
+    return f.AdminFactory(username="admin1")
+
+
+@pytest.fixture
+def supervisor(db):
+    return f.SupervisorFactory(username="super1")
+
+
+@pytest.fixture
+def team(db, supervisor):
+    return f.TeamFactory(name="Team A", supervisor=supervisor)
+
+
+@pytest.fixture
+def collector(db, team):
+    return f.CollectorFactory(username="coll1", team=team)
+
+
+@pytest.fixture
+def other_collector(db, team):
+    return f.CollectorFactory(username="coll2", team=team)
