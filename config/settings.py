@@ -165,7 +165,8 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "collections_app.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "collections_app.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("AUTH_THROTTLE_RATE", "20/min")},
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -175,6 +176,33 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "ENUM_NAME_OVERRIDES": {
+        "LoanStatusEnum": "collections_app.models.choices.LoanStatus",
+        "CaseStatusEnum": "collections_app.models.choices.CaseStatus",
+        "CaseCloseReasonEnum": "collections_app.models.choices.CaseCloseReason",
+        "PromiseStatusEnum": "collections_app.models.choices.PromiseStatus",
+        "ImportStatusEnum": "collections_app.models.choices.ImportStatus",
+        "ImportKindEnum": "collections_app.models.choices.ImportKind",
+        "ChannelEnum": "collections_app.models.choices.Channel",
+        "OutcomeEnum": "collections_app.models.choices.Outcome",
+        "ContactKindEnum": "collections_app.models.choices.ContactKind",
+        "ContactStatusEnum": "collections_app.models.choices.ContactStatus",
+        "RoleEnum": "accounts.models.Role",
+    },
+    "TAGS": [
+        {"name": "auth", "description": "API tokens."},
+        {"name": "lenders", "description": "Lenders and their compliance settings."},
+        {"name": "teams", "description": "Teams of collectors and their supervisors."},
+        {"name": "users", "description": "Users and roles (admin only)."},
+        {"name": "borrowers", "description": "Borrowers; personal data masked by role."},
+        {"name": "loans", "description": "Loans, schedules and delinquency figures."},
+        {"name": "payments", "description": "Payments; recording one reclassifies the loan at once."},
+        {"name": "cases", "description": "Collection cases, assignment and the contact log."},
+        {"name": "promises", "description": "Promises to pay."},
+        {"name": "imports", "description": "Loan, installment and payment files."},
+        {"name": "kpis", "description": "Recovery KPIs."},
+    ],
 }
 
 LOGGING = {
@@ -183,3 +211,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Development aid: DJANGO_NO_MIGRATIONS=1 builds tables straight from the models
+# (`manage.py migrate --run-syncdb`), for scratch databases while models change. Never in production.
+if env_bool("DJANGO_NO_MIGRATIONS", False):
+    MIGRATION_MODULES = {"accounts": None, "collections_app": None}

@@ -23,6 +23,18 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _celery_eager_unless_worker(request):
+    """Tests run Celery tasks in-process, except those marked ``worker`` (a real worker process)."""
+    from config.celery import app
+
+    eager = "worker" not in request.keywords
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = eager or old
+    yield
+    app.conf.task_always_eager = old
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -1,8 +1,568 @@
-"""The delinquency engine's database paths and the nightly run.
+"""The delinquency engine's database paths, the real-time reclassification and the nightly run.
 
-INTERFACE (filled in by the delinquency-engine work):
+Work is split by **borrower-id range**: a case is one borrower's loans with one lender, so a chunk
+holds whole cases and chunks never touch the same rows — several Celery workers on several machines
+can run them at once. Each chunk is one transaction: loans, bucket history, cases, promises and
+actions of the chunk commit together or not at all, so a worker killed midway leaves nothing
+half-written and re-running the chunk (or the whole date) gives the state of an uninterrupted run.
 
-    def recalculate_loans(loan_ids, *, as_of=None) -> None
-        Reclassify these loans now (real-time path after a payment or a schedule change), with the
-        same engine as the nightly run, and sync their cases.
+On PostgreSQL the loan figures are computed by set-based SQL over the whole chunk (window functions
+over cumulative sums, CONTRACTS.md §2). Elsewhere (SQLite) a generic path runs the pure engine
+(``collections_app.domain.delinquency``) over rows fetched in bulk. Tests check both against the pure
+functions on random books.
+
+*Forward* dates (the loan's stored ``as_of`` is not later than the date) update the loan and record
+a bucket change from the stored bucket. *Past* dates (re-computing history) never touch a loan's
+current figures: they only rewrite that date's bucket-history row from the buckets computed for the
+day before and the day itself, so later dates are not corrupted.
 """
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from collections_app.domain import delinquency as engine
+from collections_app.domain.buckets import BucketRange
+from collections_app.models import (
+    AgingPause,
+    Borrower,
+    BucketHistory,
+    DelinquencyRun,
+    Installment,
+    Loan,
+    Payment,
+    Product,
+)
+from collections_app.models.choices import LoanStatus, RunStatus
+
+from . import strategy as strategy_service
+
+ZERO = Decimal("0")
+EVALUATED_STATUSES = (LoanStatus.OPEN, LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF)
+LOAN_FIELDS = (
+    "as_of", "dpd", "aging_days", "bucket", "overdue_amount", "paid_total", "outstanding_amount", "overpayment",
+    "penalty_accrued", "fees_accrued", "oldest_unpaid_due_date", "settled_on", "status", "needs_recalc",
+)
+
+
+def business_date(tz_name: str | None = None) -> dt.date:
+    """Today in the lender's time zone (default TIME_ZONE)."""
+    import zoneinfo
+
+    tz = zoneinfo.ZoneInfo(tz_name or settings.TIME_ZONE)
+    return timezone.now().astimezone(tz).date()
+
+
+@dataclass
+class ChunkResult:
+    loans: int = 0
+    bucket_changes: int = 0
+    cases_opened: int = 0
+    cases_closed: int = 0
+    actions_created: int = 0
+    promises_broken: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    def add(self, other: ChunkResult | dict) -> None:
+        data = other if isinstance(other, dict) else other.__dict__
+        for key, value in data.items():
+            setattr(self, key, getattr(self, key) + value)
+
+
+# ----------------------------------------------------------------------------- pure engine access
+def fee_rules(product: Product | None) -> engine.FeeRules:
+    if product is None:
+        return engine.NO_FEES
+    return engine.FeeRules(product.penalty_daily_rate, product.late_fee_rate, product.late_fee_min, product.grace_days)
+
+
+def _schedule(rows) -> list[engine.ScheduledInstallment]:
+    return [engine.ScheduledInstallment(r.seq, r.due_date, r.principal_due, r.interest_due, r.fee_due) for r in rows]
+
+
+def _payments(rows) -> list[engine.PaymentRecord]:
+    return [engine.PaymentRecord(r.id, r.paid_on, r.amount) for r in rows]
+
+
+def loan_state(loan: Loan, as_of: dt.date | None = None) -> engine.LoanState:
+    """The pure engine over one loan's rows (case page, payoff quote): 4 queries."""
+    as_of = as_of or business_date(loan.lender.timezone)
+    return engine.evaluate(
+        _schedule(loan.installments.all()),
+        _payments(loan.payments.all()),
+        as_of,
+        pauses=[engine.Pause(p.starts_on, p.ends_on) for p in loan.pauses.all()],
+        buckets=strategy_service.bucket_ranges(),
+        fees=fee_rules(loan.product),
+    )
+
+
+def payoff_quote(loan: Loan, on_date: dt.date | None = None) -> dict:
+    on_date = on_date or business_date(loan.lender.timezone)
+    quote = engine.payoff_quote(
+        _schedule(loan.installments.all()), _payments(loan.payments.all()), on_date, fees=fee_rules(loan.product)
+    )
+    return {
+        "on_date": on_date,
+        "overdue": quote.overdue,
+        "outstanding": quote.not_yet_due_principal,
+        "penalty": quote.penalty,
+        "late_fees": quote.late_fees,
+        "overpayment": quote.overpayment,
+        "total": quote.total,
+    }
+
+
+# ----------------------------------------------------------------------------- chunk selection
+@dataclass(frozen=True)
+class Scope:
+    """Which borrowers a chunk covers: an id range [lo, hi] or an explicit list."""
+
+    lo: int | None = None
+    hi: int | None = None
+    borrower_ids: tuple[int, ...] | None = None
+
+    def loans(self):
+        qs = Loan.objects.all()
+        if self.borrower_ids is not None:
+            return qs.filter(borrower_id__in=self.borrower_ids)
+        return qs.filter(borrower_id__gte=self.lo, borrower_id__lte=self.hi)
+
+    def sql(self, alias: str = "l") -> tuple[str, list]:
+        if self.borrower_ids is not None:
+            if not self.borrower_ids:
+                return "FALSE", []
+            return f"{alias}.borrower_id = ANY(%s)", [list(self.borrower_ids)]
+        return f"{alias}.borrower_id BETWEEN %s AND %s", [self.lo, self.hi]
+
+
+def chunk_bounds(chunk_size: int | None = None) -> list[tuple[int, int]]:
+    """Borrower-id ranges of about ``chunk_size`` borrowers each, over borrowers with loans."""
+    chunk_size = chunk_size or settings.DELINQUENCY_CHUNK_SIZE
+    agg = Borrower.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    if agg["lo"] is None:
+        return []
+    bounds = []
+    lo = agg["lo"]
+    while lo <= agg["hi"]:
+        hi = lo + chunk_size - 1
+        bounds.append((lo, min(hi, agg["hi"])))
+        lo = hi + 1
+    return bounds
+
+
+# ----------------------------------------------------------------------------- generic path (any database)
+def _compute_python(scope: Scope, as_of: dt.date, buckets: list[BucketRange]) -> dict[int, engine.LoanState]:
+    loans = list(scope.loans().filter(status__in=EVALUATED_STATUSES).values("id", "product_id"))
+    ids = [row["id"] for row in loans]
+    if not ids:
+        return {}
+    insts: dict[int, list] = {}
+    for r in Installment.objects.filter(loan_id__in=ids).only("loan_id", "seq", "due_date", "principal_due",
+                                                               "interest_due", "fee_due"):
+        insts.setdefault(r.loan_id, []).append(r)
+    pays: dict[int, list] = {}
+    for r in Payment.objects.filter(loan_id__in=ids, paid_on__lte=as_of).only("id", "loan_id", "paid_on", "amount"):
+        pays.setdefault(r.loan_id, []).append(r)
+    pauses: dict[int, list] = {}
+    for r in AgingPause.objects.filter(loan_id__in=ids):
+        pauses.setdefault(r.loan_id, []).append(engine.Pause(r.starts_on, r.ends_on))
+    products = {p.id: fee_rules(p) for p in Product.objects.filter(id__in={r["product_id"] for r in loans} - {None})}
+    return {
+        row["id"]: engine.evaluate(
+            _schedule(insts.get(row["id"], [])),
+            _payments(pays.get(row["id"], [])),
+            as_of,
+            pauses=pauses.get(row["id"], []),
+            buckets=buckets,
+            fees=products.get(row["product_id"], engine.NO_FEES),
+        )
+        for row in loans
+    }
+
+
+def _write_python(scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None) -> tuple[int, int]:
+    states = _compute_python(scope, as_of, buckets)
+    if not states:
+        return 0, 0
+    loans = Loan.objects.filter(id__in=states.keys()).only("id", "lender_id", *LOAN_FIELDS)
+    changed, history = [], []
+    past_ids = []
+    for loan in loans:
+        st = states[loan.id]
+        if loan.as_of and loan.as_of > as_of:
+            past_ids.append(loan.id)
+            continue
+        new = _loan_values(loan.status, st, as_of)
+        if any(getattr(loan, k) != v for k, v in new.items()):
+            if loan.bucket != st.bucket:
+                history.append(BucketHistory(loan_id=loan.id, lender_id=loan.lender_id, on_date=as_of,
+                                             from_bucket=loan.bucket, to_bucket=st.bucket, dpd=st.dpd,
+                                             overdue_amount=st.overdue_amount, run=run))
+            for k, v in new.items():
+                setattr(loan, k, v)
+            changed.append(loan)
+    Loan.objects.bulk_update(changed, LOAN_FIELDS, batch_size=2000)
+    if history:
+        existing = dict(BucketHistory.objects.filter(on_date=as_of, loan_id__in=[h.loan_id for h in history])
+                        .values_list("loan_id", "id"))
+        fresh = [h for h in history if h.loan_id not in existing]
+        BucketHistory.objects.bulk_create(fresh, batch_size=2000)
+        for h in history:
+            if h.loan_id in existing:
+                BucketHistory.objects.filter(id=existing[h.loan_id]).update(
+                    to_bucket=h.to_bucket, dpd=h.dpd, overdue_amount=h.overdue_amount, run=run)
+    changes = len(history)
+    if past_ids:
+        changes += _rewrite_past_history_python(past_ids, as_of, buckets, states, run)
+    return len(states), changes
+
+
+def _rewrite_past_history_python(loan_ids, as_of, buckets, states_today, run) -> int:
+    before = _compute_python_for_ids(loan_ids, as_of - dt.timedelta(days=1), buckets)
+    lenders = dict(Loan.objects.filter(id__in=loan_ids).values_list("id", "lender_id"))
+    BucketHistory.objects.filter(loan_id__in=loan_ids, on_date=as_of).delete()
+    rows = [
+        BucketHistory(loan_id=i, lender_id=lenders[i], on_date=as_of, from_bucket=before[i].bucket,
+                      to_bucket=states_today[i].bucket, dpd=states_today[i].dpd,
+                      overdue_amount=states_today[i].overdue_amount, run=run)
+        for i in loan_ids
+        if before[i].bucket != states_today[i].bucket
+    ]
+    BucketHistory.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _compute_python_for_ids(loan_ids, as_of, buckets):
+    borrower_ids = tuple(Loan.objects.filter(id__in=loan_ids).values_list("borrower_id", flat=True).distinct())
+    states = _compute_python(Scope(borrower_ids=borrower_ids), as_of, buckets)
+    return {i: states[i] for i in loan_ids}
+
+
+def _loan_values(status: str, st: engine.LoanState, as_of: dt.date) -> dict:
+    if status in (LoanStatus.OPEN, LoanStatus.SETTLED):
+        status = LoanStatus.SETTLED if st.settled else LoanStatus.OPEN
+    return {
+        "as_of": as_of, "dpd": st.dpd, "aging_days": st.aging_days, "bucket": st.bucket,
+        "overdue_amount": st.overdue_amount, "paid_total": st.paid_total, "outstanding_amount": st.outstanding_amount,
+        "overpayment": st.overpayment, "penalty_accrued": st.penalty, "fees_accrued": st.late_fees,
+        "oldest_unpaid_due_date": st.oldest_unpaid_due_date, "settled_on": st.settled_on, "status": status,
+        "needs_recalc": False,
+    }
+
+
+# ----------------------------------------------------------------------------- PostgreSQL set-based path
+def _t(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, only_loan_ids=None) -> None:
+    """Create temp table ``table`` with the CONTRACTS §2 figures of every evaluated loan in scope."""
+    where, params = scope.sql("l")
+    extra_where = ""
+    if only_loan_ids is not None:
+        extra_where = "AND l.id = ANY(%s)"
+    statuses = [str(s) for s in EVALUATED_STATUSES]
+    bucket_values = ", ".join(["(%s, %s::int, %s::int)"] * len(buckets))
+    bucket_params = [x for b in buckets for x in (b.code, b.min_dpd, b.max_dpd)]
+    d = as_of
+    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(
+        f"""
+        CREATE TEMP TABLE {table} ON COMMIT DROP AS
+        WITH ln AS (
+            SELECT l.id AS loan_id, l.product_id FROM {_t(Loan)} l
+            WHERE {where} AND l.status = ANY(%s) {extra_where}
+        ),
+        paid AS (
+            SELECT p.loan_id, SUM(p.amount) AS total FROM {_t(Payment)} p JOIN ln ON ln.loan_id = p.loan_id
+            WHERE p.paid_on <= %s GROUP BY p.loan_id
+        ),
+        inst AS (
+            SELECT i.loan_id, i.due_date, i.amount_due,
+                   SUM(i.amount_due) OVER (PARTITION BY i.loan_id ORDER BY i.due_date, i.seq
+                                           ROWS UNBOUNDED PRECEDING) AS cum
+            FROM {_t(Installment)} i JOIN ln ON ln.loan_id = i.loan_id
+        ),
+        agg AS (
+            SELECT ln.loan_id, ln.product_id, COALESCE(MAX(pd.total), 0) AS paid,
+                   MIN(i.due_date) FILTER (WHERE i.due_date < %s AND i.amount_due > 0
+                                           AND i.cum > COALESCE(pd.total, 0)) AS oldest,
+                   COALESCE(MAX(i.cum) FILTER (WHERE i.due_date < %s), 0) AS due_before,
+                   COALESCE(MAX(i.cum), 0) AS total_due,
+                   COUNT(i.loan_id) AS n
+            FROM ln LEFT JOIN paid pd ON pd.loan_id = ln.loan_id LEFT JOIN inst i ON i.loan_id = ln.loan_id
+            GROUP BY ln.loan_id, ln.product_id
+        ),
+        pz AS (
+            SELECT a.loan_id, COUNT(DISTINCT g.day) AS paused
+            FROM {_t(AgingPause)} a JOIN agg ON agg.loan_id = a.loan_id AND agg.oldest IS NOT NULL
+            CROSS JOIN LATERAL generate_series(GREATEST(a.starts_on, agg.oldest + 1)::timestamp,
+                                               LEAST(COALESCE(a.ends_on, %s), %s)::timestamp,
+                                               interval '1 day') AS g(day)
+            GROUP BY a.loan_id
+        ),
+        res AS (
+            SELECT agg.*, CASE WHEN oldest IS NULL THEN 0 ELSE %s - oldest END AS dpd,
+                   COALESCE(pz.paused, 0) AS paused
+            FROM agg LEFT JOIN pz ON pz.loan_id = agg.loan_id
+        )
+        SELECT res.loan_id, res.product_id, res.paid, res.oldest, res.dpd, res.dpd - res.paused AS aging,
+               b.code AS bucket,
+               GREATEST(res.due_before - res.paid, 0) AS overdue,
+               GREATEST(res.total_due - res.paid, 0) AS outstanding,
+               GREATEST(res.paid - res.total_due, 0) AS overpayment,
+               (res.n > 0 AND res.paid >= res.total_due) AS settled,
+               res.total_due, NULL::date AS settled_on,
+               0::numeric(16, 2) AS penalty, 0::numeric(16, 2) AS fees
+        FROM res JOIN (VALUES {bucket_values}) AS b(code, lo, hi)
+          ON res.dpd - res.paused >= b.lo AND (b.hi IS NULL OR res.dpd - res.paused <= b.hi)
+        """,
+        [*params, statuses, *([list(only_loan_ids)] if only_loan_ids is not None else []), d, d, d, d, d, d,
+         *bucket_params],
+    )
+    cursor.execute(f"CREATE INDEX ON {table} (loan_id)")
+    cursor.execute(f"ANALYZE {table}")
+    # the day the last installment was paid off, for loans settled at D
+    cursor.execute(
+        f"""
+        UPDATE {table} t SET settled_on = x.settled_on FROM (
+            SELECT r.loan_id, MIN(r.paid_on) AS settled_on FROM (
+                SELECT p.loan_id, p.paid_on, s.total_due,
+                       SUM(p.amount) OVER (PARTITION BY p.loan_id ORDER BY p.paid_on, p.id) AS running
+                FROM {_t(Payment)} p JOIN {table} s ON s.loan_id = p.loan_id AND s.settled AND s.total_due > 0
+                WHERE p.paid_on <= %s
+            ) r WHERE r.running >= r.total_due GROUP BY r.loan_id
+        ) x WHERE x.loan_id = t.loan_id
+        """,
+        [d],
+    )
+    _sql_penalty_and_fees(cursor, table, d)
+
+
+def _sql_penalty_and_fees(cursor, table: str, d: dt.date) -> None:
+    """Penalty interest and late fees (definitions in domain/delinquency.py), for loans whose
+    product charges them. Set-based: installments × payment-date segments."""
+    cursor.execute(
+        f"""
+        WITH fl AS (
+            SELECT t.loan_id, pr.penalty_daily_rate AS rate, pr.late_fee_rate AS fee_rate,
+                   pr.late_fee_min AS fee_min, pr.grace_days AS grace
+            FROM {table} t JOIN {_t(Product)} pr ON pr.id = t.product_id
+            WHERE pr.penalty_daily_rate > 0 OR pr.late_fee_rate > 0 OR pr.late_fee_min > 0
+        ),
+        inst AS (
+            SELECT i.loan_id, i.due_date, i.amount_due, i.principal_due, fl.rate, fl.fee_rate, fl.fee_min, fl.grace,
+                   SUM(i.amount_due) OVER (PARTITION BY i.loan_id ORDER BY i.due_date, i.seq
+                                           ROWS UNBOUNDED PRECEDING) AS cum
+            FROM {_t(Installment)} i JOIN fl ON fl.loan_id = i.loan_id
+        ),
+        pdays AS (
+            SELECT p.loan_id, p.paid_on,
+                   SUM(SUM(p.amount)) OVER (PARTITION BY p.loan_id ORDER BY p.paid_on) AS paid_to
+            FROM {_t(Payment)} p JOIN fl ON fl.loan_id = p.loan_id
+            WHERE p.paid_on <= %(d)s GROUP BY p.loan_id, p.paid_on
+        ),
+        late AS (
+            SELECT * FROM inst WHERE due_date < %(d)s AND amount_due > 0
+        ),
+        starts AS (
+            SELECT loan_id, due_date, principal_due, cum, rate, due_date + 1 AS s FROM late
+            WHERE rate > 0 AND principal_due > 0
+            UNION
+            SELECT l.loan_id, l.due_date, l.principal_due, l.cum, l.rate, pd.paid_on FROM late l
+            JOIN pdays pd ON pd.loan_id = l.loan_id AND pd.paid_on > l.due_date + 1
+            WHERE l.rate > 0 AND l.principal_due > 0
+        ),
+        segs AS (
+            SELECT st.*, COALESCE(LEAD(st.s) OVER (PARTITION BY st.loan_id, st.due_date, st.cum ORDER BY st.s) - 1,
+                                  %(d)s) AS e,
+                   COALESCE((SELECT pd.paid_to FROM pdays pd WHERE pd.loan_id = st.loan_id AND pd.paid_on <= st.s
+                             ORDER BY pd.paid_on DESC LIMIT 1), 0) AS paid
+            FROM starts st
+        ),
+        pen AS (
+            SELECT loan_id, ROUND(SUM((e - s + 1) * LEAST(principal_due, GREATEST(cum - paid, 0))) * MAX(rate), 2) AS p
+            FROM segs GROUP BY loan_id
+        ),
+        fee AS (
+            SELECT x.loan_id, SUM(GREATEST(ROUND(x.missed * x.fee_rate, 2), x.fee_min)) AS f FROM (
+                SELECT l.loan_id, l.fee_rate, l.fee_min,
+                       LEAST(l.amount_due, GREATEST(l.cum - COALESCE((
+                           SELECT pd.paid_to FROM pdays pd WHERE pd.loan_id = l.loan_id
+                           AND pd.paid_on <= l.due_date + l.grace ORDER BY pd.paid_on DESC LIMIT 1), 0), 0)) AS missed
+                FROM late l WHERE l.due_date + l.grace < %(d)s AND (l.fee_rate > 0 OR l.fee_min > 0)
+            ) x WHERE x.missed > 0 GROUP BY x.loan_id
+        )
+        UPDATE {table} t SET penalty = COALESCE(pen.p, 0), fees = COALESCE(fee.f, 0)
+        FROM fl LEFT JOIN pen ON pen.loan_id = fl.loan_id LEFT JOIN fee ON fee.loan_id = fl.loan_id
+        WHERE fl.loan_id = t.loan_id
+        """,
+        {"d": d},
+    )
+
+
+def _write_sql(scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None) -> tuple[int, int]:
+    run_id = run.id if run else None
+    with connection.cursor() as cursor:
+        _sql_compute(cursor, "dq_calc", scope, as_of, buckets)
+        cursor.execute("SELECT COUNT(*) FROM dq_calc")
+        loans = cursor.fetchone()[0]
+        # bucket changes on forward dates: from the stored bucket
+        cursor.execute(
+            f"""
+            INSERT INTO {_t(BucketHistory)} (loan_id, lender_id, on_date, from_bucket, to_bucket, dpd, overdue_amount,
+                                             run_id, created_at)
+            SELECT c.loan_id, l.lender_id, %s, l.bucket, c.bucket, c.dpd, c.overdue, %s, NOW()
+            FROM dq_calc c JOIN {_t(Loan)} l ON l.id = c.loan_id
+            WHERE (l.as_of IS NULL OR l.as_of <= %s) AND l.bucket <> c.bucket
+            ON CONFLICT (loan_id, on_date) DO UPDATE SET to_bucket = EXCLUDED.to_bucket, dpd = EXCLUDED.dpd,
+                overdue_amount = EXCLUDED.overdue_amount, run_id = EXCLUDED.run_id
+            """,
+            [as_of, run_id, as_of],
+        )
+        changes = cursor.rowcount
+        cursor.execute(
+            f"""
+            UPDATE {_t(Loan)} l SET as_of = %s, dpd = c.dpd, aging_days = c.aging, bucket = c.bucket,
+                overdue_amount = c.overdue, paid_total = c.paid, outstanding_amount = c.outstanding,
+                overpayment = c.overpayment, penalty_accrued = c.penalty, fees_accrued = c.fees,
+                oldest_unpaid_due_date = c.oldest, settled_on = c.settled_on, needs_recalc = FALSE,
+                status = CASE WHEN l.status IN ('open', 'settled')
+                              THEN CASE WHEN c.settled THEN 'settled' ELSE 'open' END ELSE l.status END
+            FROM dq_calc c
+            WHERE l.id = c.loan_id AND (l.as_of IS NULL OR l.as_of <= %s)
+              AND (l.as_of IS DISTINCT FROM %s OR l.dpd <> c.dpd OR l.aging_days <> c.aging OR l.bucket <> c.bucket
+                   OR l.overdue_amount <> c.overdue OR l.paid_total <> c.paid
+                   OR l.outstanding_amount <> c.outstanding OR l.overpayment <> c.overpayment
+                   OR l.penalty_accrued <> c.penalty OR l.fees_accrued <> c.fees
+                   OR l.oldest_unpaid_due_date IS DISTINCT FROM c.oldest
+                   OR l.settled_on IS DISTINCT FROM c.settled_on OR l.needs_recalc
+                   OR (l.status = 'open' AND c.settled) OR (l.status = 'settled' AND NOT c.settled))
+            """,
+            [as_of, as_of, as_of],
+        )
+        # past dates: rewrite only that date's history row, from the day before
+        cursor.execute(
+            f"SELECT c.loan_id FROM dq_calc c JOIN {_t(Loan)} l ON l.id = c.loan_id WHERE l.as_of > %s", [as_of]
+        )
+        past = [r[0] for r in cursor.fetchall()]
+        if past:
+            _sql_compute(cursor, "dq_prev", scope, as_of - dt.timedelta(days=1), buckets, only_loan_ids=past)
+            cursor.execute(f"DELETE FROM {_t(BucketHistory)} WHERE on_date = %s AND loan_id = ANY(%s)", [as_of, past])
+            cursor.execute(
+                f"""
+                INSERT INTO {_t(BucketHistory)} (loan_id, lender_id, on_date, from_bucket, to_bucket, dpd,
+                                                 overdue_amount, run_id, created_at)
+                SELECT c.loan_id, l.lender_id, %s, p.bucket, c.bucket, c.dpd, c.overdue, %s, NOW()
+                FROM dq_calc c JOIN dq_prev p ON p.loan_id = c.loan_id JOIN {_t(Loan)} l ON l.id = c.loan_id
+                WHERE l.as_of > %s AND p.bucket <> c.bucket
+                """,
+                [as_of, run_id, as_of],
+            )
+            changes += cursor.rowcount
+            cursor.execute("DROP TABLE dq_prev")
+        cursor.execute("DROP TABLE dq_calc")
+    return loans, changes
+
+
+def use_sql_path() -> bool:
+    return connection.vendor == "postgresql"
+
+
+# ----------------------------------------------------------------------------- one chunk, the run
+def process_scope(scope: Scope, as_of: dt.date, *, run: DelinquencyRun | None = None, buckets=None,
+                  force_python: bool = False) -> ChunkResult:
+    """Everything the run does for one chunk of borrowers, in one transaction."""
+    from . import cases as case_service
+    from . import promises as promise_service
+
+    buckets = buckets or strategy_service.bucket_ranges(run.strategy_version if run else None)
+    result = ChunkResult()
+    with transaction.atomic():
+        if use_sql_path() and not force_python:
+            result.loans, result.bucket_changes = _write_sql(scope, as_of, buckets, run)
+        else:
+            result.loans, result.bucket_changes = _write_python(scope, as_of, buckets, run)
+        opened, closed = case_service.sync_cases(scope, as_of, buckets)
+        result.cases_opened, result.cases_closed = opened, closed
+        result.promises_broken = promise_service.judge_promises(scope, as_of)
+        result.actions_created = case_service.apply_strategy(scope, as_of, run=run, buckets=buckets)
+    return result
+
+
+def recalculate_loans(loan_ids, *, as_of: dt.date | None = None) -> ChunkResult:
+    """Reclassify these loans now (after a payment, an import or a schedule change) by the same
+    engine as the nightly run, and sync their cases."""
+    loan_ids = list(loan_ids)
+    if not loan_ids:
+        return ChunkResult()
+    borrower_ids = tuple(sorted(set(Loan.objects.filter(id__in=loan_ids).values_list("borrower_id", flat=True))))
+    as_of = as_of or business_date()
+    return process_scope(Scope(borrower_ids=borrower_ids), as_of)
+
+
+def start_run(as_of: dt.date, *, triggered_by: str = "", chunks: int = 0) -> DelinquencyRun:
+    version = strategy_service.ensure_default_strategy()
+    return DelinquencyRun.objects.create(as_of=as_of, status=RunStatus.RUNNING, strategy_version=version,
+                                         triggered_by=triggered_by[:50], chunks_total=chunks)
+
+
+def record_chunk(run_id: int, result: ChunkResult | dict) -> None:
+    from django.db.models import F
+
+    data = result if isinstance(result, dict) else result.as_dict()
+    DelinquencyRun.objects.filter(id=run_id).update(
+        chunks_done=F("chunks_done") + 1,
+        loans_processed=F("loans_processed") + data["loans"],
+        bucket_changes=F("bucket_changes") + data["bucket_changes"],
+        cases_opened=F("cases_opened") + data["cases_opened"],
+        cases_closed=F("cases_closed") + data["cases_closed"],
+        actions_created=F("actions_created") + data["actions_created"],
+        promises_broken=F("promises_broken") + data["promises_broken"],
+    )
+
+
+def finish_run(run_id: int) -> DelinquencyRun:
+    from . import allocation
+
+    run = DelinquencyRun.objects.get(id=run_id)
+    try:
+        allocation.auto_allocate()
+    except (AttributeError, NotImplementedError):  # allocation rules not configured
+        pass
+    run.status = RunStatus.DONE
+    run.finished_at = timezone.now()
+    run.duration_seconds = (run.finished_at - run.started_at).total_seconds()
+    run.save(update_fields=["status", "finished_at", "duration_seconds"])
+    return run
+
+
+def run_delinquency(as_of: dt.date | None = None, *, triggered_by: str = "", chunk_size: int | None = None
+                    ) -> DelinquencyRun:
+    """The whole nightly run in this process, chunk after chunk (tests, seed_demo, eager mode)."""
+    as_of = as_of or business_date()
+    bounds = chunk_bounds(chunk_size)
+    run = start_run(as_of, triggered_by=triggered_by, chunks=len(bounds))
+    started = time.monotonic()
+    buckets = strategy_service.bucket_ranges(run.strategy_version)
+    try:
+        for lo, hi in bounds:
+            record_chunk(run.id, process_scope(Scope(lo=lo, hi=hi), as_of, run=run, buckets=buckets))
+    except Exception as exc:
+        DelinquencyRun.objects.filter(id=run.id).update(status=RunStatus.FAILED, message=str(exc)[:2000],
+                                                        finished_at=timezone.now())
+        raise
+    run = finish_run(run.id)
+    run.duration_seconds = time.monotonic() - started
+    run.save(update_fields=["duration_seconds"])
+    return run

@@ -1,8 +1,46 @@
-"""Recording payments outside imports (API, collector, field visit).
+"""Recording payments outside imports (API, collector, field visit). The loan is reclassified at
+once by the same engine as the nightly run (DESIGN.md §1: the nightly run is the sweep, not the
+only path)."""
+from __future__ import annotations
 
-INTERFACE (filled in by the delinquency-engine work):
+import datetime as dt
+from decimal import Decimal
 
-    def record_payment(*, loan, external_id, paid_on, amount, channel="", note="", source, user=None) -> Payment
-        Stores the payment (identity (lender, external_id): a repeat with the same data is a no-op,
-        a conflicting repeat is a ValidationError), then reclassifies the loan at once.
-"""
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from collections_app.models import Loan, Payment
+
+from .delinquency import business_date, recalculate_loans
+
+
+def record_payment(*, loan: Loan, external_id: str, paid_on: dt.date, amount: Decimal, channel: str = "",
+                   note: str = "", source: str, user=None, as_of: dt.date | None = None) -> Payment:
+    """Store a payment. Identity (lender, external_id): repeating it with the same data is a
+    no-op that returns the stored payment; a repeat with different data is refused."""
+    amount = Decimal(amount)
+    errors = {}
+    if amount <= 0:
+        errors["amount"] = _("The amount must be greater than zero.")
+    if not external_id:
+        errors["external_id"] = _("A payment id is required.")
+    if paid_on > (as_of or business_date(loan.lender.timezone)):
+        errors["paid_on"] = _("A payment cannot be dated in the future.")
+    if errors:
+        raise ValidationError(errors)
+    existing = Payment.objects.filter(lender_id=loan.lender_id, external_id=external_id).first()
+    if existing:
+        if (existing.loan_id, existing.paid_on, existing.amount) == (loan.id, paid_on, amount):
+            return existing
+        raise ValidationError({"external_id": _("Payment %(id)s is already recorded with different details.")
+                               % {"id": external_id}})
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(lender_id=loan.lender_id, loan=loan, external_id=external_id,
+                                             paid_on=paid_on, amount=amount, channel=channel[:50], note=note[:500],
+                                             source=source, recorded_by=user)
+    except IntegrityError as exc:  # the same id recorded concurrently
+        raise ValidationError({"external_id": _("Payment %(id)s is already recorded.") % {"id": external_id}}) from exc
+    recalculate_loans([loan.id], as_of=as_of or business_date(loan.lender.timezone))
+    return payment

@@ -1,0 +1,315 @@
+"""The delinquency engine as pure functions (CONTRACTS.md §2). No database, no Django.
+
+``evaluate(schedule, payments, as_of, ...)`` gives everything the product derives from a loan's
+schedule and payments on a business date: what each payment paid (fee, then interest, then
+principal, oldest installment first), DPD, overdue amount, aging days after pauses, bucket,
+overpayment, settlement, penalty interest and late fees.
+
+Penalty interest and late fees are defined here so that every path (the nightly SQL, the generic
+path, the payoff quote) computes the same figures:
+
+* penalty interest for day ``d`` (``due_date < d <= as_of``) is ``penalty_daily_rate`` × the
+  principal of installments due before ``d`` still unpaid after the payments dated ``<= d``;
+  the total is rounded half-up to the cent once.
+* a late fee is charged once per installment still not fully paid at the end of day
+  ``due_date + grace_days`` when ``as_of`` is later than that day: ``late_fee_rate`` × the amount
+  missed then (rounded half-up to the cent), at least ``late_fee_min``.
+
+Neither changes DPD or the waterfall: payments fill the schedule only (CONTRACTS.md §2 rule 2).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from .buckets import DEFAULT_BUCKETS, BucketRange, classify
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class ScheduledInstallment:
+    seq: int
+    due_date: dt.date
+    principal_due: Decimal
+    interest_due: Decimal = ZERO
+    fee_due: Decimal = ZERO
+
+    @property
+    def amount_due(self) -> Decimal:
+        return self.principal_due + self.interest_due + self.fee_due
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    id: int
+    paid_on: dt.date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Pause:
+    starts_on: dt.date
+    ends_on: dt.date | None = None  # inclusive; None = open-ended
+
+
+@dataclass(frozen=True)
+class FeeRules:
+    penalty_daily_rate: Decimal = ZERO
+    late_fee_rate: Decimal = ZERO
+    late_fee_min: Decimal = ZERO
+    grace_days: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.penalty_daily_rate or self.late_fee_rate or self.late_fee_min)
+
+
+NO_FEES = FeeRules()
+
+
+@dataclass
+class InstallmentState:
+    seq: int
+    due_date: dt.date
+    amount_due: Decimal
+    fee_paid: Decimal = ZERO
+    interest_paid: Decimal = ZERO
+    principal_paid: Decimal = ZERO
+    paid_off_on: dt.date | None = None
+
+    @property
+    def paid(self) -> Decimal:
+        return self.fee_paid + self.interest_paid + self.principal_paid
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid >= self.amount_due
+
+    @property
+    def unpaid(self) -> Decimal:
+        return self.amount_due - self.paid
+
+
+@dataclass
+class LoanState:
+    as_of: dt.date
+    dpd: int
+    aging_days: int
+    paused_days: int
+    bucket: str
+    overdue_amount: Decimal
+    paid_total: Decimal
+    outstanding_amount: Decimal
+    overpayment: Decimal
+    oldest_unpaid_due_date: dt.date | None
+    settled: bool
+    settled_on: dt.date | None
+    penalty: Decimal
+    late_fees: Decimal
+    installments: list[InstallmentState] = field(default_factory=list)
+
+    @property
+    def is_delinquent(self) -> bool:
+        return self.dpd > 0
+
+
+def order_schedule(schedule: Iterable[ScheduledInstallment]) -> list[ScheduledInstallment]:
+    return sorted(schedule, key=lambda i: (i.due_date, i.seq))
+
+
+def apply_payments(
+    schedule: Sequence[ScheduledInstallment], payments: Iterable[PaymentRecord]
+) -> tuple[list[InstallmentState], Decimal]:
+    """The waterfall (rule 2). ``schedule`` ordered by (due_date, seq), ``payments`` already
+    restricted to the business date. Returns the per-installment state and the overpayment."""
+    states = [InstallmentState(i.seq, i.due_date, i.amount_due) for i in schedule]
+    pos = 0
+    credit = ZERO
+    for payment in sorted(payments, key=lambda p: (p.paid_on, p.id)):
+        money = payment.amount
+        while money > 0 and pos < len(schedule):
+            inst, st = schedule[pos], states[pos]
+            for part, due in (("fee_paid", inst.fee_due), ("interest_paid", inst.interest_due),
+                              ("principal_paid", inst.principal_due)):
+                owed = due - getattr(st, part)
+                if owed > 0 and money > 0:
+                    take = min(owed, money)
+                    setattr(st, part, getattr(st, part) + take)
+                    money -= take
+            if st.is_paid:
+                if st.paid_off_on is None:
+                    st.paid_off_on = payment.paid_on
+                pos += 1
+        # zero-amount installments are paid by nothing: skip past them
+        while pos < len(schedule) and states[pos].is_paid:
+            pos += 1
+        credit += money
+    return states, credit
+
+
+def paused_days_between(pauses: Iterable[Pause], first_day: dt.date, last_day: dt.date) -> int:
+    """Days in [first_day, last_day] inside any pause (overlapping pauses count once)."""
+    if last_day < first_day:
+        return 0
+    intervals = []
+    for p in pauses:
+        start = max(p.starts_on, first_day)
+        end = min(p.ends_on or last_day, last_day)
+        if end >= start:
+            intervals.append((start, end))
+    intervals.sort()
+    total = 0
+    cur_start = cur_end = None
+    for start, end in intervals:
+        if cur_end is None or start > cur_end + dt.timedelta(days=1):
+            if cur_end is not None:
+                total += (cur_end - cur_start).days + 1
+            cur_start, cur_end = start, end
+        elif end > cur_end:
+            cur_end = end
+    if cur_end is not None:
+        total += (cur_end - cur_start).days + 1
+    return total
+
+
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _paid_by_timeline(payments: Sequence[PaymentRecord]) -> tuple[list[dt.date], list[Decimal]]:
+    """Step function P(d) = total paid with paid_on <= d, as sorted dates and running totals."""
+    dates: list[dt.date] = []
+    totals: list[Decimal] = []
+    running = ZERO
+    for p in sorted(payments, key=lambda p: (p.paid_on, p.id)):
+        running += p.amount
+        if dates and dates[-1] == p.paid_on:
+            totals[-1] = running
+        else:
+            dates.append(p.paid_on)
+            totals.append(running)
+    return dates, totals
+
+
+def _paid_by(dates, totals, day: dt.date) -> Decimal:
+    i = bisect_right(dates, day)
+    return totals[i - 1] if i else ZERO
+
+
+def penalty_and_fees(
+    schedule: Sequence[ScheduledInstallment], payments: Sequence[PaymentRecord], as_of: dt.date, rules: FeeRules
+) -> tuple[Decimal, Decimal]:
+    """Penalty interest and late fees accrued up to ``as_of`` (definitions in the module doc)."""
+    if not rules.any or not schedule:
+        return ZERO, ZERO
+    dates, totals = _paid_by_timeline([p for p in payments if p.paid_on <= as_of])
+    penalty_base = ZERO  # Σ over days of unpaid principal
+    fees = ZERO
+    cum_before = ZERO
+    for inst in schedule:
+        amount = inst.amount_due
+        cum = cum_before + amount
+        if inst.due_date < as_of and amount > 0:
+            if rules.penalty_daily_rate and inst.principal_due > 0:
+                # unpaid principal on day d = min(principal, max(0, cum - P(d))), constant between payments
+                day = inst.due_date + dt.timedelta(days=1)
+                k = bisect_right(dates, day)  # payments strictly after `day` start new segments
+                while day <= as_of:
+                    paid = totals[k - 1] if k else ZERO
+                    seg_end = dates[k] - dt.timedelta(days=1) if k < len(dates) and dates[k] <= as_of else as_of
+                    unpaid = min(inst.principal_due, max(ZERO, cum - paid))
+                    if unpaid == 0:
+                        break  # paid off: P only grows
+                    penalty_base += unpaid * ((seg_end - day).days + 1)
+                    day = seg_end + dt.timedelta(days=1)
+                    k += 1
+            fee_day = inst.due_date + dt.timedelta(days=rules.grace_days)
+            if (rules.late_fee_rate or rules.late_fee_min) and fee_day < as_of:
+                missed = min(amount, max(ZERO, cum - _paid_by(dates, totals, fee_day)))
+                if missed > 0:
+                    fees += max(_round(missed * rules.late_fee_rate), rules.late_fee_min)
+        cum_before = cum
+    return _round(penalty_base * rules.penalty_daily_rate), fees
+
+
+def evaluate(
+    schedule: Iterable[ScheduledInstallment],
+    payments: Iterable[PaymentRecord],
+    as_of: dt.date,
+    *,
+    pauses: Iterable[Pause] = (),
+    buckets: Sequence[BucketRange] = DEFAULT_BUCKETS,
+    fees: FeeRules = NO_FEES,
+) -> LoanState:
+    """A loan on business date ``as_of`` (CONTRACTS.md §2, rules 1–7)."""
+    ordered = order_schedule(schedule)
+    counted = [p for p in payments if p.paid_on <= as_of]
+    states, credit = apply_payments(ordered, counted)
+    oldest = next((s.due_date for s in states if s.due_date < as_of and not s.is_paid), None)
+    dpd = (as_of - oldest).days if oldest else 0
+    paused = paused_days_between(pauses, oldest + dt.timedelta(days=1), as_of) if oldest else 0
+    aging = dpd - paused
+    overdue = sum((s.unpaid for s in states if s.due_date < as_of), ZERO)
+    settled = bool(states) and all(s.is_paid for s in states)
+    settled_on = None
+    if settled and any(s.amount_due > 0 for s in states):
+        settled_on = max((s.paid_off_on for s in states if s.amount_due > 0), default=None)
+    penalty, late_fees = penalty_and_fees(ordered, counted, as_of, fees)
+    return LoanState(
+        as_of=as_of,
+        dpd=dpd,
+        aging_days=aging,
+        paused_days=paused,
+        bucket=classify(aging, buckets),
+        overdue_amount=overdue,
+        paid_total=sum((p.amount for p in counted), ZERO),
+        outstanding_amount=sum((s.unpaid for s in states), ZERO),
+        overpayment=credit,
+        oldest_unpaid_due_date=oldest,
+        settled=settled,
+        settled_on=settled_on,
+        penalty=penalty,
+        late_fees=late_fees,
+        installments=states,
+    )
+
+
+@dataclass(frozen=True)
+class PayoffQuote:
+    on_date: dt.date
+    overdue: Decimal
+    not_yet_due_principal: Decimal
+    penalty: Decimal
+    late_fees: Decimal
+    overpayment: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return max(ZERO, self.overdue + self.not_yet_due_principal + self.penalty + self.late_fees - self.overpayment)
+
+
+def payoff_quote(
+    schedule: Iterable[ScheduledInstallment],
+    payments: Iterable[PaymentRecord],
+    on_date: dt.date,
+    *,
+    fees: FeeRules = NO_FEES,
+) -> PayoffQuote:
+    """What settles the loan on ``on_date``: everything overdue (installments due before the date,
+    interest included), the principal not yet due (future interest is not charged), penalty
+    interest and late fees accrued to the date, less any credit. An installment due on the date
+    itself counts as not yet due: its interest is waived when the loan is paid off that day."""
+    ordered = order_schedule(schedule)
+    state = evaluate(ordered, payments, on_date, fees=fees)
+    future_principal = ZERO
+    for inst, st in zip(ordered, state.installments, strict=True):
+        if inst.due_date >= on_date:
+            # what is left of the principal part (fee and interest are paid first)
+            future_principal += min(inst.principal_due, st.unpaid)
+    return PayoffQuote(on_date, state.overdue_amount, future_principal, state.penalty, state.late_fees,
+                       state.overpayment)

@@ -1,0 +1,246 @@
+"""The case lifecycle driven by the delinquency run, and the treatment strategy's actions.
+
+A case is a person, not a loan (DESIGN.md §1): one open case per borrower and lender, holding all
+of that borrower's delinquent loans with that lender; its bucket and DPD are its worst loan's.
+Both functions work on one chunk of borrowers with a fixed number of queries (no per-case loop of
+queries) and are idempotent: running them twice for a date changes nothing the second time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from collections_app.models import ApprovalRequest, CaseAction, CollectionCase, ContactPoint, Loan, StrategyRule
+from collections_app.models.choices import (
+    ActionKind,
+    ActionStatus,
+    ApprovalKind,
+    CaseCloseReason,
+    CaseStatus,
+    LoanStatus,
+    Relation,
+)
+
+ZERO = Decimal("0")
+ACTIVE_CASE = (CaseStatus.OPEN, CaseStatus.SUSPENDED)
+APPROVAL_FOR_ACTION = {
+    ActionKind.FIELD_VISIT: ApprovalKind.FIELD_VISIT,
+    ActionKind.LAWYER_LETTER: ApprovalKind.LETTER,
+    ActionKind.LETTER: ApprovalKind.LETTER,
+    ActionKind.AGENCY: ApprovalKind.AGENCY,
+    ActionKind.LITIGATION: ApprovalKind.LITIGATION,
+    ActionKind.WRITE_OFF: ApprovalKind.WRITE_OFF,
+}
+CASE_FIELDS = ["status", "close_reason", "closed_at", "bucket", "stage", "dpd", "overdue_amount", "outstanding_amount",
+               "priority_score"]
+
+
+def priority(overdue: Decimal, weight: Decimal, reliability: Decimal | None, broken: int) -> Decimal:
+    """balance × bucket risk, raised when the borrower's promises are unreliable (DESIGN.md §3)."""
+    factor = Decimal("1") + (Decimal("1") - reliability if reliability is not None else ZERO) + Decimal(min(broken, 5)) / 10
+    return (overdue * weight * factor).quantize(Decimal("0.0001"))
+
+
+def _loans_by_key(scope):
+    rows = list(
+        scope.loans().filter(status__in=(LoanStatus.OPEN, LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF)).values(
+            "id", "borrower_id", "lender_id", "dpd", "aging_days", "bucket", "overdue_amount", "outstanding_amount",
+            "status", "case_id", "oldest_unpaid_due_date", "product_id",
+        )
+    )
+    by_key = defaultdict(list)
+    for row in rows:
+        by_key[(row["borrower_id"], row["lender_id"])].append(row)
+    return by_key
+
+
+def _is_delinquent(row) -> bool:
+    return row["dpd"] > 0 and row["status"] != LoanStatus.SETTLED
+
+
+def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
+    """Open, reopen, update and close the chunk's cases from its loans. Returns (opened, closed)."""
+    from collections_app.models import Borrower
+
+    position = {b.code: b.position for b in buckets}
+    weight = {b.code: b.risk_weight for b in buckets}
+    by_key = _loans_by_key(scope)
+    delinquent_keys = {k for k, rows in by_key.items() if any(_is_delinquent(r) for r in rows)}
+    borrower_ids = {k[0] for k in by_key}
+    cases = {(c.borrower_id, c.lender_id): c
+             for c in CollectionCase.objects.filter(borrower_id__in=borrower_ids, status__in=ACTIVE_CASE)}
+    now = timezone.now()
+    opened = 0
+    missing = delinquent_keys - cases.keys()
+    if missing:
+        # a re-delinquent borrower: reopen the last case closed as cured/settled, history intact
+        reopen = {}
+        for c in CollectionCase.objects.filter(
+            borrower_id__in={k[0] for k in missing}, status=CaseStatus.CLOSED,
+            close_reason__in=(CaseCloseReason.CURED, CaseCloseReason.SETTLED),
+        ).order_by("closed_at", "id"):
+            if (c.borrower_id, c.lender_id) in missing:
+                reopen[(c.borrower_id, c.lender_id)] = c
+        for c in reopen.values():
+            c.status, c.close_reason, c.closed_at = CaseStatus.OPEN, "", None
+            c.first_contact_due_at = None
+        if reopen:
+            bulk_update_with_history(list(reopen.values()), CollectionCase, ["status", "close_reason", "closed_at",
+                                                                            "first_contact_due_at"], batch_size=1000)
+        new = [CollectionCase(borrower_id=k[0], lender_id=k[1], status=CaseStatus.OPEN) for k in missing - reopen.keys()]
+        if new:
+            bulk_create_with_history(new, CollectionCase, batch_size=1000)
+        opened = len(missing)
+        cases.update({(c.borrower_id, c.lender_id): c for c in CollectionCase.objects.filter(
+            borrower_id__in={k[0] for k in missing}, status__in=ACTIVE_CASE)})
+    borrowers = {b["id"]: b for b in Borrower.objects.filter(id__in={k[0] for k in cases}).values(
+        "id", "promised_amount_total", "kept_amount_total", "promises_broken")}
+    link = []
+    changed = []
+    closed = 0
+    for key, case in cases.items():
+        rows = by_key.get(key, [])
+        bad = [r for r in rows if _is_delinquent(r)]
+        for r in bad:
+            if r["case_id"] != case.id:
+                link.append(Loan(id=r["id"], case_id=case.id))
+        before = [getattr(case, f) for f in CASE_FIELDS]
+        if not bad:
+            if not rows:  # loans outside the evaluated statuses (closed by hand): leave the case alone
+                continue
+            case.status = CaseStatus.CLOSED
+            all_settled = all(r["status"] == LoanStatus.SETTLED for r in rows)
+            case.close_reason = CaseCloseReason.SETTLED if all_settled else CaseCloseReason.CURED
+            case.closed_at = now
+            case.dpd, case.overdue_amount = 0, ZERO
+            case.outstanding_amount = sum((r["outstanding_amount"] for r in rows), ZERO)
+            case.bucket = "CURRENT"
+            closed += 1
+        else:
+            worst = max(bad, key=lambda r: (position.get(r["bucket"], 0), r["dpd"]))
+            case.bucket = case.stage = worst["bucket"]
+            case.dpd = max(r["dpd"] for r in bad)
+            case.overdue_amount = sum((r["overdue_amount"] for r in bad), ZERO)
+            case.outstanding_amount = sum((r["outstanding_amount"] for r in bad), ZERO)
+            b = borrowers.get(key[0], {})
+            reliability = None
+            if b.get("promised_amount_total"):
+                reliability = min(b["kept_amount_total"] / b["promised_amount_total"], Decimal("1"))
+            case.priority_score = priority(case.overdue_amount, weight.get(case.bucket, Decimal("1")), reliability,
+                                           b.get("promises_broken", 0))
+        if [getattr(case, f) for f in CASE_FIELDS] != before:
+            changed.append(case)
+    if link:
+        Loan.objects.bulk_update(link, ["case"], batch_size=2000)
+    if changed:
+        bulk_update_with_history(changed, CollectionCase, CASE_FIELDS, batch_size=1000)
+        closed_ids = [c.id for c in changed if c.status == CaseStatus.CLOSED]
+        if closed_ids:
+            CaseAction.objects.filter(case_id__in=closed_ids, status__in=(ActionStatus.OPEN,)).update(
+                status=ActionStatus.CANCELLED)
+    return opened, closed
+
+
+def _matches(rule: StrategyRule, case, aging: int, products: set, has_guarantor: bool) -> bool:
+    if rule.bucket and rule.bucket != case.bucket:
+        return False
+    if rule.dpd_min is not None and aging < rule.dpd_min:
+        return False
+    if rule.dpd_max is not None and aging > rule.dpd_max:
+        return False
+    if rule.product_id and rule.product_id not in products:
+        return False
+    cond = rule.condition or {}
+    if cond.get("has_guarantor") and not has_guarantor:
+        return False
+    if "min_overdue_amount" in cond and case.overdue_amount < Decimal(str(cond["min_overdue_amount"])):
+        return False
+    if "max_overdue_amount" in cond and case.overdue_amount >= Decimal(str(cond["max_overdue_amount"])):
+        return False
+    return True
+
+
+def apply_strategy(scope, as_of: dt.date, *, run=None, buckets=None) -> int:
+    """Create the strategy's actions for the chunk's open cases, once per rule and occurrence."""
+    from . import strategy as strategy_service
+
+    version = run.strategy_version if run and run.strategy_version_id else strategy_service.active_version()
+    if version is None:
+        return 0
+    rules = list(version.rules.all())
+    by_key = _loans_by_key(scope)
+    cases = list(CollectionCase.objects.filter(borrower_id__in={k[0] for k in by_key}, status=CaseStatus.OPEN))
+    if not cases or not rules:
+        return 0
+    guarantors = set(ContactPoint.objects.filter(borrower_id__in={c.borrower_id for c in cases},
+                                                 relation=Relation.GUARANTOR).values_list("borrower_id", flat=True))
+    candidates = {}
+    for case in cases:
+        bad = [r for r in by_key.get((case.borrower_id, case.lender_id), []) if _is_delinquent(r)]
+        if not bad:
+            continue
+        aging = max(r["aging_days"] for r in bad)
+        episode = min(r["oldest_unpaid_due_date"] for r in bad if r["oldest_unpaid_due_date"]).isoformat()
+        products = {r["product_id"] for r in bad}
+        for rule in rules:
+            if not _matches(rule, case, aging, products, case.borrower_id in guarantors):
+                continue
+            key = episode if not rule.repeat_every_days else f"{episode}/{aging // rule.repeat_every_days}"
+            candidates[(case.id, rule.code, key)] = (case, rule)
+    if not candidates:
+        _set_next_actions(cases)
+        return 0
+    existing = set(CaseAction.objects.filter(case_id__in={k[0] for k in candidates},
+                                             occurrence_key__in={k[2] for k in candidates})
+                   .values_list("case_id", "rule_code", "occurrence_key"))
+    todo = [(k, v) for k, v in candidates.items() if k not in existing]
+    approvals = []
+    for (case_id, code, key), (_case, rule) in todo:
+        if rule.needs_approval:
+            approvals.append(ApprovalRequest(
+                kind=APPROVAL_FOR_ACTION.get(rule.action, ApprovalKind.SETTLEMENT), case_id=case_id,
+                reason=rule.description[:300], payload={"rule": code, "occurrence": key, "as_of": as_of.isoformat()},
+            ))
+    if approvals:
+        approvals = bulk_create_with_history(approvals, ApprovalRequest, batch_size=1000)
+        if any(a.pk is None for a in approvals):  # databases that do not return ids
+            approvals = list(ApprovalRequest.objects.filter(case_id__in={a.case_id for a in approvals},
+                                                            payload__as_of=as_of.isoformat()))
+    approval_for = {(a.case_id, a.payload.get("rule"), a.payload.get("occurrence")): a for a in approvals}
+    actions = []
+    for (case_id, code, key), (_case, rule) in todo:
+        approval = approval_for.get((case_id, code, key))
+        actions.append(CaseAction(
+            case_id=case_id, rule=rule, rule_code=code, kind=rule.action, due_on=as_of, occurrence_key=key,
+            status=ActionStatus.AWAITING_APPROVAL if rule.needs_approval else ActionStatus.OPEN,
+            note=rule.description[:300], approval=approval, run=run,
+        ))
+    CaseAction.objects.bulk_create(actions, batch_size=2000, ignore_conflicts=True)
+    _set_next_actions(cases)
+    return len(actions)
+
+
+def _set_next_actions(cases) -> None:
+    """next_action / next_action_at of each case: its oldest open action."""
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    first = {}
+    for row in CaseAction.objects.filter(case_id__in=[c.id for c in cases], status=ActionStatus.OPEN).order_by(
+        "case_id", "due_on", "id"
+    ).values("case_id", "kind", "due_on"):
+        first.setdefault(row["case_id"], row)
+    changed = []
+    for case in cases:
+        row = first.get(case.id)
+        kind = row["kind"] if row else ""
+        at = dt.datetime.combine(row["due_on"], dt.time(8, 0), tzinfo=tz) if row else None
+        if case.next_action != kind or case.next_action_at != at:
+            case.next_action, case.next_action_at = kind, at
+            changed.append(case)
+    if changed:
+        CollectionCase.objects.bulk_update(changed, ["next_action", "next_action_at"], batch_size=1000)

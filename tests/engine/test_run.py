@@ -1,0 +1,258 @@
+"""The delinquency run on the database: both paths against the pure engine, the case lifecycle,
+idempotency, past dates, strategy actions, promises and real-time reclassification."""
+import datetime as dt
+import random
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from collections_app.domain import delinquency as engine
+from collections_app.models import (
+    AgingPause,
+    ApprovalRequest,
+    BucketHistory,
+    CaseAction,
+    CollectionCase,
+    DelinquencyRun,
+    Installment,
+    Loan,
+    Payment,
+    PromiseToPay,
+)
+from collections_app.models.choices import ActionStatus, CaseCloseReason, CaseStatus, LoanStatus, PromiseStatus
+from collections_app.services import delinquency as service
+from collections_app.services.payments import record_payment
+from tests import factories as f
+
+D = dt.date
+M = Decimal
+pytestmark = pytest.mark.django_db
+
+
+ONE_DUE = ((D(2026, 1, 10), "100", "10"),)
+
+
+def make_loan(lender, borrower=None, *, dues=ONE_DUE, product=None, **kw):
+    loan = f.LoanFactory(lender=lender, borrower=borrower or f.BorrowerFactory(lender=lender), product=product, **kw)
+    for n, (due, principal, interest) in enumerate(dues, 1):
+        f.InstallmentFactory(loan=loan, seq=n, due_date=due, principal_due=M(principal), interest_due=M(interest))
+    return loan
+
+
+def random_book(lender, rng, n_loans=40, product=None):
+    loans = []
+    for i in range(n_loans):
+        borrower = f.BorrowerFactory(lender=lender)
+        loan = f.LoanFactory(lender=lender, borrower=borrower, product=product if i % 2 else None)
+        start = D(2025, 6, 1) + dt.timedelta(days=rng.randint(0, 120))
+        for seq in range(1, rng.randint(0, 6) + 1):
+            f.InstallmentFactory(loan=loan, seq=seq, due_date=start + dt.timedelta(days=30 * seq + rng.randint(-3, 3)),
+                                 principal_due=M(rng.choice(["0", "100", "250.55", "999.99"])),
+                                 interest_due=M(rng.choice(["0", "10", "3.33"])), fee_due=M(rng.choice(["0", "5"])))
+        for _ in range(rng.randint(0, 5)):
+            f.PaymentFactory(loan=loan, paid_on=start + dt.timedelta(days=rng.randint(0, 300)),
+                             amount=M(rng.choice(["0", "50", "110", "260.55", "1000", "3000"])))
+        if rng.random() < 0.2:
+            begin = start + dt.timedelta(days=rng.randint(20, 200))
+            AgingPause.objects.create(loan=loan, kind="dispute", starts_on=begin,
+                                      ends_on=rng.choice([None, begin + dt.timedelta(days=rng.randint(0, 40))]))
+        loans.append(loan)
+    return loans
+
+
+def pure_state(loan, as_of):
+    product = loan.product
+    return engine.evaluate(
+        [engine.ScheduledInstallment(i.seq, i.due_date, i.principal_due, i.interest_due, i.fee_due)
+         for i in Installment.objects.filter(loan=loan)],
+        [engine.PaymentRecord(p.id, p.paid_on, p.amount) for p in Payment.objects.filter(loan=loan)],
+        as_of,
+        pauses=[engine.Pause(p.starts_on, p.ends_on) for p in AgingPause.objects.filter(loan=loan)],
+        fees=service.fee_rules(product),
+    )
+
+
+def assert_matches_pure(loans, as_of):
+    for loan in Loan.objects.filter(id__in=[x.id for x in loans]).select_related("product"):
+        want = pure_state(loan, as_of)
+        got = (loan.dpd, loan.aging_days, loan.bucket, loan.overdue_amount, loan.paid_total, loan.outstanding_amount,
+               loan.overpayment, loan.oldest_unpaid_due_date, loan.status == LoanStatus.SETTLED, loan.settled_on,
+               loan.penalty_accrued, loan.fees_accrued)
+        exp = (want.dpd, want.aging_days, want.bucket, want.overdue_amount, want.paid_total, want.outstanding_amount,
+               want.overpayment, want.oldest_unpaid_due_date, want.settled, want.settled_on, want.penalty,
+               want.late_fees)
+        assert got == exp, f"loan {loan.external_id}"
+        assert loan.as_of == as_of
+
+
+@pytest.mark.parametrize("force_python", [False, True])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_database_paths_agree_with_pure_engine(lender, seed, force_python):
+    rng = random.Random(seed)
+    product = f.ProductFactory(lender=lender, penalty_daily_rate=M("0.0005"), late_fee_rate=M("0.05"),
+                               late_fee_min=M("3"), grace_days=2)
+    loans = random_book(lender, rng, product=product)
+    for as_of in (D(2025, 9, 1), D(2025, 12, 15), D(2026, 3, 1)):
+        service.process_scope(service.Scope(borrower_ids=tuple(x.borrower_id for x in loans)), as_of,
+                              force_python=force_python)
+        assert_matches_pure(loans, as_of)
+
+
+def test_run_opens_moves_and_closes_cases(lender):
+    borrower = f.BorrowerFactory(lender=lender)
+    a = make_loan(lender, borrower, dues=((D(2026, 1, 10), "100", "10"),))
+    b = make_loan(lender, borrower, dues=((D(2026, 2, 10), "200", "0"),))
+    run = service.run_delinquency(D(2026, 2, 20))
+    case = CollectionCase.objects.get(borrower=borrower)
+    assert run.cases_opened == 1 and case.status == CaseStatus.OPEN
+    assert set(case.loans.values_list("id", flat=True)) == {a.id, b.id}  # one case per person, all their loans
+    assert (case.dpd, case.bucket, case.overdue_amount) == (41, "M1", M("310"))
+    # paying the older loan: the case follows the remaining worst loan
+    record_payment(loan=a, external_id="PAY-1", paid_on=D(2026, 2, 21), amount=M("110"), source="api", as_of=D(2026, 2, 21))
+    case.refresh_from_db()
+    assert (case.dpd, case.bucket, case.overdue_amount) == (11, "M0", M("200"))
+    # paying everything closes the case as settled
+    record_payment(loan=b, external_id="PAY-2", paid_on=D(2026, 2, 21), amount=M("200"), source="api",
+                   as_of=D(2026, 2, 21))
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CLOSED and case.close_reason == CaseCloseReason.SETTLED
+    assert Loan.objects.get(id=b.id).status == LoanStatus.SETTLED
+
+
+def test_cured_then_re_delinquent_reopens_the_same_case(lender):
+    loan = make_loan(lender, dues=((D(2026, 1, 10), "100", "0"), (D(2026, 2, 10), "100", "0")))
+    service.run_delinquency(D(2026, 1, 15))
+    case = CollectionCase.objects.get(borrower=loan.borrower)
+    f.PaymentFactory(loan=loan, paid_on=D(2026, 1, 16), amount=M("100"))
+    service.run_delinquency(D(2026, 1, 16))
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CLOSED and case.close_reason == CaseCloseReason.CURED
+    run = service.run_delinquency(D(2026, 2, 11))
+    case.refresh_from_db()
+    assert run.cases_opened == 1 and case.status == CaseStatus.OPEN and case.dpd == 1
+    assert CollectionCase.objects.filter(borrower=loan.borrower).count() == 1
+    assert case.history.count() >= 3  # opened, closed, reopened are all on record
+
+
+def test_run_is_idempotent_per_date(lender):
+    random_book(lender, random.Random(7))
+    first = service.run_delinquency(D(2025, 12, 1))
+    snapshot = list(Loan.objects.order_by("id").values())
+    cases = list(CollectionCase.objects.order_by("id").values("id", "status", "bucket", "dpd", "overdue_amount"))
+    actions = CaseAction.objects.count()
+    second = service.run_delinquency(D(2025, 12, 1))
+    assert first.loans_processed == second.loans_processed > 0
+    assert second.bucket_changes == 0 and second.cases_opened == 0 and second.actions_created == 0
+    assert [{**r, "updated_at": None} for r in Loan.objects.order_by("id").values()] == [
+        {**r, "updated_at": None} for r in snapshot]
+    assert list(CollectionCase.objects.order_by("id").values("id", "status", "bucket", "dpd", "overdue_amount")) == cases
+    assert CaseAction.objects.count() == actions
+
+
+def test_bucket_history_records_each_change(lender):
+    loan = make_loan(lender)
+    for day in (D(2026, 1, 10), D(2026, 1, 11), D(2026, 2, 9), D(2026, 2, 10), D(2026, 2, 11)):
+        service.run_delinquency(day)
+    rows = list(BucketHistory.objects.filter(loan=loan).values_list("on_date", "from_bucket", "to_bucket"))
+    assert rows == [(D(2026, 1, 11), "CURRENT", "M0"), (D(2026, 2, 10), "M0", "M1")]
+
+
+def test_past_date_rerun_does_not_corrupt_later_dates(lender):
+    loan = make_loan(lender)
+    service.run_delinquency(D(2026, 2, 15))
+    current = Loan.objects.values("dpd", "bucket", "as_of").get(id=loan.id)
+    service.run_delinquency(D(2026, 1, 11))  # history for a past date
+    assert Loan.objects.values("dpd", "bucket", "as_of").get(id=loan.id) == current
+    assert BucketHistory.objects.filter(loan=loan, on_date=D(2026, 1, 11), from_bucket="CURRENT",
+                                        to_bucket="M0").exists()
+    service.run_delinquency(D(2026, 1, 20))  # no change on that day: no row
+    assert not BucketHistory.objects.filter(loan=loan, on_date=D(2026, 1, 20)).exists()
+
+
+def test_pause_keeps_dpd_but_holds_the_bucket(lender):
+    loan = make_loan(lender)
+    AgingPause.objects.create(loan=loan, kind="forbearance", starts_on=D(2026, 1, 20), ends_on=D(2026, 2, 28))
+    service.run_delinquency(D(2026, 3, 5))
+    loan.refresh_from_db()
+    assert loan.dpd == 54 and loan.aging_days == 54 - 40 and loan.bucket == "M0"
+
+
+def test_strategy_creates_actions_once_and_approvals_for_costly_ones(lender):
+    loan = make_loan(lender)
+    f.ContactPointFactory(borrower=loan.borrower, relation="guarantor", value="13900000000")
+    for day in range(11, 19):
+        service.run_delinquency(D(2026, 1, day))
+        service.run_delinquency(D(2026, 1, day))  # twice: nothing new
+    case = CollectionCase.objects.get(borrower=loan.borrower)
+    codes = list(case.actions.values_list("rule_code", flat=True))
+    assert codes.count("day1-first-call") == 1
+    assert codes.count("days1-3-daily-call") == 3
+    assert codes.count("day4-field-visit") == 1 and codes.count("day4-guarantor") == 1
+    assert codes.count("day7-notice-letter") == 1
+    visit = case.actions.get(rule_code="day4-field-visit")
+    assert visit.status == ActionStatus.AWAITING_APPROVAL and visit.approval.status == "pending"
+    assert ApprovalRequest.objects.filter(case=case).count() == 1
+    assert case.next_action  # the queue shows what to do next
+    run = DelinquencyRun.objects.order_by("-id").first()
+    assert run.strategy_version and run.strategy_version.status == "active"
+
+
+def test_promises_kept_partial_and_broken(lender, collector):
+    loans = [make_loan(lender) for _ in range(3)]
+    service.run_delinquency(D(2026, 1, 20))
+    promises = []
+    for loan, paid in zip(loans, ("110", "50", None), strict=True):
+        case = CollectionCase.objects.get(borrower=loan.borrower)
+        promises.append(PromiseToPay.objects.create(case=case, borrower=loan.borrower, amount=M("110"),
+                                                    promised_date=D(2026, 1, 25), created_by=collector))
+        if paid:
+            f.PaymentFactory(loan=loan, paid_on=D(2026, 1, 24), amount=M(paid))
+    PromiseToPay.objects.update(created_at=dt.datetime(2026, 1, 20, 10, tzinfo=dt.UTC))
+    service.run_delinquency(D(2026, 1, 25))
+    assert [PromiseToPay.objects.get(id=p.id).status for p in promises] == [
+        PromiseStatus.KEPT, PromiseStatus.PENDING, PromiseStatus.PENDING]
+    run = service.run_delinquency(D(2026, 1, 26))
+    assert [PromiseToPay.objects.get(id=p.id).status for p in promises] == [
+        PromiseStatus.KEPT, PromiseStatus.PARTIALLY_KEPT, PromiseStatus.BROKEN]
+    assert run.promises_broken == 1
+    broken = loans[2].borrower
+    broken.refresh_from_db()
+    assert broken.promises_broken == 1 and broken.promise_reliability == 0
+
+
+def test_payment_reclassifies_at_once_and_is_exactly_once(lender):
+    loan = make_loan(lender)
+    service.run_delinquency(D(2026, 1, 20))
+    record_payment(loan=loan, external_id="X1", paid_on=D(2026, 1, 20), amount=M("110"), source="api", as_of=D(2026, 1, 20))
+    record_payment(loan=loan, external_id="X1", paid_on=D(2026, 1, 20), amount=M("110"), source="api", as_of=D(2026, 1, 20))
+    loan.refresh_from_db()
+    assert loan.dpd == 0 and loan.status == LoanStatus.SETTLED and Payment.objects.filter(loan=loan).count() == 1
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        record_payment(loan=loan, external_id="X1", paid_on=D(2026, 1, 20), amount=M("5"), source="api", as_of=D(2026, 1, 20))
+    with pytest.raises(ValidationError):
+        record_payment(loan=loan, external_id="X2", paid_on=D(2026, 1, 20), amount=M("-5"), source="api", as_of=D(2026, 1, 20))
+
+
+def test_advance_delinquency_command_prints_summary(lender, capsys):
+    make_loan(lender)
+    call_command("advance_delinquency", "--as-of", "2026-02-01")
+    out = capsys.readouterr().out
+    assert "2026-02-01: 1 loans processed, 1 bucket changes" in out
+    assert DelinquencyRun.objects.get().status == "done"
+
+
+def test_nightly_task_runs_the_chord_in_eager_mode(lender):
+    from collections_app.tasks import nightly_delinquency_run
+
+    make_loan(lender)
+    run_id = nightly_delinquency_run.delay("2026-02-01").get()
+    run = DelinquencyRun.objects.get(id=run_id)
+    assert run.status == "done" and run.loans_processed == 1 and run.chunks_done == run.chunks_total == 1
+
+
+def test_sql_path_is_used_on_postgresql():
+    assert service.use_sql_path() == (connection.vendor == "postgresql")
