@@ -26,8 +26,8 @@ def sh(*args, env=None):
 
 
 def ensure_venv(requirements: str) -> None:
-    if sys.version_info < (3, 11):
-        sys.exit("Python 3.11 or newer is needed (this is %s)." % sys.version.split()[0])
+    if sys.version_info < (3, 11):  # noqa: UP036 (must run on old Pythons to say so)
+        sys.exit("Python 3.11 or newer is needed (this is %s)." % sys.version.split()[0])  # noqa: UP031
     if not PY.exists():
         print(f"Creating a virtual environment in {VENV} ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)

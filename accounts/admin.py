@@ -1,22 +1,54 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from .models import Team, User
+from .roles import is_admin
+
+
+class RoleAdminMixin:
+    """Users with the admin role may use the admin site without per-model permissions.
+
+    Nothing is hard-deleted by a user action (DESIGN.md §8): deleting is allowed only where the
+    admin class sets ``deletable = True`` (configuration rows such as targets or buckets).
+    """
+
+    deletable = False
+
+    def has_module_permission(self, request):
+        return is_admin(request.user) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return is_admin(request.user) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args, **kwargs):
+        return is_admin(request.user) or super().has_add_permission(request, *args, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        return is_admin(request.user) or super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.deletable and (is_admin(request.user) or super().has_delete_permission(request, obj))
+
+
+# Roles (accounts.roles) are the permission model; Django's groups are not used.
+admin.site.unregister(Group)
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(RoleAdminMixin, BaseUserAdmin):
     list_display = ("username", "first_name", "last_name", "role", "team", "is_active", "last_login")
     list_filter = ("role", "team", "is_active")
     search_fields = ("username", "first_name", "last_name", "email")
+    list_select_related = ("team",)
     fieldsets = BaseUserAdmin.fieldsets + (
         (_("Collections"), {"fields": ("role", "team", "language", "phone_extension", "languages_spoken", "region", "max_open_cases")}),
     )
     add_fieldsets = BaseUserAdmin.add_fieldsets + ((_("Collections"), {"fields": ("role", "team")}),)
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(RoleAdminMixin, admin.TabularInline):
     model = User
     fields = ("username", "first_name", "last_name", "role", "is_active")
     readonly_fields = fields
@@ -24,11 +56,15 @@ class MemberInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(RoleAdminMixin, admin.ModelAdmin):
     list_display = ("name", "supervisor", "lender", "buckets", "region")
+    list_select_related = ("supervisor", "lender")
     list_filter = ("lender",)
     search_fields = ("name", "supervisor__username")
-    autocomplete_fields = ("supervisor",)
+    autocomplete_fields = ("supervisor", "lender")
     inlines = [MemberInline]

@@ -145,6 +145,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=NIGHTLY_RUN_HOUR, minute=NIGHTLY_RUN_MINUTE),
     },
 }
+# A fixed business date instead of today (replaying a historical book, training); empty = today.
+BUSINESS_DATE = os.environ.get("BUSINESS_DATE") or None
 DELINQUENCY_CHUNK_SIZE = int(os.environ.get("DELINQUENCY_CHUNK_SIZE", "50000"))
 
 if REDIS_URL:
@@ -154,9 +156,10 @@ else:
 
 # --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: an anonymous API call then answers 401 with "WWW-Authenticate: Token" (not 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -177,6 +180,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "collections_app.api.schema.describe_fields",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "LoanStatusEnum": "collections_app.models.choices.LoanStatus",
         "CaseStatusEnum": "collections_app.models.choices.CaseStatus",

@@ -1,10 +1,297 @@
-"""Allocating cases to collectors.
+"""Allocating cases to collectors and field agents (DESIGN.md §4, §5).
 
-INTERFACE (filled in by the supervisor/foundation work):
+Every change of a case's collector is recorded in AssignmentHistory. The bulk paths are set-based:
+one UPDATE per target user and one bulk INSERT of history rows, never a query per case.
 
-    def assign_cases(*, case_ids, to_user, by_user=None, reason="") -> int
-        Assign (or unassign with to_user=None) and record AssignmentHistory for each changed case.
-    def auto_allocate(*, case_ids=None) -> int
-        Allocate unassigned open cases by the rules (team lender/bucket/region, workload balance).
-    def hand_over(*, from_user, to_user, by_user) -> int
+    assign_cases(*, case_ids, to_user, by_user=None, reason="") -> int
+    auto_allocate(*, case_ids=None, now=None) -> int
+    hand_over(*, from_user, to_user, by_user) -> int
+    hand_to_field_agent(*, case_ids, agent, by_user=None, reason="") -> int
 """
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from accounts.roles import can_assign, cases_visible_to, is_admin, is_supervisor_or_admin, visible_users
+from collections_app.models import AssignmentHistory, CaseStatus, CollectionCase, FieldVisit, VisitStatus
+
+FIRST_CONTACT_WITHIN = dt.timedelta(hours=2)
+VISIT_WITHIN_WORKING_DAYS = 2
+WORKING_CASE_STATUSES = (CaseStatus.OPEN, CaseStatus.SUSPENDED)
+ASSIGNABLE_ROLES = (Role.COLLECTOR, Role.SUPERVISOR)
+OPEN_VISIT_STATUSES = (VisitStatus.REQUESTED, VisitStatus.APPROVED, VisitStatus.PLANNED)
+HISTORY_BATCH = 2000
+
+
+# --- pure helpers ------------------------------------------------------------------------------
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """``start`` plus ``days`` working days (Monday–Friday; weekends skipped)."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def parse_buckets(text: str) -> set[str]:
+    return {b.strip().upper() for b in (text or "").split(",") if b.strip()}
+
+
+def pick_collector(case: dict, collectors: list[dict], load: dict[int, int]) -> int | None:
+    """Choose a collector for one case (pure; ``load`` is the current open-case count by user id).
+
+    A collector is eligible when their team's lender, buckets and region (each empty = any) match
+    the case and they have room under ``max_open_cases``. Among eligible collectors the most
+    specific team wins (a team dedicated to this lender/bucket/region before a general one), then
+    those who speak the borrower's preferred language, then the lowest workload (share of their
+    maximum, then count), then the lowest id.
+    """
+    best = None
+    best_key = None
+    language = (case.get("language") or "").strip().lower()
+    for c in collectors:
+        if c["team_lender_id"] is not None and c["team_lender_id"] != case["lender_id"]:
+            continue
+        if c["buckets"] and case["bucket"].upper() not in c["buckets"]:
+            continue
+        if c["team_region"] and c["team_region"] != (case.get("region") or ""):
+            continue
+        current = load.get(c["id"], 0)
+        if current >= c["max_open_cases"]:
+            continue
+        specificity = (c["team_lender_id"] is not None) + bool(c["buckets"]) + bool(c["team_region"])
+        speaks = bool(language) and language in c["languages"]
+        key = (-specificity, not speaks, current / max(c["max_open_cases"], 1), current, c["id"])
+        if best_key is None or key < best_key:
+            best, best_key = c["id"], key
+    return best
+
+
+# --- services ----------------------------------------------------------------------------------
+
+
+def _check_assigner(by_user, to_user, case_qs):
+    """A supervisor assigns within their teams (and the unassigned pool); an admin anywhere."""
+    if by_user is None or is_admin(by_user):
+        return case_qs
+    if not can_assign(by_user):
+        raise PermissionDenied(_("Only supervisors and admins can assign cases."))
+    if to_user is not None and not visible_users(by_user).filter(id=to_user.id).exists():
+        raise PermissionDenied(_("You can only assign cases to members of your teams."))
+    return assignable_cases(by_user, case_qs)
+
+
+def assignable_cases(user, qs=None):
+    """Cases ``user`` may allocate: those they can see plus the unassigned pool that no other
+    supervisor's team holds."""
+    if qs is None:
+        qs = CollectionCase.objects.all()
+    if is_admin(user):
+        return qs
+    pool = Q(assigned_to__isnull=True) & (Q(team__isnull=True) | Q(team__supervisor=user))
+    return qs.filter(Q(id__in=cases_visible_to(user).values("id")) | pool)
+
+
+def _record(cases: Iterable[tuple[int, int | None]], to_user_id, by_user_id, reason: str) -> None:
+    rows = [
+        AssignmentHistory(case_id=case_id, from_user_id=from_id, to_user_id=to_user_id, by_user_id=by_user_id, reason=reason)
+        for case_id, from_id in cases
+    ]
+    AssignmentHistory.objects.bulk_create(rows, batch_size=HISTORY_BATCH)
+
+
+def _apply_assignment(case_rows: list[tuple[int, int | None]], to_user: User | None, by_user_id, reason: str, now) -> int:
+    """One UPDATE for these cases (they all go to ``to_user``) and their history rows."""
+    if not case_rows:
+        return 0
+    ids = [cid for cid, _from in case_rows]
+    if to_user is None:
+        values = {"assigned_to": None, "assigned_at": None, "first_contact_due_at": None}
+    else:
+        values = {
+            "assigned_to": to_user,
+            "team_id": to_user.team_id,
+            "assigned_at": now,
+            "first_contact_due_at": now + FIRST_CONTACT_WITHIN,
+        }
+    changed = 0
+    for start in range(0, len(ids), HISTORY_BATCH):
+        changed += CollectionCase.objects.filter(id__in=ids[start : start + HISTORY_BATCH]).update(**values)
+    _record(case_rows, to_user.id if to_user else None, by_user_id, reason)
+    return changed
+
+
+def assign_cases(*, case_ids, to_user, by_user=None, reason="", now=None) -> int:
+    """Assign the open or suspended cases ``case_ids`` to ``to_user`` (``None`` unassigns).
+
+    Cases already with ``to_user`` are left alone. Each changed case gets an AssignmentHistory row;
+    the new collector's team becomes the case's team and the 2-hour first-contact clock starts.
+    Returns the number of cases changed. Raises ValidationError for an unsuitable collector and
+    PermissionDenied when ``by_user`` may not make this assignment.
+    """
+    now = now or timezone.now()
+    if to_user is not None:
+        if not to_user.is_active:
+            raise ValidationError({"user": _("%(name)s is not active.") % {"name": to_user.username}})
+        if to_user.role not in ASSIGNABLE_ROLES:
+            raise ValidationError({"user": _("Cases can only be assigned to collectors or supervisors.")})
+    ids = {int(i) for i in case_ids}
+    with transaction.atomic():
+        qs = CollectionCase.objects.filter(id__in=ids, status__in=WORKING_CASE_STATUSES)
+        qs = _check_assigner(by_user, to_user, qs)
+        if to_user is not None:
+            qs = qs.exclude(assigned_to=to_user)
+        else:
+            qs = qs.filter(assigned_to__isnull=False)
+        rows = list(qs.select_for_update(of=("self",)).values_list("id", "assigned_to_id"))
+        return _apply_assignment(rows, to_user, by_user.id if by_user else None, reason, now)
+
+
+def _collector_pool() -> list[dict]:
+    rows = (
+        User.objects.filter(role=Role.COLLECTOR, is_active=True, team__isnull=False)
+        .select_related("team")
+        .order_by("id")
+    )
+    return [
+        {
+            "id": u.id,
+            "team_id": u.team_id,
+            "team_lender_id": u.team.lender_id,
+            "buckets": parse_buckets(u.team.buckets),
+            "team_region": (u.team.region or "").strip(),
+            "languages": (u.languages_spoken or "").lower(),
+            "max_open_cases": u.max_open_cases,
+            "user": u,
+        }
+        for u in rows
+    ]
+
+
+def auto_allocate(*, case_ids=None, now=None, by_user=None) -> int:
+    """Allocate unassigned open cases to collectors by the rules (see ``pick_collector``).
+
+    Highest overdue first, so that when capacity runs out the largest debts are the ones allocated.
+    Cases no collector may take stay unassigned. Returns the number allocated.
+    """
+    now = now or timezone.now()
+    collectors = _collector_pool()
+    if not collectors:
+        return 0
+    with transaction.atomic():
+        qs = CollectionCase.objects.filter(status=CaseStatus.OPEN, assigned_to__isnull=True)
+        if case_ids is not None:
+            qs = qs.filter(id__in=list(case_ids))
+        cases = list(
+            qs.select_for_update(of=("self",))
+            .order_by("-overdue_amount", "id")
+            .values("id", "lender_id", "bucket", "borrower__region", "borrower__preferred_language")
+        )
+        if not cases:
+            return 0
+        load = dict(
+            CollectionCase.objects.filter(status__in=WORKING_CASE_STATUSES, assigned_to__in=[c["id"] for c in collectors])
+            .values_list("assigned_to")
+            .annotate(n=Count("id"))
+        )
+        chosen: dict[int, list[tuple[int, None]]] = defaultdict(list)
+        for row in cases:
+            case = {
+                "lender_id": row["lender_id"],
+                "bucket": row["bucket"] or "",
+                "region": (row["borrower__region"] or "").strip(),
+                "language": row["borrower__preferred_language"],
+            }
+            user_id = pick_collector(case, collectors, load)
+            if user_id is None:
+                continue
+            load[user_id] = load.get(user_id, 0) + 1
+            chosen[user_id].append((row["id"], None))
+        by_id = {c["id"]: c["user"] for c in collectors}
+        reason = _("Automatic allocation")
+        total = 0
+        for user_id, rows in chosen.items():
+            total += _apply_assignment(rows, by_id[user_id], by_user.id if by_user else None, reason, now)
+        return total
+
+
+def hand_over(*, from_user, to_user, by_user, now=None) -> int:
+    """Move all of ``from_user``'s open and suspended cases to ``to_user`` in one action, recorded.
+
+    A field agent's cases and open visits move to the new agent. Returns the number of cases moved.
+    """
+    if from_user == to_user:
+        raise ValidationError({"to_user": _("Choose a different person to hand over to.")})
+    if by_user is not None and not can_assign(by_user):
+        raise PermissionDenied(_("Only supervisors and admins can hand over cases."))
+    if by_user is not None and not is_admin(by_user):
+        allowed = visible_users(by_user)
+        if not allowed.filter(id=from_user.id).exists() or not allowed.filter(id=to_user.id).exists():
+            raise PermissionDenied(_("You can only hand over between members of your teams."))
+    now = now or timezone.now()
+    reason = _("Hand-over from %(name)s") % {"name": from_user.get_full_name() or from_user.username}
+    with transaction.atomic():
+        if from_user.role == Role.FIELD_AGENT:
+            if to_user.role != Role.FIELD_AGENT or not to_user.is_active:
+                raise ValidationError({"to_user": _("A field agent's cases go to another active field agent.")})
+            moved = CollectionCase.objects.filter(field_agent=from_user, status__in=WORKING_CASE_STATUSES).update(
+                field_agent=to_user
+            )
+            FieldVisit.objects.filter(agent=from_user, status__in=OPEN_VISIT_STATUSES).update(agent=to_user)
+            return moved
+        case_ids = CollectionCase.objects.filter(assigned_to=from_user, status__in=WORKING_CASE_STATUSES).values_list(
+            "id", flat=True
+        )
+        return assign_cases(case_ids=list(case_ids), to_user=to_user, by_user=by_user, reason=reason, now=now)
+
+
+def hand_to_field_agent(*, case_ids, agent, by_user=None, reason="", today=None) -> int:
+    """Hand cases to a field agent for a visit: one FieldVisit per case, due within 2 working days.
+
+    Handed over by a supervisor or admin the visit is approved at once; handed over by a collector
+    it is requested and waits for a supervisor's approval. Cases that already have an open visit
+    are skipped. Returns the number of visits created.
+    """
+    if agent.role != Role.FIELD_AGENT or not agent.is_active:
+        raise ValidationError({"agent": _("Choose an active field agent.")})
+    today = today or timezone.localdate()
+    approved = by_user is None or is_supervisor_or_admin(by_user)
+    with transaction.atomic():
+        qs = CollectionCase.objects.filter(id__in=list(case_ids), status__in=WORKING_CASE_STATUSES).exclude(
+            visits__status__in=OPEN_VISIT_STATUSES
+        )
+        if by_user is not None and not is_admin(by_user):
+            qs = cases_visible_to(by_user, qs)
+        rows = list(qs.select_for_update(of=("self",)).values_list("id", "borrower__address"))
+        if not rows:
+            return 0
+        due_on = add_working_days(today, VISIT_WITHIN_WORKING_DAYS)
+        visits = [
+            FieldVisit(
+                case_id=case_id,
+                agent=agent,
+                requested_by=by_user,
+                status=VisitStatus.APPROVED if approved else VisitStatus.REQUESTED,
+                address=address or "",
+                reason=reason,
+                handed_over_on=today,
+                due_on=due_on,
+            )
+            for case_id, address in rows
+        ]
+        FieldVisit.objects.bulk_create(visits, batch_size=HISTORY_BATCH)
+        CollectionCase.objects.filter(id__in=[r[0] for r in rows]).update(field_agent=agent)
+        return len(visits)

@@ -51,7 +51,7 @@ def _loans_by_key(scope):
     rows = list(
         scope.loans().filter(status__in=(LoanStatus.OPEN, LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF)).values(
             "id", "borrower_id", "lender_id", "dpd", "aging_days", "bucket", "overdue_amount", "outstanding_amount",
-            "status", "case_id", "oldest_unpaid_due_date", "product_id",
+            "status", "case_id", "oldest_unpaid_due_date", "product_id", "as_of",
         )
     )
     by_key = defaultdict(list)
@@ -183,8 +183,8 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, buckets=None) -> int:
     candidates = {}
     for case in cases:
         bad = [r for r in by_key.get((case.borrower_id, case.lender_id), []) if _is_delinquent(r)]
-        if not bad:
-            continue
+        if not bad or any(r["as_of"] != as_of for r in bad):
+            continue  # past-date runs only rewrite history; actions follow the current state
         aging = max(r["aging_days"] for r in bad)
         episode = min(r["oldest_unpaid_due_date"] for r in bad if r["oldest_unpaid_due_date"]).isoformat()
         products = {r["product_id"] for r in bad}

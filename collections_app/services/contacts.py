@@ -1,11 +1,12 @@
 """Logging contacts behind the compliance guard — one service for the page, the API and commands.
 
-INTERFACE (filled in by the collector's-day work):
-
     class ContactRefused(Exception):
         rule: str            # machine-readable rule code, e.g. "contact_hours", "daily_cap"
         detail: str          # translated human message
         allowed_from: datetime | None   # aware datetime when contact becomes allowed, None = not by waiting
+
+    def contact_allowed(case, *, now=None, contact_point=None, channel="phone")
+        -> (allowed, rule, detail, allowed_from)
 
     def log_contact(*, case, user, channel, outcome, contact_point=None, number_used="", note="",
                     promise_amount=None, promise_date=None, callback_at=None, overdue_reason="",
@@ -13,3 +14,371 @@ INTERFACE (filled in by the collector's-day work):
         raises ContactRefused when the compliance rules forbid the attempt (nothing is stored),
         django.core.exceptions.ValidationError for bad input (field -> messages).
 """
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from collections_app.domain import compliance as rules_mod
+from collections_app.domain.compliance import ContactRules, Verdict
+from collections_app.models import (
+    ActionKind,
+    ApprovalKind,
+    ApprovalRequest,
+    Borrower,
+    BorrowerType,
+    Bucket,
+    Channel,
+    CollectionCase,
+    ContactLog,
+    ContactPoint,
+    ContactStatus,
+    Outcome,
+    OverdueReason,
+    PromiseToPay,
+    StrategyStatus,
+)
+from collections_app.models.choices import CONVERSATION_OUTCOMES
+
+RETRY_AFTER_NO_ANSWER = dt.timedelta(hours=2)
+
+
+class ContactRefused(Exception):
+    def __init__(self, rule: str, detail: str, allowed_from: dt.datetime | None = None):
+        super().__init__(detail)
+        self.rule = rule
+        self.detail = detail
+        self.allowed_from = allowed_from
+
+    def as_dict(self) -> dict:
+        return {
+            "rule": self.rule,
+            "detail": str(self.detail),
+            "allowed_from": self.allowed_from.isoformat() if self.allowed_from else None,
+        }
+
+
+# --- reading the facts ------------------------------------------------------------------------
+
+def borrower_zone(borrower: Borrower, lender=None):
+    lender = lender or borrower.lender
+    return rules_mod.zone(borrower.timezone or lender.timezone, fallback=settings.TIME_ZONE)
+
+
+def lender_zone(lender):
+    return rules_mod.zone(lender.timezone, fallback=settings.TIME_ZONE)
+
+
+def rules_for(lender, borrower: Borrower) -> ContactRules:
+    return ContactRules(
+        tz=borrower_zone(borrower, lender),
+        contact_start=lender.contact_start,
+        contact_end=lender.contact_end,
+        lunch_start=lender.lunch_start,
+        lunch_end=lender.lunch_end,
+        max_calls_per_day=lender.max_calls_per_day,
+        max_calls_per_7_days=lender.max_calls_per_7_days,
+        quiet_days_after_conversation=lender.quiet_days_after_conversation,
+        third_party_from_bucket=lender.third_party_from_bucket or None,
+    )
+
+
+def bucket_order() -> list[str]:
+    """Bucket codes in order, from the active strategy version (one query), else the default table."""
+    codes = list(
+        Bucket.objects.filter(version__status=StrategyStatus.ACTIVE).order_by("position").values_list("code", flat=True)
+    )
+    return codes or list(rules_mod.DEFAULT_BUCKET_ORDER)
+
+
+def _lookback(lenders, now: dt.datetime) -> dt.datetime:
+    days = max([8] + [(lender.quiet_days_after_conversation or 0) + 1 for lender in lenders])
+    return now - dt.timedelta(days=days)
+
+
+def _history(borrower_ids, since: dt.datetime) -> tuple[dict, dict]:
+    """Call attempts and last conversation per borrower since ``since``: ONE query for any number."""
+    attempts: dict[int, list] = defaultdict(list)
+    last_conv: dict[int, dt.datetime] = {}
+    rows = ContactLog.objects.filter(
+        Q(is_attempt=True) | Q(is_conversation=True), borrower_id__in=list(borrower_ids), occurred_at__gte=since
+    ).values_list("borrower_id", "occurred_at", "is_attempt", "is_conversation")
+    for borrower_id, at, is_attempt, is_conversation in rows:
+        if is_attempt:
+            attempts[borrower_id].append(at)
+        if is_conversation and (borrower_id not in last_conv or at > last_conv[borrower_id]):
+            last_conv[borrower_id] = at
+    return attempts, last_conv
+
+
+def _verdict(case, *, now, channel, contact_point, attempts, last_conversation, order) -> Verdict:
+    borrower = case.borrower
+    return rules_mod.check_contact(
+        rules=rules_for(case.lender, borrower),
+        now=now,
+        channel=channel,
+        stop_flags=borrower.stop_flags,
+        third_party=bool(contact_point is not None and contact_point.is_third_party),
+        bucket=case.bucket,
+        bucket_order=order,
+        attempts=attempts,
+        last_conversation=last_conversation,
+    )
+
+
+def contact_verdict(case, *, now=None, contact_point=None, channel=Channel.PHONE) -> Verdict:
+    now = now or timezone.now()
+    attempts, last_conv = _history([case.borrower_id], _lookback([case.lender], now))
+    return _verdict(
+        case,
+        now=now,
+        channel=channel,
+        contact_point=contact_point,
+        attempts=attempts.get(case.borrower_id, []),
+        last_conversation=last_conv.get(case.borrower_id),
+        order=bucket_order() if contact_point is not None and contact_point.is_third_party else rules_mod.DEFAULT_BUCKET_ORDER,
+    )
+
+
+def contact_allowed(case, *, now=None, contact_point=None, channel="phone"):
+    """(allowed, rule, detail, allowed_from) for a contact with this case's borrower (or the
+    given contact point) at ``now``."""
+    return contact_verdict(case, now=now, contact_point=contact_point, channel=channel).as_tuple()
+
+
+def verdicts_for_cases(cases, *, now=None, channel=Channel.PHONE) -> dict[int, Verdict]:
+    """Call verdicts for many cases (borrower's own numbers) with ONE query for their history.
+    ``cases`` must have ``borrower`` and ``lender`` loaded (select_related)."""
+    now = now or timezone.now()
+    cases = list(cases)
+    if not cases:
+        return {}
+    attempts, last_conv = _history({c.borrower_id for c in cases}, _lookback({c.lender for c in cases}, now))
+    return {
+        c.pk: _verdict(
+            c,
+            now=now,
+            channel=channel,
+            contact_point=None,
+            attempts=attempts.get(c.borrower_id, []),
+            last_conversation=last_conv.get(c.borrower_id),
+            order=rules_mod.DEFAULT_BUCKET_ORDER,
+        )
+        for c in cases
+    }
+
+
+# --- validation --------------------------------------------------------------------------------
+
+def _money(value, field, errors):
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        errors.setdefault(field, []).append(_("Enter an amount such as 1500.00."))
+        return None
+    if not amount.is_finite() or amount <= 0:
+        errors.setdefault(field, []).append(_("The promised amount must be greater than zero."))
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
+def _date(value, field, errors):
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        errors.setdefault(field, []).append(_("Enter a date as YYYY-MM-DD."))
+        return None
+
+
+def _aware(value, field, errors, tz):
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            errors.setdefault(field, []).append(_("Enter a date and time as YYYY-MM-DD HH:MM."))
+            return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        errors.setdefault(field, []).append(_("Enter a date and time as YYYY-MM-DD HH:MM."))
+        return None
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=tz)
+    return value
+
+
+def promise_limit(case, borrower) -> int:
+    return rules_mod.promise_limit_days(case.lender.max_promise_days, borrower.promise_reliability)
+
+
+# --- the service ---------------------------------------------------------------------------------
+
+def log_contact(
+    *,
+    case,
+    user,
+    channel,
+    outcome,
+    contact_point=None,
+    number_used="",
+    note="",
+    promise_amount=None,
+    promise_date=None,
+    callback_at=None,
+    overdue_reason="",
+    borrower_type="",
+    recording=None,
+    recording_ref="",
+    now=None,
+) -> ContactLog:
+    """Validate, check compliance and store one contact with its consequences, atomically.
+
+    The borrower row is locked for the check and the write, so two simultaneous attempts cannot
+    both pass a cap. A refused or invalid contact stores nothing."""
+    now = now or timezone.now()
+    if timezone.is_naive(now):
+        raise ValueError("now must be aware")
+    errors: dict[str, list] = {}
+    channel = channel or ""
+    outcome = outcome or ""
+    if channel not in Channel.values:
+        errors.setdefault("channel", []).append(_("Choose a channel."))
+    if outcome not in Outcome.values:
+        errors.setdefault("outcome", []).append(_("Choose an outcome."))
+    if overdue_reason and overdue_reason not in OverdueReason.values:
+        errors.setdefault("overdue_reason", []).append(_("Unknown overdue reason."))
+    if borrower_type and borrower_type not in BorrowerType.values:
+        errors.setdefault("borrower_type", []).append(_("Unknown borrower type."))
+    if contact_point is not None and contact_point.borrower_id != case.borrower_id:
+        errors.setdefault("contact_point", []).append(_("This contact point belongs to another borrower."))
+    if note and len(note) > 10000:
+        errors.setdefault("note", []).append(_("The note is too long."))
+
+    lender = case.lender
+    ltz = lender_zone(lender)
+    today = now.astimezone(ltz).date()
+    amount = _money(promise_amount, "promise_amount", errors)
+    pdate = _date(promise_date, "promise_date", errors)
+    callback = _aware(callback_at, "callback_at", errors, ltz)
+    wants_promise = amount is not None or pdate is not None or promise_amount not in (None, "") or promise_date not in (None, "")
+    if outcome == Outcome.PROMISE:
+        if promise_amount in (None, ""):
+            errors.setdefault("promise_amount", []).append(_("A promise needs an amount."))
+        if promise_date in (None, ""):
+            errors.setdefault("promise_date", []).append(_("A promise needs a date."))
+    elif wants_promise and outcome in Outcome.values:
+        errors.setdefault("outcome", []).append(_("To record a promise choose the outcome “Promise to pay”."))
+    if pdate is not None and pdate < today:
+        errors.setdefault("promise_date", []).append(_("The promised date cannot be in the past."))
+    if callback is not None and callback <= now:
+        errors.setdefault("callback_at", []).append(_("The callback time must be in the future."))
+    if case.status == "closed":
+        errors.setdefault("__all__", []).append(_("This case is closed."))
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        borrower = Borrower.objects.select_for_update().get(pk=case.borrower_id)
+        case.borrower = borrower
+        attempts, last_conv = _history([borrower.pk], _lookback([lender], now))
+        verdict = _verdict(
+            case,
+            now=now,
+            channel=channel,
+            contact_point=contact_point,
+            attempts=attempts.get(borrower.pk, []),
+            last_conversation=last_conv.get(borrower.pk),
+            order=bucket_order(),
+        )
+        if not verdict.allowed:
+            raise ContactRefused(verdict.rule, verdict.detail, verdict.allowed_from)
+
+        is_third_party = bool(contact_point.is_third_party) if contact_point is not None else outcome == Outcome.THIRD_PARTY
+        log = ContactLog(
+            case=case,
+            borrower=borrower,
+            user=user if getattr(user, "is_authenticated", False) else None,
+            channel=channel,
+            outcome=outcome,
+            contact_point=contact_point,
+            number_used=(number_used or (contact_point.value if contact_point is not None else ""))[:300],
+            is_third_party=is_third_party,
+            is_attempt=channel == Channel.PHONE,
+            is_conversation=outcome in CONVERSATION_OUTCOMES,
+            note=note or "",
+            overdue_reason=overdue_reason or "",
+            borrower_type=borrower_type or "",
+            callback_at=callback,
+            recording_ref=(recording_ref or "")[:200],
+            occurred_at=now,
+        )
+        if recording:
+            log.recording = recording
+        log.save()
+
+        promise = None
+        if outcome == Outcome.PROMISE:
+            limit = promise_limit(case, borrower)
+            approval = None
+            if pdate > today + dt.timedelta(days=limit):
+                approval = ApprovalRequest.objects.create(
+                    kind=ApprovalKind.PROMISE_EXTENSION,
+                    case=case,
+                    requested_by=log.user,
+                    reason=_("Promise dated %(date)s is beyond the %(days)s-day limit.") % {"date": pdate, "days": limit},
+                    payload={"amount": str(amount), "promised_date": pdate.isoformat(), "limit_days": limit, "contact": log.pk},
+                )
+            promise = PromiseToPay.objects.create(
+                case=case, borrower=borrower, contact=log, amount=amount, promised_date=pdate,
+                approval=approval, created_by=log.user,
+            )
+            Borrower.objects.filter(pk=borrower.pk).update(promises_made=F("promises_made") + 1)
+
+        if borrower_type:
+            Borrower.objects.filter(pk=borrower.pk).update(borrower_type=borrower_type)
+            borrower.borrower_type = borrower_type
+        if outcome == Outcome.WRONG_NUMBER and contact_point is not None:
+            ContactPoint.objects.filter(pk=contact_point.pk).update(status=ContactStatus.WRONG, updated_at=now)
+            contact_point.status = ContactStatus.WRONG
+
+        _update_case(case, log=log, promise=promise, callback=callback, now=now, overdue_reason=overdue_reason)
+    log.promise_obj = promise
+    return log
+
+
+def _update_case(case, *, log, promise, callback, now, overdue_reason):
+    changes = {"last_contact_at": now, "last_outcome": log.outcome, "updated_at": now}
+    if case.first_worked_at is None:
+        changes["first_worked_at"] = now
+    if overdue_reason:
+        changes["overdue_reason"] = overdue_reason
+    if callback is not None:
+        changes.update(callback_at=callback, next_action_at=callback, next_action=ActionKind.CALL)
+    else:
+        if case.callback_at is not None and case.callback_at <= now:
+            changes["callback_at"] = None  # the scheduled callback is done
+        if promise is not None:
+            ltz = lender_zone(case.lender)
+            due = dt.datetime.combine(promise.promised_date + dt.timedelta(days=1), case.lender.contact_start, tzinfo=ltz)
+            changes.update(next_action_at=due, next_action=ActionKind.CALL)
+        elif log.outcome in (Outcome.NO_ANSWER, Outcome.BUSY, Outcome.SWITCHED_OFF):
+            changes.update(next_action_at=now + RETRY_AFTER_NO_ANSWER, next_action=ActionKind.CALL)
+    CollectionCase.objects.filter(pk=case.pk).update(**changes)
+    for k, v in changes.items():
+        setattr(case, k, v)

@@ -53,9 +53,12 @@ LOAN_FIELDS = (
 
 
 def business_date(tz_name: str | None = None) -> dt.date:
-    """Today in the lender's time zone (default TIME_ZONE)."""
+    """Today in the lender's time zone (default TIME_ZONE), or the BUSINESS_DATE setting when set
+    (replaying a historical book, training environments)."""
     import zoneinfo
 
+    if getattr(settings, "BUSINESS_DATE", None):
+        return dt.date.fromisoformat(str(settings.BUSINESS_DATE))
     tz = zoneinfo.ZoneInfo(tz_name or settings.TIME_ZONE)
     return timezone.now().astimezone(tz).date()
 
@@ -211,7 +214,7 @@ def _write_python(scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | N
             for k, v in new.items():
                 setattr(loan, k, v)
             changed.append(loan)
-    Loan.objects.bulk_update(changed, LOAN_FIELDS, batch_size=2000)
+    _update_loans(changed)
     if history:
         existing = dict(BucketHistory.objects.filter(on_date=as_of, loan_id__in=[h.loan_id for h in history])
                         .values_list("loan_id", "id"))
@@ -225,6 +228,21 @@ def _write_python(scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | N
     if past_ids:
         changes += _rewrite_past_history_python(past_ids, as_of, buckets, states, run)
     return len(states), changes
+
+
+def _update_loans(loans) -> None:
+    """One parameterised UPDATE executed for all changed rows (Django's bulk_update builds CASE
+    expressions that grow quadratically on SQLite)."""
+    if not loans:
+        return
+    fields = [Loan._meta.get_field(name) for name in LOAN_FIELDS]
+    sets = ", ".join(f"{connection.ops.quote_name(fld.column)} = %s" for fld in fields)
+    sql = f"UPDATE {_t(Loan)} SET {sets} WHERE id = %s"
+    params = [
+        [fld.get_db_prep_save(getattr(loan, fld.attname), connection) for fld in fields] + [loan.id] for loan in loans
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _rewrite_past_history_python(loan_ids, as_of, buckets, states_today, run) -> int:

@@ -1,1 +1,9 @@
-urlpatterns = []
+from django.urls import path
+
+from . import supervisor
+
+urlpatterns = [
+    path("supervisor/", supervisor.dashboard, name="supervisor_dashboard"),
+    path("supervisor/allocation/", supervisor.allocation_page, name="supervisor_allocation"),
+    path("supervisor/approvals/", supervisor.approvals_page, name="supervisor_approvals"),
+]

@@ -1,0 +1,427 @@
+"""The admin site for every domain model.
+
+Admins (role admin, who are staff) may use it without per-model permissions (RoleAdminMixin).
+Records are never hard-deleted here: only configuration rows (targets, buckets, rules) can be.
+Values the delinquency engine writes are read-only; changing a schedule or adding a payment here
+reclassifies the loan at once.
+"""
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.admin import RoleAdminMixin
+from collections_app import models as m
+
+ENGINE_LOAN_FIELDS = (
+    "as_of", "dpd", "aging_days", "bucket", "overdue_amount", "paid_total", "outstanding_amount", "overpayment",
+    "penalty_accrued", "fees_accrued", "oldest_unpaid_due_date", "settled_on", "case", "needs_recalc",
+)
+ENGINE_CASE_FIELDS = (
+    "bucket", "dpd", "overdue_amount", "outstanding_amount", "priority_score", "opened_at", "assigned_to",
+    "assigned_at", "first_contact_due_at", "first_worked_at", "last_contact_at", "last_outcome", "closed_at",
+    "updated_at",
+)
+
+
+def recalculate(loan_ids) -> bool:
+    """Reclassify loans through the engine; False when the engine is not installed."""
+    try:
+        from collections_app.services.delinquency import recalculate_loans
+    except ImportError:
+        return False
+    recalculate_loans(list(loan_ids))
+    return True
+
+
+class ReadOnlyAdmin(RoleAdminMixin, admin.ModelAdmin):
+    """Evidence and logs: viewable, never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- parties -----------------------------------------------------------------------------------
+
+
+class ProductInline(RoleAdminMixin, admin.TabularInline):
+    model = m.Product
+    extra = 0
+    fields = ("code", "name", "penalty_daily_rate", "late_fee_rate", "late_fee_min", "grace_days")
+
+
+@admin.register(m.Lender)
+class LenderAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("code", "name", "timezone", "contact_start", "contact_end", "max_calls_per_day",
+                    "max_calls_per_7_days", "third_party_from_bucket", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name")
+    inlines = [ProductInline]
+    fieldsets = (
+        (None, {"fields": ("code", "name", "timezone", "is_active", "agreement_ends_on", "commission_rate")}),
+        (_("Compliance"), {"fields": ("contact_start", "contact_end", "lunch_start", "lunch_end", "max_calls_per_day",
+                                      "max_calls_per_7_days", "quiet_days_after_conversation",
+                                      "third_party_from_bucket", "max_promise_days")}),
+    )
+
+
+@admin.register(m.Product)
+class ProductAdmin(RoleAdminMixin, admin.ModelAdmin):
+    list_display = ("code", "name", "lender", "penalty_daily_rate", "late_fee_rate", "late_fee_min", "grace_days")
+    list_filter = ("lender",)
+    search_fields = ("code", "name", "lender__code")
+    list_select_related = ("lender",)
+    autocomplete_fields = ("lender",)
+
+
+class ContactPointInline(RoleAdminMixin, admin.TabularInline):
+    model = m.ContactPoint
+    extra = 0
+    fields = ("kind", "value", "relation", "name", "status", "source", "is_primary")
+    fk_name = "borrower"
+
+
+@admin.register(m.Borrower)
+class BorrowerAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("external_id", "name", "lender", "region", "borrower_type", "promises_made", "promises_broken",
+                    "cease_contact", "dispute", "deceased")
+    list_filter = ("lender", "borrower_type", "cease_contact", "dispute", "deceased", "bankruptcy", "lawyer_represented")
+    search_fields = ("external_id", "name", "national_id")
+    list_select_related = ("lender",)
+    autocomplete_fields = ("lender",)
+    readonly_fields = ("promises_made", "promises_kept", "promises_broken", "promised_amount_total",
+                       "kept_amount_total", "raw", "created_at", "updated_at")
+    inlines = [ContactPointInline]
+
+
+@admin.register(m.ContactPoint)
+class ContactPointAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("value", "kind", "relation", "name", "status", "source", "borrower")
+    list_filter = ("kind", "relation", "status", "source")
+    search_fields = ("value", "name", "borrower__name", "borrower__external_id")
+    list_select_related = ("borrower",)
+    raw_id_fields = ("borrower", "created_by")
+
+
+@admin.register(m.BlacklistEntry)
+class BlacklistEntryAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("name", "national_id", "lender", "borrower", "added_on", "removed_on")
+    list_filter = ("lender",)
+    search_fields = ("name", "national_id", "borrower__name")
+    list_select_related = ("lender", "borrower")
+    raw_id_fields = ("borrower", "added_by")
+
+
+# --- loans -------------------------------------------------------------------------------------
+
+
+class InstallmentInline(RoleAdminMixin, admin.TabularInline):
+    deletable = True
+    model = m.Installment
+    extra = 0
+    fields = ("seq", "due_date", "principal_due", "interest_due", "fee_due", "amount_due", "paid_amount", "paid_off_on")
+    readonly_fields = ("amount_due", "paid_amount", "paid_off_on")
+
+
+class AgingPauseInline(RoleAdminMixin, admin.TabularInline):
+    model = m.AgingPause
+    extra = 0
+    fields = ("kind", "starts_on", "ends_on", "reason")
+
+
+@admin.register(m.Loan)
+class LoanAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("external_id", "lender", "borrower", "principal", "status", "bucket", "dpd", "overdue_amount",
+                    "outstanding_amount", "as_of")
+    list_filter = ("lender", "status", "bucket", "product")
+    search_fields = ("external_id", "borrower__name", "borrower__external_id")
+    list_select_related = ("lender", "borrower")
+    raw_id_fields = ("borrower",)
+    autocomplete_fields = ("lender", "product")
+    readonly_fields = (*ENGINE_LOAN_FIELDS, "raw", "created_at", "updated_at")
+    inlines = [InstallmentInline, AgingPauseInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not recalculate([form.instance.pk]):
+            messages.warning(request, _("The loan will be reclassified by the next delinquency run."))
+
+
+@admin.register(m.Installment)
+class InstallmentAdmin(RoleAdminMixin, admin.ModelAdmin):
+    list_display = ("loan", "seq", "due_date", "principal_due", "interest_due", "fee_due", "amount_due", "paid_amount")
+    list_filter = ("due_date",)
+    search_fields = ("loan__external_id",)
+    list_select_related = ("loan__lender",)
+    raw_id_fields = ("loan",)
+    readonly_fields = ("amount_due", "paid_amount", "paid_off_on")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        recalculate([obj.loan_id])
+
+
+@admin.register(m.Payment)
+class PaymentAdmin(RoleAdminMixin, admin.ModelAdmin):
+    list_display = ("external_id", "loan", "lender", "paid_on", "amount", "channel", "source", "created_at")
+    list_filter = ("lender", "source", "paid_on")
+    search_fields = ("external_id", "loan__external_id")
+    list_select_related = ("loan__lender", "lender")
+    raw_id_fields = ("loan", "import_job")
+    autocomplete_fields = ("lender",)
+    readonly_fields = ("recorded_by", "created_at")
+    date_hierarchy = "paid_on"
+
+    def has_change_permission(self, request, obj=None):
+        # A payment is a fact from the lender's books; it is added, never edited.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
+        recalculate([obj.loan_id])
+
+
+@admin.register(m.AgingPause)
+class AgingPauseAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("loan", "kind", "starts_on", "ends_on", "created_by")
+    list_filter = ("kind",)
+    search_fields = ("loan__external_id", "reason")
+    list_select_related = ("loan__lender", "created_by")
+    raw_id_fields = ("loan", "created_by")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        recalculate([obj.loan_id])
+
+
+@admin.register(m.BucketHistory)
+class BucketHistoryAdmin(ReadOnlyAdmin):
+    list_display = ("loan", "lender", "on_date", "from_bucket", "to_bucket", "dpd", "overdue_amount")
+    list_filter = ("lender", "to_bucket", "on_date")
+    search_fields = ("loan__external_id",)
+    list_select_related = ("loan__lender", "lender")
+    raw_id_fields = ("loan", "run")
+
+
+# --- strategy ----------------------------------------------------------------------------------
+
+
+class BucketInline(RoleAdminMixin, admin.TabularInline):
+    deletable = True
+    model = m.Bucket
+    extra = 0
+    fields = ("position", "code", "name", "min_dpd", "max_dpd", "risk_weight")
+
+
+class StrategyRuleInline(RoleAdminMixin, admin.TabularInline):
+    deletable = True
+    model = m.StrategyRule
+    extra = 0
+    fields = ("position", "code", "description", "product", "bucket", "dpd_min", "dpd_max", "condition", "action",
+              "channel", "repeat_every_days", "needs_approval")
+
+
+@admin.register(m.StrategyVersion)
+class StrategyVersionAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("number", "status", "created_by", "approved_by", "approved_at", "effective_from")
+    list_filter = ("status",)
+    search_fields = ("note",)
+    list_select_related = ("created_by", "approved_by")
+    readonly_fields = ("created_by", "approved_by", "approved_at", "created_at")
+    inlines = [BucketInline, StrategyRuleInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(m.Bucket)
+class BucketAdmin(RoleAdminMixin, admin.ModelAdmin):
+    deletable = True
+    list_display = ("code", "name", "min_dpd", "max_dpd", "position", "risk_weight", "version")
+    list_filter = ("version",)
+    search_fields = ("code", "name")
+    list_select_related = ("version",)
+
+
+@admin.register(m.StrategyRule)
+class StrategyRuleAdmin(RoleAdminMixin, admin.ModelAdmin):
+    deletable = True
+    list_display = ("code", "description", "bucket", "dpd_min", "dpd_max", "action", "channel", "needs_approval", "version")
+    list_filter = ("version", "action", "bucket", "needs_approval")
+    search_fields = ("code", "description")
+    list_select_related = ("version",)
+    autocomplete_fields = ("product",)
+
+
+@admin.register(m.DelinquencyRun)
+class DelinquencyRunAdmin(ReadOnlyAdmin):
+    list_display = ("as_of", "status", "loans_processed", "bucket_changes", "cases_opened", "cases_closed",
+                    "actions_created", "promises_broken", "chunks_done", "chunks_total", "duration_seconds",
+                    "triggered_by", "started_at")
+    list_filter = ("status",)
+    date_hierarchy = "as_of"
+
+
+# --- cases -------------------------------------------------------------------------------------
+
+
+@admin.action(description=_("Allocate the selected unassigned cases automatically"))
+def auto_allocate_selected(modeladmin, request, queryset):
+    from collections_app.services.allocation import auto_allocate
+
+    n = auto_allocate(case_ids=list(queryset.values_list("id", flat=True)), by_user=request.user)
+    modeladmin.message_user(request, _("%(n)d cases allocated.") % {"n": n})
+
+
+class LoanInline(RoleAdminMixin, admin.TabularInline):
+    model = m.Loan
+    fields = ("external_id", "principal", "status", "bucket", "dpd", "overdue_amount")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(m.CollectionCase)
+class CollectionCaseAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("id", "borrower", "lender", "status", "bucket", "dpd", "overdue_amount", "assigned_to", "team",
+                    "next_action_at", "written_off")
+    list_filter = ("status", "bucket", "lender", "team", "written_off")
+    search_fields = ("borrower__name", "borrower__external_id", "=id")
+    list_select_related = ("borrower", "lender", "assigned_to", "team")
+    raw_id_fields = ("borrower", "field_agent")
+    autocomplete_fields = ("lender", "team")
+    readonly_fields = ENGINE_CASE_FIELDS
+    inlines = [LoanInline]
+    actions = [auto_allocate_selected]
+
+
+@admin.register(m.CaseAction)
+class CaseActionAdmin(RoleAdminMixin, admin.ModelAdmin):
+    list_display = ("case", "kind", "rule_code", "due_on", "status", "done_at")
+    list_filter = ("kind", "status")
+    search_fields = ("rule_code", "case__borrower__name")
+    list_select_related = ("case__borrower",)
+    raw_id_fields = ("case", "rule", "approval", "run")
+    readonly_fields = ("occurrence_key", "created_at")
+
+
+@admin.register(m.AssignmentHistory)
+class AssignmentHistoryAdmin(ReadOnlyAdmin):
+    list_display = ("case", "from_user", "to_user", "by_user", "reason", "at")
+    search_fields = ("case__borrower__name", "reason")
+    list_select_related = ("case__borrower", "from_user", "to_user", "by_user")
+    date_hierarchy = "at"
+
+
+@admin.register(m.ContactLog)
+class ContactLogAdmin(ReadOnlyAdmin):
+    list_display = ("occurred_at", "case", "user", "channel", "outcome", "number_used", "is_attempt",
+                    "is_conversation", "is_third_party")
+    list_filter = ("channel", "outcome", "is_attempt", "is_conversation", "is_third_party")
+    search_fields = ("case__borrower__name", "number_used", "note")
+    list_select_related = ("case__borrower", "user")
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(m.PromiseToPay)
+class PromiseToPayAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("case", "amount", "promised_date", "status", "paid_amount", "resolved_on", "created_by")
+    list_filter = ("status", "promised_date")
+    search_fields = ("case__borrower__name", "borrower__external_id")
+    list_select_related = ("case__borrower", "created_by")
+    raw_id_fields = ("case", "borrower", "contact", "approval", "created_by")
+    readonly_fields = ("paid_amount", "resolved_on", "created_at")
+
+
+@admin.register(m.FieldVisit)
+class FieldVisitAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("case", "agent", "status", "handed_over_on", "due_on", "visited_at", "cash_collected",
+                    "signed_acknowledgement")
+    list_filter = ("status", "signed_acknowledgement")
+    search_fields = ("case__borrower__name", "address")
+    list_select_related = ("case__borrower", "agent")
+    raw_id_fields = ("case", "requested_by", "agent", "reviewed_by")
+
+
+@admin.register(m.Letter)
+class LetterAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("case", "kind", "status", "as_of", "amount_as_of", "sent_at")
+    list_filter = ("kind", "status")
+    search_fields = ("case__borrower__name", "address")
+    list_select_related = ("case__borrower",)
+    raw_id_fields = ("case", "approval", "created_by")
+
+
+@admin.register(m.ApprovalRequest)
+class ApprovalRequestAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("id", "kind", "case", "status", "requested_by", "decided_by", "created_at", "decided_at")
+    list_filter = ("kind", "status")
+    search_fields = ("case__borrower__name", "reason")
+    list_select_related = ("case__borrower", "requested_by", "decided_by")
+    raw_id_fields = ("case", "requested_by")
+    # Decisions go through the approvals page (maker ≠ checker, effects applied).
+    readonly_fields = ("status", "decided_by", "decided_at", "decision_note", "created_at")
+
+
+@admin.register(m.Complaint)
+class ComplaintAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("received_at", "borrower", "case", "against_user", "channel", "status", "resolved_at")
+    list_filter = ("status", "channel")
+    search_fields = ("borrower__name", "description")
+    list_select_related = ("borrower", "case__borrower", "against_user")
+    raw_id_fields = ("case", "borrower", "against_user", "logged_by")
+
+
+@admin.register(m.CaseNote)
+class CaseNoteAdmin(RoleAdminMixin, admin.ModelAdmin):
+    list_display = ("case", "author", "text", "created_at")
+    search_fields = ("text", "case__borrower__name")
+    list_select_related = ("case__borrower", "author")
+    raw_id_fields = ("case", "author")
+
+
+@admin.register(m.Target)
+class TargetAdmin(RoleAdminMixin, admin.ModelAdmin):
+    deletable = True
+    list_display = ("period", "period_start", "team", "collector", "amount", "set_by")
+    list_filter = ("period", "team")
+    search_fields = ("team__name", "collector__username")
+    list_select_related = ("team", "collector", "set_by")
+    autocomplete_fields = ("team", "collector")
+    readonly_fields = ("set_by",)
+
+    def save_model(self, request, obj, form, change):
+        obj.set_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+# --- imports and audit -------------------------------------------------------------------------
+
+
+@admin.register(m.ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    list_display = ("id", "kind", "lender", "original_name", "status", "total_rows", "stored_rows", "rejected_rows",
+                    "created_by", "created_at")
+    list_filter = ("kind", "status", "lender")
+    search_fields = ("original_name", "file_sha256")
+    list_select_related = ("lender", "created_by")
+    date_hierarchy = "created_at"
+
+
+@admin.register(m.PersonalDataAccess)
+class PersonalDataAccessAdmin(ReadOnlyAdmin):
+    list_display = ("at", "user", "borrower", "what", "where")
+    search_fields = ("user__username", "borrower__name", "what")
+    list_select_related = ("user", "borrower")
+    date_hierarchy = "at"

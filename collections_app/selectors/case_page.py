@@ -1,0 +1,229 @@
+"""Everything the case page shows, read in a fixed number of queries."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.roles import can_see_full_pii, cases_visible_to, mask_national_id, mask_phone
+from collections_app.domain.compliance import stop_flag_label
+from collections_app.models import (
+    BORROWER_TYPE_TACTICS,
+    ActionStatus,
+    AssignmentHistory,
+    BucketHistory,
+    CaseAction,
+    CaseNote,
+    CollectionCase,
+    ContactKind,
+    ContactLog,
+    FieldVisit,
+    Installment,
+    Letter,
+    Loan,
+    Payment,
+    PersonalDataAccess,
+    PromiseToPay,
+)
+from collections_app.services.contacts import contact_verdict
+
+TIMELINE_LIMIT = 200
+
+
+def visible_case(user, case_id) -> CollectionCase | None:
+    return (
+        cases_visible_to(user, CollectionCase.objects.select_related("borrower", "lender", "assigned_to", "team"))
+        .filter(pk=case_id)
+        .first()
+    )
+
+
+def mask_value(cp, full: bool) -> str:
+    """Phone numbers are masked for roles that do not need them; addresses and employers are
+    needed for letters and visits."""
+    if full or cp.kind != ContactKind.PHONE:
+        return cp.value
+    return mask_phone(cp.value)
+
+
+@dataclass
+class TimelineItem:
+    at: dt.datetime
+    kind: str
+    label: str
+    text: str = ""
+    who: str = ""
+    css: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=timezone.get_current_timezone())
+
+
+def _who(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.username
+
+
+def contact_points(case, user, *, record_access: bool = True, where: str = ""):
+    """The borrower's contact points with display values: masked unless the user may see full
+    personal data, in which case the viewing is recorded (PersonalDataAccess)."""
+    full = can_see_full_pii(user)
+    points = list(case.borrower.contact_points.all())
+    for cp in points:
+        cp.display = mask_value(cp, full)
+    if full and record_access and points:
+        PersonalDataAccess.objects.create(
+            user=user, borrower=case.borrower, what="contact points", where=(where or f"/cases/{case.pk}/")[:200]
+        )
+    return points, full
+
+
+def timeline(case) -> list[TimelineItem]:
+    items: list[TimelineItem] = []
+    contacts = (
+        ContactLog.objects.filter(case=case)
+        .select_related("user", "contact_point", "promise")
+        .order_by("-occurred_at", "-id")[:TIMELINE_LIMIT]
+    )
+    for c in contacts:
+        text = c.note
+        promise = getattr(c, "promise", None)
+        extra = {"promise": promise, "contact": c}
+        items.append(
+            TimelineItem(
+                c.occurred_at,
+                "contact",
+                f"{c.get_channel_display()} · {c.get_outcome_display()}",
+                text,
+                _who(c.user),
+                "good" if c.is_conversation else "",
+                extra,
+            )
+        )
+    for p in PromiseToPay.objects.filter(case=case).exclude(resolved_on=None).order_by("-resolved_on")[:TIMELINE_LIMIT]:
+        items.append(
+            TimelineItem(
+                _start_of(p.resolved_on), "promise",
+                _("Promise %(status)s") % {"status": p.get_status_display()},
+                _("%(amount)s due %(date)s, paid %(paid)s") % {"amount": p.amount, "date": p.promised_date, "paid": p.paid_amount},
+                css="bad" if p.status == "broken" else "good",
+            )
+        )
+    loan_ids = [loan.pk for loan in case.loans.all()]
+    for pay in Payment.objects.filter(loan_id__in=loan_ids).select_related("loan").order_by("-paid_on", "-id")[:TIMELINE_LIMIT]:
+        items.append(
+            TimelineItem(
+                _start_of(pay.paid_on), "payment", _("Payment %(amount)s") % {"amount": pay.amount},
+                f"{pay.loan.external_id} {pay.channel} {pay.get_source_display()}", css="good",
+            )
+        )
+    for b in BucketHistory.objects.filter(loan_id__in=loan_ids).select_related("loan").order_by("-on_date")[:TIMELINE_LIMIT]:
+        items.append(
+            TimelineItem(
+                _start_of(b.on_date), "bucket", _("Bucket %(from)s → %(to)s") % {"from": b.from_bucket, "to": b.to_bucket},
+                _("Loan %(loan)s, %(dpd)s days past due") % {"loan": b.loan.external_id, "dpd": b.dpd},
+            )
+        )
+    for letter in Letter.objects.filter(case=case).order_by("-as_of")[:TIMELINE_LIMIT]:
+        items.append(
+            TimelineItem(
+                letter.sent_at or letter.created_at, "letter",
+                f"{letter.get_kind_display()} · {letter.get_status_display()}", letter.address,
+            )
+        )
+    for v in FieldVisit.objects.filter(case=case).select_related("agent", "requested_by").order_by("-created_at")[:TIMELINE_LIMIT]:
+        text = v.agreement or v.reason
+        items.append(
+            TimelineItem(
+                v.visited_at or v.created_at, "visit",
+                _("Field visit · %(status)s") % {"status": v.get_status_display()}, text,
+                _who(v.agent or v.requested_by),
+            )
+        )
+    for n in CaseNote.objects.filter(case=case).select_related("author").order_by("-created_at")[:TIMELINE_LIMIT]:
+        items.append(TimelineItem(n.created_at, "note", _("Note"), n.text, _who(n.author)))
+    for a in (
+        AssignmentHistory.objects.filter(case=case)
+        .select_related("from_user", "to_user", "by_user")
+        .order_by("-at")[:TIMELINE_LIMIT]
+    ):
+        items.append(
+            TimelineItem(
+                a.at, "assignment",
+                _("Assigned %(from)s → %(to)s") % {"from": _who(a.from_user) or "-", "to": _who(a.to_user) or "-"},
+                a.reason, _who(a.by_user),
+            )
+        )
+    items.sort(key=lambda i: i.at, reverse=True)
+    return items
+
+
+def _payoff(loan, today):
+    try:
+        from collections_app.services.delinquency import payoff_quote
+    except ImportError:
+        return None
+    try:
+        return payoff_quote(loan, today)
+    except NotImplementedError:
+        return None
+
+
+def case_context(case, user, *, now=None, record_access=True) -> dict:
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    loans = list(
+        Loan.objects.filter(case=case)
+        .select_related("product")
+        .prefetch_related(
+            Prefetch("installments", queryset=Installment.objects.order_by("due_date", "seq")), "payments"
+        )
+        .order_by("-dpd", "external_id")
+    )
+    owed = {"overdue": Decimal("0"), "total": Decimal("0")}
+    for loan in loans:
+        loan.quote = _payoff(loan, today)
+        owed["overdue"] += loan.quote["overdue"] if loan.quote else loan.overdue_amount
+        if loan.quote:
+            owed["total"] += loan.quote["total"]
+        else:
+            owed["total"] += loan.outstanding_amount + loan.penalty_accrued + loan.fees_accrued - loan.overpayment
+    points, full = contact_points(case, user, record_access=record_access)
+    borrower = case.borrower
+    why = (
+        CaseAction.objects.filter(case=case)
+        .select_related("rule")
+        .order_by("-due_on", "-id")
+        .first()
+    )
+    open_actions = list(CaseAction.objects.filter(case=case, status__in=[ActionStatus.OPEN, ActionStatus.AWAITING_APPROVAL]).order_by("due_on")[:10])
+    verdict = contact_verdict(case, now=now)
+    promises = list(PromiseToPay.objects.filter(case=case).select_related("approval").order_by("-promised_date", "-id")[:20])
+    visits = list(FieldVisit.objects.filter(case=case).select_related("agent").order_by("-created_at")[:10])
+    if full and borrower.national_id:
+        PersonalDataAccess.objects.create(user=user, borrower=borrower, what="national id", where=f"/cases/{case.pk}/")
+    return {
+        "case": case,
+        "borrower": borrower,
+        "national_id": borrower.national_id if full else mask_national_id(borrower.national_id),
+        "full_pii": full,
+        "stop_flags": [stop_flag_label(flag) for flag in borrower.stop_flags],
+        "tactics": BORROWER_TYPE_TACTICS.get(borrower.borrower_type) if borrower.borrower_type else None,
+        "loans": loans,
+        "owed": owed,
+        "contact_points": points,
+        "timeline": timeline(case),
+        "why_action": why,
+        "open_actions": open_actions,
+        "verdict": verdict,
+        "promises": promises,
+        "visits": visits,
+        "today": today,
+    }

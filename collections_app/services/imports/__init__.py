@@ -1,0 +1,5 @@
+"""Loan-book, installment and payment imports (CONTRACTS.md §3). See docs/imports.md."""
+from .reader import FileRejected
+from .runner import ImportAborted, create_import_job, import_file, run_import
+
+__all__ = ["FileRejected", "ImportAborted", "create_import_job", "import_file", "run_import"]

@@ -1,0 +1,212 @@
+"""PostgreSQL fast paths (loans and payments files): one COPY of the batch (one line per validated row) into
+a temporary staging table, then set-based ``INSERT … SELECT … ON CONFLICT`` statements fan it out
+into products, borrowers, loans, contact points and installments. Same results as the generic path
+in kinds.LoansKind.store (the tests run on both)."""
+from __future__ import annotations
+
+import io
+
+from django.db import connection
+from django.utils import timezone
+
+from collections_app.models import Borrower, ContactPoint, Installment, Loan, Payment, Product
+
+from .reader import cell_text
+from .store import _defaults, _insert_fields
+
+FIXED = [
+    ("row_no", "int"), ("lender_id", "bigint"), ("loan_id", "text"), ("borrower_id", "text"), ("borrower_name", "text"),
+    ("national_id", "text"), ("address", "text"), ("employer", "text"), ("product", "text"), ("currency", "text"),
+    ("principal", "numeric"), ("disbursed_on", "date"), ("annual_rate", "text"), ("term_months", "text"),
+    ("phones", "text"), ("contact_label", "text"), ("contact_relation", "text"), ("contact_phone", "text"),
+    ("guarantor_name", "text"), ("guarantor_phone", "text"),
+]
+SCHED = [("lender_id", "bigint"), ("loan_id", "text"), ("seq", "int"), ("due_date", "date"), ("principal_due", "numeric"),
+         ("interest_due", "numeric")]
+_SPECIAL = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _esc(value: str) -> str:
+    return value.translate(_SPECIAL)
+
+
+def _line(values: list[str], width: int) -> str:
+    line = "\t".join(values)
+    if line.count("\t") != width - 1 or "\\" in line or "\n" in line or "\r" in line:
+        line = "\t".join(_esc(v) for v in values)
+    return line + "\n"
+
+
+def _insert_select(model, exprs: dict[str, str], from_sql: str) -> tuple[str, list]:
+    """INSERT INTO model (given columns + every other column at its default) SELECT exprs FROM …"""
+    opts = model._meta
+    defaults = _defaults(model, timezone.now())
+    extra = [f for f in _insert_fields(model) if f.attname not in exprs and f.attname in defaults]
+    target = [f'"{opts.get_field(a).column}"' for a in exprs] + [f'"{f.column}"' for f in extra]
+    select = list(exprs.values()) + [f"CAST(%s AS {f.db_type(connection)})" for f in extra]
+    params = [f.get_db_prep_save(defaults[f.attname], connection) for f in extra]
+    return f'INSERT INTO "{opts.db_table}" AS t ({", ".join(target)}) SELECT {", ".join(select)} FROM {from_sql}', params
+
+
+def _ensure_tables(cursor, width):
+    stage = f"imp_loans_stage_{width}"
+    cols = ", ".join([f"{n} {t}" for n, t in FIXED] + [f"c{i} text" for i in range(width)])
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({cols})")
+    cursor.execute("CREATE TEMP TABLE IF NOT EXISTS imp_loans_sched ({})".format(", ".join(f"{n} {t}" for n, t in SCHED)))
+    cursor.execute(f"TRUNCATE {stage}, imp_loans_sched")
+    return stage
+
+
+def store_loans(header, records, writer):
+    width = len(header)
+    buf, sched = io.StringIO(), io.StringIO()
+    nfixed = len(FIXED) + width
+    for r in records:
+        cells = r["_cells"]
+        raw = [c.strip() if isinstance(c, str) else cell_text(c) for c in cells[:width]]
+        rate, term = r["annual_rate"], r["term_months"]
+        label, relation, phone = r["contact"]
+        g_name, g_phone = r["guarantor"]
+        lender = str(r["lender_id"])
+        buf.write(_line([
+            str(r["_row"]), lender, r["loan_id"], r["borrower_id"], r["borrower_name"], r["national_id"], r["address"],
+            r["employer"], r["product"], r["currency"], str(r["principal"]), r["disbursed_on"].isoformat(),
+            "" if rate is None else str(rate), "" if term is None else str(term), ";".join(r["phones"]),
+            label, relation, phone, g_name, g_phone, *raw,
+        ], nfixed))
+        if r["schedule"] is not None:
+            for seq, due, principal, interest in r["schedule"]:
+                sched.write(f"{lender}\t{_esc(r['loan_id'])}\t{seq}\t{due.isoformat()}\t{principal}\t{interest}\n")
+    buf.seek(0)
+    sched.seek(0)
+    b_tbl, l_tbl, p_tbl = Borrower._meta.db_table, Loan._meta.db_table, Product._meta.db_table
+    i_tbl = Installment._meta.db_table
+    with connection.cursor() as cursor:
+        stage = _ensure_tables(cursor, width)
+        cursor.execute("SET LOCAL synchronous_commit = off")  # a lost batch is re-imported by running the file again
+        names = ", ".join(n for n, _t in FIXED) + "".join(f", c{i}" for i in range(width))
+        cursor.cursor.copy_expert(f"COPY {stage} ({names}) FROM STDIN", buf)
+        cursor.cursor.copy_expert(f"COPY imp_loans_sched ({', '.join(n for n, _t in SCHED)}) FROM STDIN", sched)
+        cursor.execute(f"ANALYZE {stage}")
+        cursor.execute("ANALYZE imp_loans_sched")
+
+        sql, params = _insert_select(Product, {"lender_id": "s.lender_id", "code": "s.product", "name": "s.product"},
+                                     f"(SELECT DISTINCT lender_id, product FROM {stage} WHERE product <> '') s")
+        cursor.execute(sql + " ON CONFLICT (lender_id, code) DO NOTHING", params)
+
+        def last_non_empty(col):
+            return f"coalesce((array_agg({col} ORDER BY row_no DESC) FILTER (WHERE {col} <> ''))[1], '')"
+
+        sql, params = _insert_select(
+            Borrower,
+            {"lender_id": "s.lender_id", "external_id": "s.borrower_id", "name": "s.borrower_name",
+             "national_id": "s.national_id", "address": "s.address", "employer": "s.employer"},
+            f"(SELECT lender_id, borrower_id, (array_agg(borrower_name ORDER BY row_no DESC))[1] AS borrower_name, "
+            f"{last_non_empty('national_id')} AS national_id, {last_non_empty('address')} AS address, "
+            f"{last_non_empty('employer')} AS employer FROM {stage} GROUP BY lender_id, borrower_id) s",
+        )
+        keep = ", ".join(f"{c} = COALESCE(NULLIF(EXCLUDED.{c}, ''), t.{c})" for c in ("national_id", "address", "employer"))
+        cursor.execute(sql + f" ON CONFLICT (lender_id, external_id) DO UPDATE SET name = EXCLUDED.name, {keep}, "
+                       "updated_at = EXCLUDED.updated_at", params)
+
+        raw_pairs = []
+        raw_params = []
+        for i, h in enumerate(header):
+            if h:
+                raw_pairs.append(f"%s::text, s.c{i}")
+                raw_params.append(h)
+        raw_expr = f"jsonb_build_object({', '.join(raw_pairs)})" if raw_pairs else "'{}'::jsonb"
+        sql, params = _insert_select(
+            Loan,
+            {"lender_id": "s.lender_id", "external_id": "s.loan_id", "borrower_id": "b.id", "product_id": "p.id",
+             "principal": "s.principal", "currency": "s.currency", "disbursed_on": "s.disbursed_on",
+             "annual_rate": "NULLIF(s.annual_rate, '')::numeric", "term_months": "NULLIF(s.term_months, '')::int", "raw": raw_expr, "needs_recalc": "true"},
+            f'{stage} s JOIN "{b_tbl}" b ON b.lender_id = s.lender_id AND b.external_id = s.borrower_id '
+            f'LEFT JOIN "{p_tbl}" p ON s.product <> \'\' AND p.lender_id = s.lender_id AND p.code = s.product',
+        )
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (
+            "borrower_id", "product_id", "principal", "currency", "disbursed_on", "annual_rate", "term_months", "raw",
+            "needs_recalc", "updated_at"))
+        # raw's parameters come first in the SELECT list, the defaults' after
+        cursor.execute(f"WITH ins AS ({sql} ON CONFLICT (lender_id, external_id) DO UPDATE SET {updates} "
+                       "RETURNING (t.xmax = 0) AS created) SELECT count(*) FILTER (WHERE created) FROM ins",
+                       raw_params + params)
+        created = cursor.fetchone()[0]
+
+        cp_source = (
+            f"(SELECT DISTINCT ON (bid, kind, value, relation) bid, kind, value, relation, name, is_primary FROM ("
+            f"WITH x AS (SELECT s.*, b.id AS bid FROM {stage} s JOIN \"{b_tbl}\" b "
+            "ON b.lender_id = s.lender_id AND b.external_id = s.borrower_id) "
+            "SELECT bid, 'phone' AS kind, ph.value, 'self' AS relation, borrower_name AS name, ph.ord = 1 AS is_primary, "
+            "row_no, ph.ord AS sub FROM x, unnest(string_to_array(x.phones, ';')) WITH ORDINALITY AS ph(value, ord) "
+            "WHERE x.phones <> '' "
+            "UNION ALL SELECT bid, 'address', address, 'self', borrower_name, false, row_no, 1000 FROM x WHERE address <> '' "
+            "UNION ALL SELECT bid, 'employer', employer, 'employer', employer, false, row_no, 1001 FROM x WHERE employer <> '' "
+            "UNION ALL SELECT bid, 'phone', contact_phone, contact_relation, contact_label, false, row_no, 1002 FROM x "
+            "WHERE contact_phone <> '' "
+            "UNION ALL SELECT bid, 'phone', guarantor_phone, 'guarantor', guarantor_name, false, row_no, 1003 FROM x "
+            "WHERE guarantor_phone <> '') c ORDER BY bid, kind, value, relation, row_no, sub) s"
+        )
+        sql, params = _insert_select(
+            ContactPoint,
+            {"borrower_id": "s.bid", "kind": "s.kind", "value": "s.value", "relation": "s.relation", "name": "s.name",
+             "is_primary": "s.is_primary"},
+            cp_source,
+        )
+        cursor.execute(sql + " ON CONFLICT (borrower_id, kind, value, relation) DO NOTHING", params)
+
+        sql, params = _insert_select(
+            Installment,
+            {"loan_id": "l.id", "seq": "k.seq", "due_date": "k.due_date", "principal_due": "k.principal_due",
+             "interest_due": "k.interest_due", "fee_due": "0"},
+            f'imp_loans_sched k JOIN "{l_tbl}" l ON l.lender_id = k.lender_id AND l.external_id = k.loan_id',
+        )
+        cursor.execute(sql + " ON CONFLICT (loan_id, seq) DO UPDATE SET due_date = EXCLUDED.due_date, "
+                       "principal_due = EXCLUDED.principal_due, interest_due = EXCLUDED.interest_due, "
+                       "fee_due = EXCLUDED.fee_due", params)
+        cursor.execute(
+            f'DELETE FROM "{i_tbl}" i USING (SELECT l.id, max(k.seq) AS n FROM imp_loans_sched k JOIN "{l_tbl}" l '
+            "ON l.lender_id = k.lender_id AND l.external_id = k.loan_id GROUP BY l.id) x "
+            "WHERE i.loan_id = x.id AND i.seq > x.n"
+        )
+    return len(records), created, []
+
+
+PAY = [("row_no", "int"), ("lender_id", "bigint"), ("payment_id", "text"), ("loan_id", "text"), ("paid_on", "date"),
+       ("amount", "numeric"), ("channel", "text"), ("note", "text")]
+
+
+def store_payments(records, job):
+    """Payments: unknown loans found with one anti-join; the rest upserted and their loans flagged."""
+    buf = io.StringIO()
+    for r in records:
+        buf.write(_line([str(r["_row"]), str(r["lender_id"]), r["payment_id"], r["loan_id"], r["paid_on"].isoformat(),
+                         str(r["amount"]), r["channel"], r["note"]], len(PAY)))
+    buf.seek(0)
+    l_tbl = Loan._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS imp_pay_stage ({})".format(", ".join(f"{n} {t}" for n, t in PAY)))
+        cursor.execute("TRUNCATE imp_pay_stage")
+        cursor.execute("SET LOCAL synchronous_commit = off")  # a lost batch is re-imported by running the file again
+        cursor.cursor.copy_expert(f"COPY imp_pay_stage ({', '.join(n for n, _t in PAY)}) FROM STDIN", buf)
+        cursor.execute("ANALYZE imp_pay_stage")
+        cursor.execute(f'SELECT s.row_no FROM imp_pay_stage s LEFT JOIN "{l_tbl}" l ON l.lender_id = s.lender_id '
+                       "AND l.external_id = s.loan_id WHERE l.id IS NULL")
+        unknown = {row[0] for row in cursor.fetchall()}
+        sql, params = _insert_select(
+            Payment,
+            {"lender_id": "s.lender_id", "external_id": "s.payment_id", "loan_id": "l.id", "paid_on": "s.paid_on",
+             "amount": "s.amount", "channel": "s.channel", "note": "s.note", "source": "'import'",
+             "import_job_id": "%s::bigint"},
+            f'imp_pay_stage s JOIN "{l_tbl}" l ON l.lender_id = s.lender_id AND l.external_id = s.loan_id',
+        )
+        cursor.execute(
+            f"WITH ins AS ({sql} ON CONFLICT (lender_id, external_id) DO UPDATE SET loan_id = EXCLUDED.loan_id, "
+            "paid_on = EXCLUDED.paid_on, amount = EXCLUDED.amount, channel = EXCLUDED.channel, note = EXCLUDED.note "
+            "RETURNING (t.xmax = 0) AS created, t.loan_id), "
+            f'flag AS (UPDATE "{l_tbl}" SET needs_recalc = true WHERE id IN (SELECT loan_id FROM ins) AND NOT needs_recalc) '
+            "SELECT count(*) FILTER (WHERE created), count(*) FROM ins",
+            [job.pk, *params],
+        )
+        created, stored = cursor.fetchone()
+    return unknown, stored, created

@@ -1,0 +1,160 @@
+"""Reading lenders' files as a stream of rows: CSV (UTF-8 with or without BOM, GB18030/GBK) or XLSX.
+
+Nothing here touches the database. A file that cannot be read raises ``FileRejected`` with one
+clear, translatable message.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+SAMPLE_BYTES = 1 << 20
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+class FileRejected(Exception):
+    """The whole file is refused; nothing is stored."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def cell_text(value) -> str:
+    """A spreadsheet cell as the text a person would read."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, Decimal | int):
+        return str(value)
+    return str(value).strip()
+
+
+def detect_encoding(sample: bytes) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if b"\x00" in sample:
+        raise FileRejected(_("This is not a CSV or XLSX file."))
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(sample) - 4 and len(sample) == SAMPLE_BYTES:  # a character cut by the sample's end
+            return "utf-8"
+    try:
+        sample.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(sample) - 4 and len(sample) == SAMPLE_BYTES:
+            return "gb18030"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    if best is None:
+        raise FileRejected(_("Cannot tell the file's text encoding; give it explicitly (e.g. --encoding gb18030)."))
+    return best.encoding
+
+
+class Table:
+    """Header and rows of the first sheet of a CSV or XLSX file. ``rows()`` yields
+    ``(row_number, cells)`` where row 1 is the header, skipping blank lines."""
+
+    def __init__(self, path: str, encoding: str | None = None):
+        self.path = path
+        with open(path, "rb") as fh:
+            sample = fh.read(SAMPLE_BYTES)
+        if not sample.strip():
+            raise FileRejected(_("The file is empty: no header row."))
+        self.is_xlsx = sample.startswith(XLSX_MAGIC)
+        self.format = "xlsx" if self.is_xlsx else "csv"
+        self.encoding = ""
+        self.delimiter = ","
+        if self.is_xlsx:
+            self._check_xlsx()
+        else:
+            if encoding:
+                try:
+                    codecs.lookup(encoding)
+                except LookupError:
+                    raise FileRejected(_("Unknown text encoding: %(enc)s.") % {"enc": encoding})
+                self.encoding = encoding
+            else:
+                self.encoding = detect_encoding(sample)
+            if self.encoding.replace("_", "-").lower() in ("utf-8", "utf8") and sample.startswith(codecs.BOM_UTF8):
+                self.encoding = "utf-8-sig"
+            try:
+                first_line = sample.decode(self.encoding, errors="replace").split("\n", 1)[0]
+            except LookupError:
+                raise FileRejected(_("Unknown text encoding: %(enc)s.") % {"enc": encoding})
+            if first_line.count("\t") > first_line.count(","):
+                self.delimiter = "\t"
+        self.header, self.header_row = self._read_header()
+
+    def _check_xlsx(self):
+        try:
+            from openpyxl import load_workbook
+
+            wb = load_workbook(self.path, read_only=True, data_only=True)
+            wb.close()
+        except Exception:
+            raise FileRejected(_("This is not a CSV or XLSX file (the spreadsheet cannot be opened)."))
+
+    def _raw_rows(self) -> Iterator[list]:
+        if self.is_xlsx:
+            from openpyxl import load_workbook
+
+            wb = load_workbook(self.path, read_only=True, data_only=True)
+            try:
+                ws = wb.worksheets[0]
+                for values in ws.iter_rows(values_only=True):
+                    yield list(values)
+            finally:
+                wb.close()
+        else:
+            with open(self.path, encoding=self.encoding, errors="replace", newline="") as fh:
+                yield from csv.reader(fh, delimiter=self.delimiter)
+
+    def _read_header(self):
+        for number, cells in enumerate(self._raw_rows(), start=1):
+            texts = [cell_text(c) for c in cells]
+            if any(texts):
+                while texts and not texts[-1]:
+                    texts.pop()
+                return texts, number
+            if number > 20:
+                break
+        raise FileRejected(_("The file has no header row."))
+
+    def rows(self) -> Iterator[tuple[int, list]]:
+        """Data rows after the header, with their row number in the file (header = its own row)."""
+        width = len(self.header)
+        for number, cells in enumerate(self._raw_rows(), start=1):
+            if number <= self.header_row:
+                continue
+            if self.is_xlsx:
+                if not any(c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
+                    continue
+            elif not any(c.strip() for c in cells):
+                continue
+            if len(cells) < width:
+                cells = cells + [None if self.is_xlsx else ""] * (width - len(cells))
+            yield number, cells
+
+    def scan(self, column_index: int | None) -> tuple[int, set[str]]:
+        """Count the data rows and collect the distinct values of one column (the lender)."""
+        count, values = 0, set()
+        for _number, cells in self.rows():
+            count += 1
+            if column_index is not None and column_index < len(cells):
+                values.add(cell_text(cells[column_index]))
+        return count, values

@@ -1,0 +1,260 @@
+"""The import service: one path for the commands, the page, the API and the Celery task."""
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from collections_app.models import ImportJob, ImportStatus, Lender, Loan
+
+from .columns import REQUIRED, header_map, normalize_header
+from .kinds import KINDS
+from .reader import FileRejected, Table, cell_text
+from .store import get_writer
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 5000
+RECALC_CHUNK = 10_000
+MAX_STORED_ERRORS = 200
+
+
+class ImportAborted(Exception):
+    """Raised by a progress callback to stop an import between batches."""
+
+
+def create_import_job(*, kind, lender=None, user=None, dry_run=False, encoding="", original_name="", upload=None) -> ImportJob:
+    job = ImportJob(kind=kind, lender=lender, created_by=user, dry_run=dry_run, encoding=encoding or "",
+                    original_name=original_name or (upload.name if upload else ""))
+    if upload is not None:
+        job.file.save(os.path.basename(upload.name) or "upload", upload, save=False)
+    job.full_clean(exclude=["file", "error_report"])
+    job.save()
+    return job
+
+
+def import_file(path, kind, lender=None, encoding=None, dry_run=False, user=None, progress: Callable | None = None,
+                *, errors_out=None, batch_size=BATCH_SIZE, recalculate=True) -> ImportJob:
+    """Import ``path`` now (synchronously). ``lender`` is a Lender, a lender code or None (then the
+    file's ``lender`` column). Returns the finished ImportJob (status done, or failed when the file
+    was rejected whole)."""
+    lender_obj, message = None, ""
+    if isinstance(lender, Lender):
+        lender_obj = lender
+    elif lender:
+        lender_obj = Lender.objects.filter(code=lender).first()
+        if lender_obj is None:
+            message = _("Unknown lender code: %(code)s.") % {"code": lender}
+    job = create_import_job(kind=kind, lender=lender_obj, user=user, dry_run=dry_run, encoding=encoding or "",
+                            original_name=os.path.basename(str(path)))
+    if message:
+        _reject(job, message)
+        return job
+    return run_import(job, path=path, progress=progress, errors_out=errors_out, batch_size=batch_size,
+                      recalculate=recalculate)
+
+
+def _reject(job, message):
+    now = timezone.now()
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED, message=message, finished_at=now)
+    job.status, job.message, job.finished_at = ImportStatus.FAILED, message, now
+
+
+def _save_progress(job, **fields):
+    for name, value in fields.items():
+        setattr(job, name, value)
+    ImportJob.objects.filter(pk=job.pk).update(**fields)
+
+
+class _ErrorReport:
+    """Rejected rows streamed to a CSV (UTF-8 with BOM): the original row plus row, column, error."""
+
+    def __init__(self, header):
+        self.tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8-sig", newline="", suffix=".csv", delete=False)
+        self.writer = csv.writer(self.tmp)
+        self.writer.writerow([*header, "row", "column", "error"])
+        self.width = len(header)
+        self.first = []
+        self.count = 0
+
+    def add(self, number, cells, column, message):
+        texts = [cell_text(c) for c in cells[: self.width]]
+        self.writer.writerow([*texts, number, column, message])
+        self.count += 1
+        if len(self.first) < MAX_STORED_ERRORS:
+            self.first.append({"row": number, "column": column, "error": message})
+
+    def close(self):
+        self.tmp.close()
+        return self.tmp.name
+
+
+def run_import(job: ImportJob, *, path=None, progress: Callable | None = None, errors_out=None,
+               batch_size=BATCH_SIZE, recalculate=True) -> ImportJob:
+    """Run ``job`` on its file (or ``path``). Each batch commits on its own, so a run that dies
+    midway leaves whole batches behind, and running the file again upserts them to the same state."""
+    started = time.monotonic()
+    path = str(path or job.file.path)
+    _save_progress(job, status=ImportStatus.RUNNING, started_at=timezone.now(), message="")
+    try:
+        plan = _plan(job, path)
+    except FileRejected as exc:
+        _reject(job, exc.message)
+        return job
+    table, columns, lenders = plan
+    report = _ErrorReport(table.header)
+    try:
+        _run_batches(job, table, columns, lenders, report, progress, batch_size)
+    except Exception as exc:
+        report.close()
+        os.unlink(report.tmp.name)
+        if not isinstance(exc, ImportAborted):
+            log.exception("import %s stopped", job.pk)
+        _reject(job, _("The import stopped after %(n)d rows: %(error)s. Stored batches are kept; import the file again "
+                       "to finish it.") % {"n": job.processed_rows, "error": exc})
+        return job
+    report_path = report.close()
+    try:
+        if report.count:
+            with open(report_path, "rb") as fh:
+                job.error_report.save(f"{Path(job.original_name or 'import').stem}-errors.csv", File(fh), save=False)
+            if errors_out:
+                shutil.copyfile(report_path, errors_out)
+    finally:
+        os.unlink(report_path)
+    message = ""
+    if recalculate and not job.dry_run:
+        message = _recalculate(job, lenders)
+    seconds = time.monotonic() - started
+    _save_progress(job, status=ImportStatus.DONE, finished_at=timezone.now(), errors=report.first,
+                   error_report=job.error_report.name or "", message=message)
+    job.seconds = seconds
+    return job
+
+
+def _plan(job, path):
+    """Everything that can reject the whole file, before anything is stored."""
+    if not os.path.exists(path):
+        raise FileRejected(_("The file does not exist."))
+    table = Table(path, job.encoding or None)
+    mapping = header_map(job.kind)
+    columns, seen = {}, set()
+    for index, name in enumerate(table.header):
+        canonical = mapping.get(normalize_header(name))
+        if canonical and canonical not in seen:
+            columns[canonical] = index
+            seen.add(canonical)
+    missing = [c for c in REQUIRED[job.kind] if c not in columns]
+    if missing:
+        raise FileRejected(_("Missing required column(s): %(cols)s.") % {"cols": ", ".join(missing)})
+    lender_index = columns.get("lender")
+    total, codes = table.scan(lender_index)
+    codes.discard("")
+    if job.lender_id:
+        codes.add(job.lender.code)
+    elif lender_index is None:
+        raise FileRejected(_("No lender: choose the lender or add a lender column to the file."))
+    lenders = {lender.code: lender.pk for lender in Lender.objects.filter(code__in=codes)}
+    unknown = sorted(codes - set(lenders))
+    if unknown:
+        raise FileRejected(_("Unknown lender code(s): %(codes)s.") % {"codes": ", ".join(unknown[:10])})
+    _save_progress(job, total_rows=total, encoding=table.encoding or table.format)
+    return table, columns, lenders
+
+
+def _run_batches(job, table, columns, lenders, report, progress, batch_size):
+    kind = KINDS[job.kind]()
+    kind.header = table.header
+    writer = get_writer()
+    seen_keys: set[str] = set()
+    default_lender = job.lender.code if job.lender_id else None
+    key_column = kind.key_column()
+    counters = {"processed": 0, "stored": 0, "created": 0, "rejected": 0}
+    items = list(columns.items())
+    batch = []
+
+    def flush():
+        valid = []
+        for number, cells in batch:
+            row = {name: cells[index] if index < len(cells) else None for name, index in items}
+            record, errors = kind.validate(row)
+            code = cell_text(row.get("lender")) or default_lender
+            if default_lender and code != default_lender:
+                errors.add("lender", _("another lender than the one chosen for the file"))
+            if any("\ufffd" in c for c in cells if isinstance(c, str)):
+                errors.add("", _("characters that cannot be read in the file's encoding"))
+            if not errors:
+                record["lender_id"] = lenders[code]
+                key = kind.key(record)
+                if key in seen_keys:
+                    errors.add(key_column, _("duplicate: an earlier row of this file has the same key"))
+                else:
+                    seen_keys.add(key)
+            if errors:
+                counters["rejected"] += 1
+                for column, message in errors:
+                    report.add(number, cells, column, message)
+                continue
+            record["_row"], record["_cells"] = number, cells
+            valid.append(record)
+        stored = created = 0
+        if valid:
+            with transaction.atomic():
+                stored, created, late_errors = kind.store(valid, writer, job)
+                if job.dry_run:
+                    transaction.set_rollback(True)
+            for record, column, message in late_errors:
+                counters["rejected"] += 1
+                report.add(record["_row"], record["_cells"], column, message)
+        counters["processed"] += len(batch)
+        counters["stored"] += stored
+        counters["created"] += created
+        _save_progress(job, processed_rows=min(counters["processed"], job.total_rows),
+                       stored_rows=counters["stored"], created_rows=counters["created"],
+                       updated_rows=counters["stored"] - counters["created"], rejected_rows=counters["rejected"],
+                       errors=report.first)
+        batch.clear()
+        if progress:
+            progress(job)
+
+    for item in table.rows():
+        batch.append(item)
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+
+
+def _recalculate(job, lenders) -> str:
+    """Reclassify the loans the file touched (``needs_recalc``), in chunks of ids."""
+    try:
+        from collections_app.services.delinquency import recalculate_loans
+    except ImportError:
+        return ""
+    last = 0
+    lender_ids = list(lenders.values())
+    while True:
+        ids = list(
+            Loan.objects.filter(lender_id__in=lender_ids, needs_recalc=True, id__gt=last)
+            .order_by("id").values_list("id", flat=True)[:RECALC_CHUNK]
+        )
+        if not ids:
+            return ""
+        try:
+            recalculate_loans(ids)
+        except NotImplementedError:
+            return ""
+        except Exception as exc:  # the import itself is stored; the nightly run reclassifies
+            log.exception("reclassification after import %s failed", job.pk)
+            return _("Stored, but reclassifying the loans failed (the nightly run will do it): %(error)s") % {"error": exc}
+        last = ids[-1]

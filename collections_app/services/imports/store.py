@@ -1,0 +1,230 @@
+"""Set-based writes for the imports: one statement per table and batch, never one per row.
+
+``GenericWriter`` uses the ORM's ``bulk_create(update_conflicts=True)`` (SQLite, any database);
+``PostgresWriter`` COPYs each batch into a temporary staging table and merges it with
+``INSERT … SELECT … ON CONFLICT … DO UPDATE`` (psycopg2 ``copy_expert``).
+
+Rows are dicts keyed by field attname (``lender_id``, ``external_id`` …). Fields left out get the
+model's default on insert and are not touched on update.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import GeneratedField
+from django.utils import timezone
+
+from collections_app.models import Installment, Loan
+
+
+def _insert_fields(model):
+    return [f for f in model._meta.concrete_fields if not f.primary_key and not isinstance(f, GeneratedField)]
+
+
+def _defaults(model, now):
+    """Insert value of every field, for the columns a batch does not give."""
+    values = {}
+    for field in _insert_fields(model):
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            values[field.attname] = now
+        else:
+            values[field.attname] = field.get_default()
+    return values
+
+
+def _key_of(row, fields):
+    return tuple(row[f] for f in fields)
+
+
+class GenericWriter:
+    vendor = "generic"
+
+    def upsert(self, model, rows, unique, update, keep_if_blank=()):
+        """Insert or update ``rows`` on ``unique``. Returns ({unique key: id}, number created)."""
+        if not rows:
+            return {}, 0
+        lookup = {f"{f}__in": {row[f] for row in rows} for f in unique}
+        existing = {}
+        for values in model.objects.filter(**lookup).values_list(*unique, *keep_if_blank).iterator(chunk_size=5000):
+            existing[tuple(values[: len(unique)])] = values[len(unique):]
+        keys = [_key_of(row, unique) for row in rows]
+        if keep_if_blank:
+            for row, key in zip(rows, keys, strict=True):
+                old = existing.get(key)
+                if old:
+                    for field, old_value in zip(keep_if_blank, old, strict=True):
+                        if row.get(field, "") == "" and old_value:
+                            row[field] = old_value
+        objs = [model(**row) for row in rows]
+        if update:
+            model.objects.bulk_create(objs, update_conflicts=True, unique_fields=unique, update_fields=update)
+        else:
+            model.objects.bulk_create(objs, ignore_conflicts=True)
+        ids = {}
+        for values in model.objects.filter(**lookup).values_list("id", *unique).iterator(chunk_size=5000):
+            ids[tuple(values[1:])] = values[0]
+        created = sum(1 for k in set(keys) if k not in existing)
+        return ids, created
+
+    def insert_ignore(self, model, rows):
+        if rows:
+            model.objects.bulk_create([model(**row) for row in rows], ignore_conflicts=True)
+
+    def trim_schedules(self, loan_counts: dict[int, int]):
+        """Delete installments numbered above each loan's new schedule length."""
+        if not loan_counts:
+            return
+        doomed = [
+            pk
+            for pk, loan_id, seq in Installment.objects.filter(loan_id__in=list(loan_counts)).values_list("id", "loan_id", "seq")
+            if seq > loan_counts[loan_id]
+        ]
+        if doomed:
+            Installment.objects.filter(id__in=doomed).delete()
+
+    def replace_schedules(self, kept: dict[int, set[int]]):
+        """Delete the installments of these loans whose number is not in ``kept[loan]``."""
+        if not kept:
+            return
+        doomed = [
+            pk
+            for pk, loan_id, seq in Installment.objects.filter(loan_id__in=list(kept)).values_list("id", "loan_id", "seq")
+            if seq not in kept[loan_id]
+        ]
+        if doomed:
+            Installment.objects.filter(id__in=doomed).delete()
+
+    def mark_recalc(self, loan_ids):
+        if loan_ids:
+            Loan.objects.filter(id__in=list(loan_ids), needs_recalc=False).update(needs_recalc=True)
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return r"\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    elif isinstance(value, int | Decimal):
+        return str(value)
+    else:
+        value = str(value)
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        value = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
+class PostgresWriter(GenericWriter):
+    vendor = "postgresql"
+
+    def __init__(self):
+        self._staging = set()
+
+    def _stage(self, cursor, model, columns, rows):
+        """COPY ``rows`` (dicts) into a temporary table shaped like ``columns`` of ``model``."""
+        table = model._meta.db_table
+        name = "imp_" + hashlib.md5((table + ":" + ",".join(columns)).encode()).hexdigest()[:16]
+        quoted = ", ".join(f'"{model._meta.get_field(c).column}"' for c in columns)
+        if name not in self._staging:
+            cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS {name} AS SELECT {quoted} FROM "{table}" WITH NO DATA')
+            self._staging.add(name)
+        cursor.execute(f"TRUNCATE {name}")
+        buf = io.StringIO()
+        write = buf.write
+        for row in rows:
+            write("\t".join([_copy_text(row[c]) for c in columns]))
+            write("\n")
+        buf.seek(0)
+        cursor.cursor.copy_expert(f"COPY {name} ({quoted}) FROM STDIN", buf)
+        return name
+
+    def _insert_sql(self, model, columns, stage, now):
+        opts = model._meta
+        defaults = _defaults(model, now)
+        extra = [f for f in _insert_fields(model) if f.attname not in columns and f.attname in defaults]
+        params = [f.get_db_prep_save(defaults[f.attname], connection) for f in extra]
+        target = [f'"{opts.get_field(c).column}"' for c in columns] + [f'"{f.column}"' for f in extra]
+        select = [f's."{opts.get_field(c).column}"' for c in columns] + [
+            f"CAST(%s AS {f.db_type(connection)})" for f in extra
+        ]
+        sql = f'INSERT INTO "{opts.db_table}" AS t ({", ".join(target)}) SELECT {", ".join(select)} FROM {stage} s'
+        return sql, params
+
+    def upsert(self, model, rows, unique, update, keep_if_blank=()):
+        if not rows:
+            return {}, 0
+        opts = model._meta
+        now = timezone.now()
+        columns = list(rows[0])
+        for field in _insert_fields(model):  # auto_now columns are set by the statement's defaults
+            if getattr(field, "auto_now", False) and field.attname in columns:
+                columns.remove(field.attname)
+        col = {c: f'"{opts.get_field(c).column}"' for c in {*columns, *unique, *update}}
+        with connection.cursor() as cursor:
+            stage = self._stage(cursor, model, columns, rows)
+            sql, params = self._insert_sql(model, columns, stage, now)
+            conflict = ", ".join(col[c] for c in unique)
+            sets = []
+            for c in update or unique[:1]:
+                if c in keep_if_blank:
+                    sets.append(f"{col[c]} = COALESCE(NULLIF(EXCLUDED.{col[c]}, ''), t.{col[c]})")
+                else:
+                    sets.append(f"{col[c]} = EXCLUDED.{col[c]}")
+            sql += f" ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(sets)}"
+            sql += f" RETURNING t.id, {', '.join('t.' + col[c] for c in unique)}, (t.xmax = 0)"
+            cursor.execute(sql, params)
+            ids, created = {}, 0
+            for row in cursor.fetchall():
+                ids[tuple(row[1:-1])] = row[0]
+                created += bool(row[-1])
+        return ids, created
+
+    def insert_ignore(self, model, rows):
+        if not rows:
+            return
+        columns = list(rows[0])
+        with connection.cursor() as cursor:
+            stage = self._stage(cursor, model, columns, rows)
+            sql, params = self._insert_sql(model, columns, stage, timezone.now())
+            cursor.execute(sql + " ON CONFLICT DO NOTHING", params)
+
+    def trim_schedules(self, loan_counts):
+        if not loan_counts:
+            return
+        table = Installment._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'DELETE FROM "{table}" i USING unnest(%s::bigint[], %s::int[]) AS k(loan_id, n) '
+                "WHERE i.loan_id = k.loan_id AND i.seq > k.n",
+                [list(loan_counts), list(loan_counts.values())],
+            )
+
+    def replace_schedules(self, kept):
+        if not kept:
+            return
+        table = Installment._meta.db_table
+        loans, seqs = [], []
+        for loan_id, numbers in kept.items():
+            loans.extend([loan_id] * len(numbers))
+            seqs.extend(numbers)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'DELETE FROM "{table}" i WHERE i.loan_id = ANY(%s::bigint[]) AND NOT EXISTS ('
+                "SELECT 1 FROM unnest(%s::bigint[], %s::int[]) AS k(loan_id, seq) "
+                "WHERE k.loan_id = i.loan_id AND k.seq = i.seq)",
+                [list(kept), loans, seqs],
+            )
+
+
+def get_writer():
+    return PostgresWriter() if connection.vendor == "postgresql" else GenericWriter()

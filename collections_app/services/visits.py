@@ -1,0 +1,232 @@
+"""Field visits (外访, DESIGN.md §4): requested by a phone collector, approved by a supervisor,
+handed to a field agent who visits within 2 working days, plans, files the result, and may ask
+for an extension.
+
+    request_visit(*, case, user, agent=None, reason="", today=None) -> FieldVisit
+    plan_visit(*, visit, user, planned_for, today=None) -> FieldVisit
+    record_visit_result(*, visit, user, met_whom, place, agreement="", signed_acknowledgement=False,
+                        cash_collected=0, loan=None, recording=None, recording_ref="",
+                        safety_incident="", now=None) -> FieldVisit
+    request_visit_extension(*, visit, user, new_due_on, reason) -> ApprovalRequest
+    agent_visits(user, *, today=None) -> QuerySet
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from accounts.roles import is_admin, is_supervisor_or_admin
+from collections_app.models import (
+    ApprovalKind,
+    ApprovalStatus,
+    CollectionCase,
+    FieldVisit,
+    Loan,
+    Payment,
+    VisitStatus,
+)
+from collections_app.services.allocation import VISIT_WITHIN_WORKING_DAYS, add_working_days
+
+OPEN_VISIT_STATUSES = (VisitStatus.REQUESTED, VisitStatus.APPROVED, VisitStatus.PLANNED)
+AGENT_VISIBLE_STATUSES = (VisitStatus.APPROVED, VisitStatus.PLANNED, VisitStatus.DONE)
+
+
+def _request_approval(kind, case, user, reason, payload):
+    from collections_app.services.approvals import request_approval
+
+    return request_approval(kind, case, user, reason=reason, payload=payload)
+
+
+def request_visit(*, case, user, agent=None, reason="", today=None) -> FieldVisit:
+    """A collector asks for a field visit (handed to ``agent`` if given). A supervisor's or
+    admin's request is approved at once; a collector's waits for approval (ApprovalRequest)."""
+    today = today or timezone.localdate()
+    if agent is not None and (agent.role != Role.FIELD_AGENT or not agent.is_active):
+        raise ValidationError({"agent": _("Choose an active field agent.")})
+    if case.status == "closed":
+        raise ValidationError(_("This case is closed."))
+    approved = is_supervisor_or_admin(user)
+    with transaction.atomic():
+        locked = CollectionCase.objects.select_for_update().get(pk=case.pk)
+        if FieldVisit.objects.filter(case=locked, status__in=OPEN_VISIT_STATUSES).exists():
+            raise ValidationError(_("This case already has an open field visit."))
+        visit = FieldVisit.objects.create(
+            case=locked,
+            requested_by=user,
+            agent=agent,
+            status=VisitStatus.APPROVED if approved else VisitStatus.REQUESTED,
+            address=(locked.borrower.address or "")[:300],
+            reason=(reason or "")[:300],
+            handed_over_on=today if agent is not None else None,
+            due_on=add_working_days(today, VISIT_WITHIN_WORKING_DAYS) if agent is not None else None,
+        )
+        if agent is not None:
+            CollectionCase.objects.filter(pk=locked.pk).update(field_agent=agent)
+        if not approved:
+            _request_approval(ApprovalKind.FIELD_VISIT, locked, user, reason, {"visit_id": visit.pk})
+    return visit
+
+
+def agent_visits(user, *, today=None):
+    """The field agent's list: approved and planned visits (overdue first), then recent results."""
+    today = today or timezone.localdate()
+    qs = FieldVisit.objects.select_related("case", "case__borrower", "case__lender")
+    if not is_admin(user):
+        qs = qs.filter(agent=user)
+    return (
+        qs.filter(Q(status__in=(VisitStatus.APPROVED, VisitStatus.PLANNED)) | Q(status=VisitStatus.DONE, visited_at__date__gte=today - dt.timedelta(days=14)))
+        .annotate(
+            overdue_rank=Case(
+                When(Q(status__in=(VisitStatus.APPROVED, VisitStatus.PLANNED)) & Q(due_on__lt=today), then=Value(0)),
+                When(status__in=(VisitStatus.APPROVED, VisitStatus.PLANNED), then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("overdue_rank", "due_on", "id")
+    )
+
+
+def _own_visit(visit, user):
+    if not (is_admin(user) or visit.agent_id == user.pk or is_supervisor_or_admin(user)):
+        raise PermissionDenied(_("This visit is not yours."))
+
+
+def plan_visit(*, visit, user, planned_for, today=None) -> FieldVisit:
+    _own_visit(visit, user)
+    today = today or timezone.localdate()
+    if isinstance(planned_for, str):
+        try:
+            planned_for = dt.date.fromisoformat(planned_for.strip())
+        except ValueError:
+            raise ValidationError({"planned_for": _("Enter a date as YYYY-MM-DD.")})
+    if planned_for is None:
+        raise ValidationError({"planned_for": _("Enter a date as YYYY-MM-DD.")})
+    if planned_for < today:
+        raise ValidationError({"planned_for": _("The planned date cannot be in the past.")})
+    if visit.status not in (VisitStatus.APPROVED, VisitStatus.PLANNED):
+        raise ValidationError(_("Only an approved visit can be planned."))
+    visit.planned_for = planned_for
+    visit.status = VisitStatus.PLANNED
+    visit.save(update_fields=["planned_for", "status"])
+    return visit
+
+
+def _amount(value) -> Decimal:
+    if value in (None, ""):
+        return Decimal("0")
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"cash_collected": _("Enter an amount such as 1500.00.")})
+    if not amount.is_finite() or amount < 0:
+        raise ValidationError({"cash_collected": _("The amount cannot be negative.")})
+    return amount.quantize(Decimal("0.01"))
+
+
+def record_visit_result(
+    *,
+    visit,
+    user,
+    met_whom,
+    place,
+    agreement="",
+    signed_acknowledgement=False,
+    cash_collected=0,
+    loan=None,
+    recording=None,
+    recording_ref="",
+    safety_incident="",
+    now=None,
+) -> FieldVisit:
+    """File the result; cash collected is recorded as a payment (source: field visit)."""
+    _own_visit(visit, user)
+    now = now or timezone.now()
+    errors = {}
+    if not (met_whom or "").strip():
+        errors["met_whom"] = [_("Say whom you met (or “nobody”).")]
+    if not (place or "").strip():
+        errors["place"] = [_("Say where the visit took place.")]
+    if visit.status not in (VisitStatus.APPROVED, VisitStatus.PLANNED):
+        errors["__all__"] = [_("This visit is not open.")]
+    if errors:
+        raise ValidationError(errors)
+    cash = _amount(cash_collected)
+    case = visit.case
+    if cash > 0:
+        if loan is None:
+            loan = Loan.objects.filter(case=case).order_by("-dpd", "id").first()
+        if loan is None or loan.case_id != case.pk:
+            raise ValidationError({"loan": _("Choose the loan the cash was paid towards.")})
+    with transaction.atomic():
+        visit.met_whom = met_whom.strip()[:200]
+        visit.place = place.strip()[:300]
+        visit.agreement = agreement or ""
+        visit.signed_acknowledgement = bool(signed_acknowledgement)
+        visit.cash_collected = cash
+        visit.recording_ref = (recording_ref or "")[:200]
+        visit.safety_incident = safety_incident or ""
+        if recording:
+            visit.recording = recording
+        visit.visited_at = now
+        visit.status = VisitStatus.DONE
+        visit.save()
+        record_payment = _record_payment_service() if cash > 0 else None
+        if record_payment is not None:
+            record_payment(
+                loan=loan,
+                external_id=f"VISIT-{visit.pk}",
+                paid_on=timezone.localdate(now),
+                amount=cash,
+                channel="cash",
+                note=_("Cash collected on field visit #%(id)s") % {"id": visit.pk},
+                source=Payment.Source.FIELD,
+                user=user,
+            )
+    return visit
+
+
+def _record_payment_service():
+    """services.payments.record_payment once it exists (the cash stays on the visit meanwhile)."""
+    try:
+        from collections_app.services.payments import record_payment
+    except ImportError:
+        return None
+    return record_payment
+
+
+def request_visit_extension(*, visit, user, new_due_on, reason):
+    _own_visit(visit, user)
+    if isinstance(new_due_on, str):
+        try:
+            new_due_on = dt.date.fromisoformat(new_due_on.strip())
+        except ValueError:
+            raise ValidationError({"new_due_on": _("Enter a date as YYYY-MM-DD.")})
+    if new_due_on is None or (visit.due_on and new_due_on <= visit.due_on):
+        raise ValidationError({"new_due_on": _("The new date must be after the current due date.")})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the visit needs more time.")})
+    if visit.status not in (VisitStatus.APPROVED, VisitStatus.PLANNED):
+        raise ValidationError(_("Only an open visit can be extended."))
+    return _request_approval(
+        ApprovalKind.VISIT_EXTENSION,
+        visit.case,
+        user,
+        reason.strip(),
+        {"visit_id": visit.pk, "new_due_on": new_due_on.isoformat()},
+    )
+
+
+def pending_extension(visit) -> bool:
+    from collections_app.models import ApprovalRequest
+
+    return ApprovalRequest.objects.filter(
+        kind=ApprovalKind.VISIT_EXTENSION, status=ApprovalStatus.PENDING, payload__visit_id=visit.pk
+    ).exists()

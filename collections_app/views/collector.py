@@ -1,0 +1,300 @@
+"""The collector's day: the queue and the case page (DESIGN.md §3). Thin views over
+selectors.queue, selectors.case_page and services.contacts / services.visits."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import Role, User
+from accounts.roles import is_supervisor_or_admin, mask_phone, role_required, visible_users
+from collections_app.domain.compliance import rule_label
+from collections_app.models import (
+    BorrowerType,
+    CaseNote,
+    Channel,
+    ContactKind,
+    ContactPoint,
+    ContactSource,
+    ContactStatus,
+    Outcome,
+    OverdueReason,
+    Relation,
+)
+from collections_app.selectors import case_page
+from collections_app.selectors.queue import QueueFilters, next_case_id, queue_page
+from collections_app.services import contacts as contact_svc
+from collections_app.services import visits as visit_svc
+
+CONTACT_FIELDS = (
+    "channel", "contact_point", "number_used", "outcome", "note", "promise_amount", "promise_date",
+    "callback_at", "overdue_reason", "borrower_type", "recording_ref",
+)
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+INLINE_ERRORS = {"channel", "contact_point", "outcome", "promise_amount", "promise_date", "callback_at"}
+
+
+def _errors(exc: ValidationError) -> dict[str, list[str]]:
+    """Field -> messages; whatever has no place of its own on the form goes under "general"."""
+    if not hasattr(exc, "error_dict"):
+        return {"general": [str(m) for m in exc.messages]}
+    out: dict[str, list[str]] = {}
+    for k, v in exc.message_dict.items():
+        out.setdefault(k if k in INLINE_ERRORS else "general", []).extend(str(m) for m in v)
+    return out
+
+
+def _queue_owner(request):
+    raw = request.GET.get("collector")
+    if not raw:
+        return request.user
+    if not raw.isdigit() or not is_supervisor_or_admin(request.user):
+        raise Http404
+    owner = visible_users(request.user).filter(pk=int(raw)).first()
+    if owner is None:
+        raise Http404
+    return owner
+
+
+def verdict_view(verdict, case):
+    """A verdict with ``allowed_from`` in the borrower's own time as well."""
+    label = rule_label(verdict.rule) if verdict is not None and verdict.rule else ""
+    if verdict is None or verdict.allowed_from is None:
+        return {"v": verdict, "label": label, "local": None}
+    tz = contact_svc.borrower_zone(case.borrower, case.lender)
+    return {"v": verdict, "label": label, "local": verdict.allowed_from.astimezone(tz), "tzname": str(tz)}
+
+
+@role_required(Role.COLLECTOR, Role.SUPERVISOR)
+def queue(request):
+    owner = _queue_owner(request)
+    filters = QueueFilters.from_params(request.GET)
+    now = timezone.now()
+    page_obj, rows = queue_page(owner, now=now, filters=filters, page=request.GET.get("page") or 1)
+    for c in rows:
+        c.phone_display = mask_phone(c.phone) if c.phone else ""
+        c.rule_label = rule_label(c.verdict.rule) if c.verdict.rule else ""
+    team_members = None
+    if is_supervisor_or_admin(request.user):
+        team_members = list(
+            visible_users(request.user).filter(role=Role.COLLECTOR, is_active=True).order_by("username")[:200]
+        )
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "collector/queue.html",
+        {
+            "owner": owner,
+            "rows": rows,
+            "page_obj": page_obj,
+            "filters": filters,
+            "query": params.urlencode(),
+            "team_members": team_members,
+            "buckets": ["M0", "M1", "M2", "M3", "M4", "M4+"],
+            "now": now,
+        },
+    )
+
+
+def _case_or_404(request, case_id):
+    case = case_page.visible_case(request.user, case_id)
+    if case is None:
+        raise Http404
+    return case
+
+
+def _form_context(case, user, *, values=None, errors=None, refusal=None, saved=None, next_id=None, points=None):
+    if points is None:
+        points, _full = case_page.contact_points(case, user, record_access=False)
+    return {
+        "case": case,
+        "values": values or {"channel": Channel.PHONE},
+        "errors": errors or {},
+        "refusal": refusal,
+        "saved": saved,
+        "next_id": next_id,
+        "contact_points": points,
+        "channels": Channel.choices,
+        "outcomes": Outcome.choices,
+        "overdue_reasons": OverdueReason.choices,
+        "borrower_types": BorrowerType.choices,
+        "verdict": verdict_view(contact_svc.contact_verdict(case), case),
+    }
+
+
+@login_required
+def case_detail(request, case_id):
+    case = _case_or_404(request, case_id)
+    ctx = case_page.case_context(case, request.user)
+    ctx.update(_form_context(case, request.user, points=ctx["contact_points"]))
+    ctx["field_agents"] = list(User.objects.filter(role=Role.FIELD_AGENT, is_active=True).order_by("username")[:200])
+    ctx["contact_kinds"] = ContactKind.choices
+    ctx["relations"] = Relation.choices
+    ctx["statuses"] = ContactStatus.choices
+    return render(request, "collector/case.html", ctx)
+
+
+@login_required
+@require_POST
+def log_contact(request, case_id):
+    case = _case_or_404(request, case_id)
+    values = {k: request.POST.get(k, "").strip() for k in CONTACT_FIELDS}
+    errors, refusal, saved, next_id = {}, None, None, None
+    cp = None
+    if values["contact_point"]:
+        if values["contact_point"].isdigit():
+            cp = ContactPoint.objects.filter(pk=int(values["contact_point"]), borrower_id=case.borrower_id).first()
+        if cp is None:
+            errors["contact_point"] = [_("Choose one of this borrower's contact points.")]
+    if not errors:
+        try:
+            saved = contact_svc.log_contact(
+                case=case,
+                user=request.user,
+                channel=values["channel"],
+                outcome=values["outcome"],
+                contact_point=cp,
+                number_used=values["number_used"],
+                note=values["note"],
+                promise_amount=values["promise_amount"] or None,
+                promise_date=values["promise_date"] or None,
+                callback_at=values["callback_at"] or None,
+                overdue_reason=values["overdue_reason"],
+                borrower_type=values["borrower_type"],
+                recording=request.FILES.get("recording"),
+                recording_ref=values["recording_ref"],
+            )
+        except contact_svc.ContactRefused as exc:
+            refusal = verdict_view(exc, case)
+        except ValidationError as exc:
+            errors = _errors(exc)
+    if saved is not None:
+        owner = case.assigned_to or request.user
+        next_id = next_case_id(owner, after_id=case.pk)
+        values = {"channel": values["channel"], "contact_point": values["contact_point"]}
+    ctx = _form_context(case, request.user, values=values, errors=errors, refusal=refusal, saved=saved, next_id=next_id)
+    if _is_htmx(request):
+        ctx["oob"] = saved is not None
+        if saved is not None:
+            ctx["timeline"] = case_page.timeline(case)
+        return render(request, "collector/_contact_panel.html", ctx)
+    if saved is not None:
+        messages.success(request, _("Contact saved."))
+        return redirect("case_detail", case_id=case.pk)
+    full = case_page.case_context(case, request.user, record_access=False)
+    full.update(ctx)
+    return render(request, "collector/case.html", full, status=409 if refusal else 400)
+
+
+def _points_response(request, case, error=None):
+    points, _full = case_page.contact_points(case, request.user, record_access=False)
+    ctx = {
+        "case": case, "contact_points": points, "point_error": error, "contact_kinds": ContactKind.choices,
+        "relations": Relation.choices, "statuses": ContactStatus.choices,
+    }
+    if _is_htmx(request):
+        return render(request, "collector/_contact_points.html", ctx)
+    if error:
+        messages.error(request, error)
+    return redirect("case_detail", case_id=case.pk)
+
+
+@login_required
+@require_POST
+def add_contact_point(request, case_id):
+    case = _case_or_404(request, case_id)
+    kind = request.POST.get("kind") or ContactKind.PHONE
+    relation = request.POST.get("relation") or Relation.SELF
+    value = (request.POST.get("value") or "").strip()
+    if kind == ContactKind.PHONE:
+        value = "".join(ch for ch in value if ch.isdigit() or ch == "+")
+    error = None
+    if kind not in ContactKind.values or relation not in Relation.values:
+        error = _("Choose a kind and a relation.")
+    elif not value or (kind == ContactKind.PHONE and len(value) < 5):
+        error = _("Enter the number or address.")
+    if error is None:
+        try:
+            with transaction.atomic():
+                ContactPoint.objects.create(
+                    borrower=case.borrower, kind=kind, relation=relation, value=value[:300],
+                    name=(request.POST.get("name") or "").strip()[:200], status=ContactStatus.VALID,
+                    source=ContactSource.COLLECTOR, created_by=request.user,
+                )
+        except IntegrityError:
+            error = _("This contact point is already recorded.")
+    return _points_response(request, case, error)
+
+
+@login_required
+@require_POST
+def set_contact_point_status(request, case_id, point_id):
+    case = _case_or_404(request, case_id)
+    cp = ContactPoint.objects.filter(pk=point_id, borrower_id=case.borrower_id).first()
+    if cp is None:
+        raise Http404
+    status = request.POST.get("status")
+    if status not in ContactStatus.values:
+        return _points_response(request, case, _("Choose a status."))
+    cp.status = status
+    cp.save(update_fields=["status", "updated_at"])
+    return _points_response(request, case)
+
+
+@login_required
+@require_POST
+def add_note(request, case_id):
+    case = _case_or_404(request, case_id)
+    text = (request.POST.get("text") or "").strip()
+    if text:
+        CaseNote.objects.create(case=case, author=request.user, text=text[:10000])
+    if _is_htmx(request):
+        return render(request, "collector/_timeline.html", {"timeline": case_page.timeline(case), "case": case})
+    if not text:
+        messages.error(request, _("The note is empty."))
+    return redirect("case_detail", case_id=case.pk)
+
+
+@login_required
+@require_http_methods(["POST"])
+def request_visit(request, case_id):
+    case = _case_or_404(request, case_id)
+    agent = None
+    raw = request.POST.get("agent") or ""
+    if raw.isdigit():
+        agent = User.objects.filter(pk=int(raw), role=Role.FIELD_AGENT, is_active=True).first()
+    try:
+        visit = visit_svc.request_visit(case=case, user=request.user, agent=agent, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        msg = " ".join(m for v in _errors(exc).values() for m in v)
+        if _is_htmx(request):
+            return HttpResponse(f'<p class="error">{_escape(msg)}</p>')
+        messages.error(request, msg)
+        return redirect("case_detail", case_id=case.pk)
+    text = (
+        _("Field visit requested; waiting for a supervisor's approval.")
+        if visit.status == "requested"
+        else _("Field visit approved and handed over.")
+    )
+    if _is_htmx(request):
+        return HttpResponse(f'<p class="ok">{_escape(text)}</p>')
+    messages.success(request, text)
+    return redirect("case_detail", case_id=case.pk)
+
+
+def _escape(text):
+    from django.utils.html import escape
+
+    return escape(text)

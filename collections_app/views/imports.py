@@ -1,0 +1,81 @@
+"""/imports/: upload a lender's file, watch its progress, download its error report (admins only)."""
+from functools import wraps
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from accounts.roles import can_import
+from collections_app.models import ImportJob, ImportKind, ImportStatus, Lender
+from collections_app.services.imports import create_import_job
+from collections_app.tasks.imports import import_file_task
+
+HISTORY_PAGE_SIZE = 20
+
+
+def _import_access(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"/accounts/login/?next={request.path}")
+        if not can_import(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What the file holds"), choices=ImportKind.choices)
+    lender = forms.ModelChoiceField(
+        label=_("Lender"), queryset=Lender.objects.filter(is_active=True), required=False, to_field_name="code",
+        empty_label=_("— from the file's lender column —"),
+    )
+    file = forms.FileField(label=_("File (CSV or XLSX)"))
+    dry_run = forms.BooleanField(label=_("Dry run: check the file, store nothing"), required=False)
+
+
+@_import_access
+def index(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = create_import_job(kind=form.cleaned_data["kind"], lender=form.cleaned_data["lender"], user=request.user,
+                                dry_run=form.cleaned_data["dry_run"], upload=form.cleaned_data["file"])
+        transaction.on_commit(lambda: import_file_task.delay(job.pk))
+        return redirect("import_detail", job_id=job.pk)
+    jobs = ImportJob.objects.select_related("lender", "created_by").order_by("-created_at", "-id")
+    page = Paginator(jobs, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "imports/index.html", {"form": form, "page": page}, status=400 if form.errors else 200)
+
+
+@_import_access
+@require_GET
+def detail(request, job_id):
+    job = get_object_or_404(ImportJob.objects.select_related("lender", "created_by"), pk=job_id)
+    return render(request, "imports/detail.html", {"job": job, "finished": _finished(job)})
+
+
+@_import_access
+@require_GET
+def progress(request, job_id):
+    job = get_object_or_404(ImportJob.objects.select_related("lender"), pk=job_id)
+    return render(request, "imports/_progress.html", {"job": job, "finished": _finished(job)})
+
+
+@_import_access
+@require_GET
+def error_report(request, job_id):
+    job = get_object_or_404(ImportJob, pk=job_id)
+    if not job.error_report:
+        raise Http404
+    return FileResponse(job.error_report.open("rb"), as_attachment=True, filename=f"import-{job.pk}-errors.csv",
+                        content_type="text/csv; charset=utf-8")
+
+
+def _finished(job):
+    return job.status in (ImportStatus.DONE, ImportStatus.FAILED)

@@ -1,0 +1,331 @@
+"""The supervisor's pages: dashboard (with CSV export of each table), allocation, approvals.
+
+Thin views: the figures come from selectors.dashboard, the writes from services.allocation and
+services.approvals. Supervisors and admins only (others get 403).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import Role, User
+from accounts.roles import is_admin, role_required, visible_users
+from collections_app.models import ApprovalStatus, CaseStatus, Lender
+from collections_app.selectors import dashboard as dash
+from collections_app.services import allocation, approvals
+
+supervisor_only = role_required(Role.SUPERVISOR)
+PAGE_SIZE = 50
+CSV_TABLES = ("summary", "aging", "roll", "sla", "league")
+
+
+def pct(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return f"{(value * 100).quantize(Decimal('0.1'))}%"
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value, default: dt.date, request, label: str) -> dt.date:
+    if not value:
+        return default
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        messages.error(request, _("%(label)s must be a date as YYYY-MM-DD; %(default)s was used.")
+                       % {"label": label, "default": default.isoformat()})
+        return default
+
+
+def _messages_from(request, exc: Exception) -> None:
+    if isinstance(exc, ValidationError):
+        for text in exc.messages:
+            messages.error(request, text)
+    else:
+        messages.error(request, str(exc) or _("You are not allowed to do that."))
+
+
+# --- dashboard ---------------------------------------------------------------------------------
+
+
+def _filters(request) -> tuple[dash.DashboardFilters, list, list]:
+    today = timezone.localdate()
+    date_from = _date(request.GET.get("from"), today.replace(day=1), request, _("From"))
+    date_to = _date(request.GET.get("to"), today, request, _("To"))
+    if date_to < date_from:
+        messages.error(request, _("The period ends before it starts; the dates were swapped."))
+        date_from, date_to = date_to, date_from
+    teams = list(dash.teams_for(request.user).order_by("name"))
+    team_id = _int(request.GET.get("team"))
+    if team_id is not None and team_id not in {t.id for t in teams}:
+        messages.error(request, _("That team is not one of yours; showing all your teams."))
+        team_id = None
+    lenders = list(Lender.objects.order_by("code"))
+    lender_id = _int(request.GET.get("lender"))
+    if lender_id is not None and lender_id not in {lnd.id for lnd in lenders}:
+        lender_id = None
+    return dash.DashboardFilters(date_from, date_to, team_id=team_id, lender_id=lender_id), teams, lenders
+
+
+def _cell(value):
+    """Money with two decimals (SQLite sums may come back as ``10``), rates as computed, None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal) and value.as_tuple().exponent > -2:
+        return value.quantize(Decimal("0.01"))
+    return value
+
+
+def _csv_response(name: str, header: list, rows: list[list]) -> HttpResponse:
+    """A UTF-8 CSV with BOM (opens in Excel)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows([_cell(v) for v in row] for row in rows)
+    return response
+
+
+def _export(table: str, d: dash.Dashboard) -> HttpResponse:
+    f = d.filters
+    suffix = f"{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}"
+    if table == "summary":
+        s = d.summary
+        rows = [[label, s[key]] for key, label in _summary_labels()]
+        return _csv_response(f"summary-{suffix}", [_("Measure"), _("Value")], rows)
+    if table == "aging":
+        return _csv_response(
+            f"aging-{suffix}", [_("Bucket"), _("Cases"), _("Overdue"), _("Outstanding")],
+            [[r["bucket"], r["count"], r["overdue"], r["outstanding"]] for r in d.aging],
+        )
+    if table == "roll":
+        return _csv_response(
+            f"roll-rates-{suffix}",
+            [_("From bucket"), _("Loans"), *d.roll_codes, _("Roll-forward rate"), _("Improved rate"), _("Cure rate")],
+            [[r["from"], r["total"], *r["to"], r["roll_forward_rate"], r["improved_rate"], r["cure_rate"]] for r in d.roll],
+        )
+    if table == "sla":
+        return _csv_response(
+            f"sla-{suffix}",
+            [_("Case"), _("Borrower"), _("Collector"), _("Team"), _("Bucket"), _("Overdue"), _("Opened at"),
+             _("First contact due by")],
+            [[c.id, c.borrower.name, c.assigned_to.username if c.assigned_to else "", c.team.name if c.team else "",
+              c.bucket, c.overdue_amount, timezone.localtime(c.opened_at).strftime("%Y-%m-%d %H:%M"),
+              timezone.localtime(c.first_contact_due_at).strftime("%Y-%m-%d %H:%M") if c.first_contact_due_at else ""]
+             for c in d.sla["cases"]],
+        )
+    return _csv_response(
+        f"league-{suffix}",
+        [_("Rank"), _("Collector"), _("Team"), _("Open cases"), _("Overdue"), _("Collected"), _("Target"),
+         _("Target achieved"), _("Call attempts"), _("Right-party contacts"), _("RPC rate"), _("Promises made"),
+         _("Promises kept"), _("Keep rate")],
+        [[r["rank"], r["username"], r["team"], r["open_cases"], r["open_overdue"], r["collected"], r["target"],
+          r["target_achieved"], r["attempts"], r["rpc"], r["rpc_rate"], r["promises_made"], r["promises_kept"],
+          r["promise_keep_rate"]] for r in d.league],
+    )
+
+
+def _summary_labels():
+    return [
+        ("collected", _("Collected")),
+        ("opening_overdue", _("Overdue at the start of the period")),
+        ("recovery_rate", _("Recovery rate")),
+        ("target", _("Target")),
+        ("target_achieved", _("Target achieved")),
+        ("promises_made", _("Promises made")),
+        ("promised_amount", _("Amount promised")),
+        ("promises_kept", _("Promises kept")),
+        ("promises_partially_kept", _("Promises partially kept")),
+        ("promises_broken", _("Promises broken")),
+        ("promises_pending", _("Promises pending")),
+        ("promise_keep_rate", _("Promise keep rate")),
+        ("attempts", _("Call attempts")),
+        ("contacts_reached", _("Contacts reached")),
+        ("rpc", _("Right-party contacts")),
+        ("contact_rate", _("Contact rate")),
+        ("rpc_rate", _("RPC rate")),
+        ("open_cases", _("Open cases")),
+        ("open_overdue", _("Overdue on open cases")),
+        ("complaints_received", _("Complaints received")),
+        ("complaints_open", _("Complaints open")),
+    ]
+
+
+@supervisor_only
+def dashboard(request):
+    filters, teams, lenders = _filters(request)
+    d = dash.dashboard(request.user, filters)
+    if request.GET.get("export") == "csv":
+        table = request.GET.get("table", "")
+        if table not in CSV_TABLES:
+            messages.error(request, _("Unknown table to export."))
+        else:
+            return _export(table, d)
+    s = d.summary
+    rates = {k: pct(s[k]) for k in ("recovery_rate", "target_achieved", "promise_keep_rate", "contact_rate", "rpc_rate")}
+    for row in d.roll:
+        row["roll_forward_pct"] = pct(row["roll_forward_rate"])
+        row["improved_pct"] = pct(row["improved_rate"])
+        row["cure_pct"] = pct(row["cure_rate"])
+    for row in d.league:
+        row["target_pct"] = pct(row["target_achieved"])
+        row["rpc_pct"] = pct(row["rpc_rate"])
+        row["keep_pct"] = pct(row["promise_keep_rate"])
+    chart = {
+        "labels": [r["bucket"] for r in d.aging],
+        "counts": [r["count"] for r in d.aging],
+        "balances": [float(r["overdue"]) for r in d.aging],
+        "count_label": _("Cases"),
+        "balance_label": _("Overdue balance"),
+    }
+    query = request.GET.copy()
+    query.pop("export", None)
+    query.pop("table", None)
+    return render(request, "supervisor/dashboard.html", {
+        "d": d, "s": s, "rates": rates, "chart": chart, "teams": teams, "lenders": lenders,
+        "filters": filters, "query": query.urlencode(), "tab": "dashboard",
+    })
+
+
+# --- allocation --------------------------------------------------------------------------------
+
+
+def _collectors(user):
+    qs = User.objects.filter(role=Role.COLLECTOR, is_active=True)
+    if not is_admin(user):
+        qs = qs.filter(id__in=visible_users(user).values("id"))
+    return qs.select_related("team").order_by("username")
+
+
+def _field_agents(user):
+    qs = User.objects.filter(role=Role.FIELD_AGENT, is_active=True)
+    if not is_admin(user):
+        qs = qs.filter(id__in=visible_users(user).values("id"))
+    return qs.order_by("username")
+
+
+def _allocation_post(request):
+    action = request.POST.get("action")
+    user = request.user
+    try:
+        if action == "assign":
+            to_user = _collectors(user).filter(id=_int(request.POST.get("to_user"))).first()
+            ids = [i for i in (_int(v) for v in request.POST.getlist("cases")) if i is not None]
+            if to_user is None or not ids:
+                messages.error(request, _("Choose the cases and the collector to assign them to."))
+                return
+            n = allocation.assign_cases(case_ids=ids, to_user=to_user, by_user=user,
+                                        reason=request.POST.get("reason", "")[:200])
+            messages.success(request, ngettext("%(n)d case assigned to %(name)s.", "%(n)d cases assigned to %(name)s.", n)
+                             % {"n": n, "name": to_user.username})
+        elif action == "auto":
+            pool = allocation.assignable_cases(user).filter(status=CaseStatus.OPEN, assigned_to__isnull=True)
+            n = allocation.auto_allocate(case_ids=list(pool.values_list("id", flat=True)), by_user=user)
+            messages.success(request, ngettext("%(n)d case allocated automatically.",
+                                               "%(n)d cases allocated automatically.", n) % {"n": n})
+        elif action == "handover":
+            people = User.objects.filter(role__in=[Role.COLLECTOR, Role.FIELD_AGENT])
+            if not is_admin(user):
+                people = people.filter(id__in=visible_users(user).values("id"))
+            from_user = people.filter(id=_int(request.POST.get("from_user"))).first()
+            to_user = people.filter(id=_int(request.POST.get("to_user")), is_active=True).first()
+            if from_user is None or to_user is None:
+                messages.error(request, _("Choose who hands over and who takes over."))
+                return
+            n = allocation.hand_over(from_user=from_user, to_user=to_user, by_user=user)
+            messages.success(request, ngettext("%(n)d case handed over from %(a)s to %(b)s.",
+                                               "%(n)d cases handed over from %(a)s to %(b)s.", n)
+                             % {"n": n, "a": from_user.username, "b": to_user.username})
+        elif action == "field":
+            agent = _field_agents(user).filter(id=_int(request.POST.get("agent"))).first()
+            ids = [i for i in (_int(v) for v in request.POST.getlist("cases")) if i is not None]
+            if agent is None or not ids:
+                messages.error(request, _("Choose the cases and the field agent."))
+                return
+            n = allocation.hand_to_field_agent(case_ids=ids, agent=agent, by_user=user)
+            messages.success(request, ngettext("%(n)d visit handed to %(name)s.", "%(n)d visits handed to %(name)s.", n)
+                             % {"n": n, "name": agent.username})
+        else:
+            messages.error(request, _("Unknown action."))
+    except (ValidationError, PermissionDenied) as exc:
+        _messages_from(request, exc)
+
+
+@supervisor_only
+def allocation_page(request):
+    if request.method == "POST":
+        _allocation_post(request)
+        return redirect(request.get_full_path())
+    user = request.user
+    qs = allocation.assignable_cases(user).filter(status=CaseStatus.OPEN)
+    bucket = request.GET.get("bucket", "").strip()
+    lender_id = _int(request.GET.get("lender"))
+    collector = request.GET.get("collector", "").strip()
+    if bucket:
+        qs = qs.filter(bucket=bucket)
+    if lender_id:
+        qs = qs.filter(lender_id=lender_id)
+    if collector == "none":
+        qs = qs.filter(assigned_to__isnull=True)
+    elif _int(collector):
+        qs = qs.filter(assigned_to_id=_int(collector))
+    qs = qs.select_related("borrower", "lender", "assigned_to", "team", "field_agent").order_by("-overdue_amount", "id")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    unassigned = allocation.assignable_cases(user).filter(status=CaseStatus.OPEN, assigned_to__isnull=True).count()
+    collectors = list(_collectors(user))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "supervisor/allocation.html", {
+        "page": page, "unassigned": unassigned, "collectors": collectors,
+        "field_agents": list(_field_agents(user)), "lenders": list(Lender.objects.order_by("code")),
+        "buckets": dash.bucket_codes(), "bucket": bucket, "lender_id": lender_id, "collector": collector,
+        "query": query.urlencode(), "tab": "allocation",
+        "handover_people": collectors + list(_field_agents(user)),
+    })
+
+
+# --- approvals ---------------------------------------------------------------------------------
+
+
+@supervisor_only
+def approvals_page(request):
+    user = request.user
+    visible = approvals.approvals_visible_to(user)
+    if request.method == "POST":
+        approval = visible.filter(id=_int(request.POST.get("approval"))).first()
+        decision = request.POST.get("decision")
+        if approval is None or decision not in ("approve", "reject"):
+            messages.error(request, _("Choose a request and approve or reject it."))
+        else:
+            try:
+                approvals.decide(approval, user, decision == "approve", request.POST.get("note", "").strip())
+            except (ValidationError, PermissionDenied) as exc:
+                _messages_from(request, exc)
+            else:
+                messages.success(request, _("Request approved.") if decision == "approve" else _("Request rejected."))
+        return redirect(request.get_full_path())
+    related = ("case__borrower", "case__lender", "case__assigned_to", "requested_by", "decided_by")
+    pending = list(visible.filter(status=ApprovalStatus.PENDING).select_related(*related).order_by("created_at"))
+    decided = list(
+        visible.exclude(status=ApprovalStatus.PENDING).select_related(*related).order_by("-decided_at", "-id")[:20]
+    )
+    return render(request, "supervisor/approvals.html", {
+        "pending": pending, "decided": decided, "tab": "approvals", "user_id": user.id,
+    })

@@ -1,0 +1,176 @@
+"""/cases/<id>/: visibility, content, the htmx contact form, contact points, notes, visit requests."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from collections_app import models as m
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def case(lender, collector):
+    c = f.CaseFactory(lender=lender, assigned_to=collector, bucket="M2", stage="M2", dpd=70)
+    loan = f.LoanFactory(lender=lender, borrower=c.borrower, case=c, external_id="LN-1", dpd=70, bucket="M2")
+    f.InstallmentFactory(loan=loan, seq=1, due_date=dt.date(2026, 1, 1))
+    f.InstallmentFactory(loan=loan, seq=2, due_date=dt.date(2026, 2, 1))
+    f.ContactPointFactory(borrower=c.borrower, value="13800001111", is_primary=True)
+    return c
+
+
+@pytest.fixture
+def open_hours(lender):
+    """Make 'now' always inside contact hours so page tests do not depend on the clock."""
+    lender.contact_start = dt.time(0, 0)
+    lender.contact_end = dt.time(23, 59, 59)
+    lender.save()
+    return lender
+
+
+def test_it_shows_the_case_to_its_collector_with_masked_phone(client, case, collector):
+    client.force_login(collector)
+    r = client.get(f"/cases/{case.pk}/")
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert case.borrower.name in body and "LN-1" in body
+    assert "138****1111" in body and "13800001111" not in body
+    assert f'hx-post="/cases/{case.pk}/contact/"' in body
+    assert not m.PersonalDataAccess.objects.exists()
+
+
+def test_other_collectors_case_is_404(client, case, other_collector):
+    client.force_login(other_collector)
+    assert client.get(f"/cases/{case.pk}/").status_code == 404
+    assert client.post(f"/cases/{case.pk}/contact/", {"channel": "phone", "outcome": "rpc"}).status_code == 404
+    assert client.post(f"/cases/{case.pk}/notes/", {"text": "x"}).status_code == 404
+    assert not m.ContactLog.objects.exists() and not m.CaseNote.objects.exists()
+
+
+def test_supervisor_sees_team_case_in_full_and_access_is_recorded(client, case, supervisor):
+    client.force_login(supervisor)
+    r = client.get(f"/cases/{case.pk}/")
+    assert r.status_code == 200
+    assert "13800001111" in r.content.decode()
+    assert m.PersonalDataAccess.objects.filter(user=supervisor, borrower=case.borrower).exists()
+
+
+def test_supervisor_of_another_team_gets_404(client, case):
+    stranger = f.SupervisorFactory(username="stranger")
+    client.force_login(stranger)
+    assert client.get(f"/cases/{case.pk}/").status_code == 404
+
+
+def test_anonymous_is_sent_to_login(client, case):
+    r = client.get(f"/cases/{case.pk}/")
+    assert r.status_code == 302 and "/accounts/login/" in r["Location"]
+
+
+def test_tactics_shown_for_borrower_type(client, case, collector):
+    case.borrower.borrower_type = "evasive"
+    case.borrower.save()
+    client.force_login(collector)
+    body = client.get(f"/cases/{case.pk}/").content.decode()
+    assert str(m.BORROWER_TYPE_TACTICS[m.BorrowerType.EVASIVE])[:20] in body
+
+
+def test_htmx_log_contact_with_promise_updates_timeline_and_offers_next_case(client, case, collector, open_hours):
+    nxt = f.CaseFactory(lender=open_hours, assigned_to=collector, overdue_amount=Decimal("10"))
+    client.force_login(collector)
+    promise_date = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    r = client.post(
+        f"/cases/{case.pk}/contact/",
+        {"channel": "phone", "outcome": "promise", "promise_amount": "800", "promise_date": promise_date, "note": "will pay"},
+        **HX,
+    )
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert 'id="timeline" class="timeline" hx-swap-oob="true"' in body
+    assert "will pay" in body
+    assert f'href="/cases/{nxt.pk}/" id="next-case"' in body
+    assert m.PromiseToPay.objects.get(case=case).amount == Decimal("800")
+
+
+def test_refused_contact_shows_rule_and_stores_nothing(client, case, collector, open_hours):
+    case.borrower.cease_contact = True
+    case.borrower.save()
+    client.force_login(collector)
+    r = client.post(f"/cases/{case.pk}/contact/", {"channel": "phone", "outcome": "rpc", "note": "x"}, **HX)
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert 'data-rule="stop_flag"' in body and "refusal" in body
+    assert not m.ContactLog.objects.exists()
+    # without htmx: the full page with 409
+    r = client.post(f"/cases/{case.pk}/contact/", {"channel": "phone", "outcome": "rpc"})
+    assert r.status_code == 409
+
+
+def test_bad_input_shows_errors_and_keeps_values(client, case, collector, open_hours):
+    client.force_login(collector)
+    r = client.post(
+        f"/cases/{case.pk}/contact/",
+        {"channel": "phone", "outcome": "promise", "promise_amount": "-3", "promise_date": "2001-01-01", "note": "keep me"},
+        **HX,
+    )
+    body = r.content.decode()
+    assert r.status_code == 200 and "keep me" in body and 'class="error"' in body
+    assert not m.ContactLog.objects.exists()
+    r = client.post(f"/cases/{case.pk}/contact/", {"channel": "phone", "outcome": "rpc", "contact_point": "999999"}, **HX)
+    assert r.status_code == 200 and not m.ContactLog.objects.exists()
+
+
+def test_mark_number_wrong_and_add_number(client, case, collector):
+    cp = case.borrower.contact_points.get()
+    client.force_login(collector)
+    r = client.post(f"/cases/{case.pk}/contact-points/{cp.pk}/status/", {"status": "wrong"}, **HX)
+    assert r.status_code == 200
+    cp.refresh_from_db()
+    assert cp.status == "wrong"
+    r = client.post(f"/cases/{case.pk}/contact-points/", {"kind": "phone", "relation": "self", "value": "139 0000 2222"}, **HX)
+    assert r.status_code == 200
+    new = m.ContactPoint.objects.get(value="13900002222")
+    assert (new.source, new.created_by) == ("collector", collector)
+    r = client.post(f"/cases/{case.pk}/contact-points/", {"kind": "phone", "relation": "self", "value": "13900002222"}, **HX)
+    assert "already recorded" in r.content.decode()
+    assert m.ContactPoint.objects.filter(value="13900002222").count() == 1
+    other = f.ContactPointFactory()
+    assert client.post(f"/cases/{case.pk}/contact-points/{other.pk}/status/", {"status": "wrong"}).status_code == 404
+
+
+def test_add_note_returns_timeline(client, case, collector):
+    client.force_login(collector)
+    r = client.post(f"/cases/{case.pk}/notes/", {"text": "Borrower travelling until Friday"}, **HX)
+    assert r.status_code == 200 and "Borrower travelling until Friday" in r.content.decode()
+    assert m.CaseNote.objects.get(case=case).author == collector
+
+
+def test_request_visit_by_collector_needs_approval(client, case, collector):
+    agent = f.FieldAgentFactory(username="agent1")
+    client.force_login(collector)
+    r = client.post(f"/cases/{case.pk}/visit/", {"agent": agent.pk, "reason": "no answer for a week"}, **HX)
+    assert r.status_code == 200
+    visit = m.FieldVisit.objects.get(case=case)
+    assert visit.status == "requested" and visit.agent == agent
+    approval = m.ApprovalRequest.objects.get(case=case)
+    assert approval.kind == "field_visit" and approval.payload["visit_id"] == visit.pk
+    # a second request while one is open is refused with a message
+    r = client.post(f"/cases/{case.pk}/visit/", {}, **HX)
+    assert 'class="error"' in r.content.decode()
+    assert m.FieldVisit.objects.filter(case=case).count() == 1
+
+
+def test_timeline_merges_sources_newest_first(client, case, collector):
+    now = timezone.now()
+    f.ContactLogFactory(case=case, occurred_at=now - dt.timedelta(days=2), note="old call")
+    m.CaseNote.objects.create(case=case, author=collector, text="fresh note")
+    loan = case.loans.get()
+    m.BucketHistory.objects.create(
+        loan=loan, lender=case.lender, on_date=timezone.localdate() - dt.timedelta(days=1), from_bucket="M1",
+        to_bucket="M2", dpd=61,
+    )
+    client.force_login(collector)
+    body = client.get(f"/cases/{case.pk}/").content.decode()
+    assert body.index("fresh note") < body.index("M1 → M2") < body.index("old call")

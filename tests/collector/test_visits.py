@@ -1,0 +1,104 @@
+"""Field visits: the agent's list, plan, result (cash as a payment), extension requests."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from collections_app import models as m
+from collections_app.services import visits as svc
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent(db):
+    return f.FieldAgentFactory(username="agent1")
+
+
+@pytest.fixture
+def visit(lender, collector, agent):
+    case = f.CaseFactory(lender=lender, assigned_to=collector, field_agent=agent)
+    today = timezone.localdate()
+    return m.FieldVisit.objects.create(
+        case=case, agent=agent, requested_by=collector, status="approved", handed_over_on=today - dt.timedelta(days=5),
+        due_on=today - dt.timedelta(days=1), address="Somewhere 1",
+    )
+
+
+def test_supervisor_request_is_approved_and_due_in_two_working_days(lender, supervisor, agent):
+    case = f.CaseFactory(lender=lender)
+    thursday = dt.date(2026, 11, 19)
+    v = svc.request_visit(case=case, user=supervisor, agent=agent, today=thursday)
+    assert (v.status, v.handed_over_on, v.due_on) == ("approved", thursday, dt.date(2026, 11, 23))
+    case.refresh_from_db()
+    assert case.field_agent == agent
+    assert not m.ApprovalRequest.objects.exists()
+
+
+def test_agent_sees_own_visits_overdue_flagged(client, visit, agent):
+    other_agent = f.FieldAgentFactory(username="agent2")
+    hidden = m.FieldVisit.objects.create(case=f.CaseFactory(), agent=other_agent, status="approved")
+    client.force_login(agent)
+    r = client.get("/visits/")
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert f'id="visit-{visit.pk}"' in body and f'id="visit-{hidden.pk}"' not in body
+    assert "card visit overdue" in body
+
+
+def test_collector_cannot_open_visit_list(client, collector):
+    client.force_login(collector)
+    assert client.get("/visits/").status_code == 403
+
+
+def test_plan_visit(client, visit, agent):
+    client.force_login(agent)
+    day = timezone.localdate() + dt.timedelta(days=1)
+    client.post(f"/visits/{visit.pk}/plan/", {"planned_for": day.isoformat()})
+    visit.refresh_from_db()
+    assert (visit.status, visit.planned_for) == ("planned", day)
+    client.post(f"/visits/{visit.pk}/plan/", {"planned_for": "2001-01-01"})
+    visit.refresh_from_db()
+    assert visit.planned_for == day
+
+
+def test_other_agent_cannot_touch_visit(client, visit):
+    client.force_login(f.FieldAgentFactory(username="agent3"))
+    assert client.post(f"/visits/{visit.pk}/plan/", {"planned_for": "2030-01-01"}).status_code == 404
+
+
+def test_result_with_cash_records_field_payment(client, visit, agent):
+    loan = f.LoanFactory(lender=visit.case.lender, borrower=visit.case.borrower, case=visit.case)
+    f.InstallmentFactory(loan=loan, seq=1, due_date=timezone.localdate() - dt.timedelta(days=40))
+    client.force_login(agent)
+    r = client.post(
+        f"/visits/{visit.pk}/result/",
+        {"met_whom": "borrower", "place": "shop", "agreement": "pays rest Friday", "signed_acknowledgement": "on",
+         "cash_collected": "300"},
+    )
+    assert r.status_code == 302
+    visit.refresh_from_db()
+    assert (visit.status, visit.cash_collected, visit.signed_acknowledgement) == ("done", Decimal("300.00"), True)
+    pay = m.Payment.objects.get(loan=loan)
+    assert (pay.amount, pay.source, pay.external_id) == (Decimal("300.00"), "field", f"VISIT-{visit.pk}")
+
+
+def test_result_needs_whom_and_where(client, visit, agent):
+    client.force_login(agent)
+    client.post(f"/visits/{visit.pk}/result/", {"met_whom": "", "place": "", "cash_collected": "-1"})
+    visit.refresh_from_db()
+    assert visit.status == "approved"
+    assert not m.Payment.objects.exists()
+
+
+def test_extension_creates_approval_request(client, visit, agent):
+    client.force_login(agent)
+    new_due = (visit.due_on + dt.timedelta(days=3)).isoformat()
+    client.post(f"/visits/{visit.pk}/extension/", {"new_due_on": new_due, "reason": "borrower away"})
+    approval = m.ApprovalRequest.objects.get(kind="visit_extension")
+    assert approval.payload == {"visit_id": visit.pk, "new_due_on": new_due}
+    assert approval.requested_by == agent
+    client.post(f"/visits/{visit.pk}/extension/", {"new_due_on": new_due, "reason": ""})
+    assert m.ApprovalRequest.objects.count() == 1

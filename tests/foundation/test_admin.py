@@ -1,0 +1,124 @@
+"""Every admin page answers for an admin, and change lists do not run a query per row."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from collections_app import models as m
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def make_everything(tag: str):
+    """One row (at least) of every registered model, all linked."""
+    lender = f.LenderFactory(code=f"len-{tag}")
+    product = f.ProductFactory(lender=lender)
+    supervisor = f.SupervisorFactory(username=f"sup-{tag}")
+    team = f.TeamFactory(name=f"team-{tag}", supervisor=supervisor, lender=lender)
+    collector = f.CollectorFactory(username=f"col-{tag}", team=team)
+    borrower = f.BorrowerFactory(lender=lender)
+    cp = f.ContactPointFactory(borrower=borrower)
+    case = f.CaseFactory(lender=lender, borrower=borrower, assigned_to=collector, team=team)
+    loan = f.LoanFactory(lender=lender, borrower=borrower, product=product, case=case)
+    f.InstallmentFactory(loan=loan, seq=1)
+    f.PaymentFactory(loan=loan)
+    m.AgingPause.objects.create(loan=loan, kind=m.PauseKind.DISPUTE, starts_on=dt.date(2026, 3, 1))
+    version = m.StrategyVersion.objects.create(number=m.StrategyVersion.objects.count() + 1)
+    m.Bucket.objects.create(version=version, code="M1", min_dpd=31, max_dpd=60, position=1)
+    m.StrategyRule.objects.create(version=version, code=f"r-{tag}", description="call", action=m.ActionKind.CALL)
+    run = m.DelinquencyRun.objects.create(as_of=dt.date(2026, 3, 1))
+    m.BucketHistory.objects.create(loan=loan, lender=lender, on_date=dt.date(2026, 3, 1), from_bucket="M0",
+                                   to_bucket="M1", dpd=31, run=run)
+    m.BlacklistEntry.objects.create(lender=lender, borrower=borrower, name=borrower.name, reason="fraud")
+    m.CaseAction.objects.create(case=case, rule_code="r", kind=m.ActionKind.CALL, due_on=dt.date(2026, 3, 1),
+                                occurrence_key=tag)
+    m.AssignmentHistory.objects.create(case=case, to_user=collector, by_user=supervisor)
+    contact = f.ContactLogFactory(case=case, user=collector, contact_point=cp)
+    f.PromiseFactory(case=case, contact=contact, created_by=collector)
+    m.FieldVisit.objects.create(case=case, agent=f.FieldAgentFactory(username=f"fa-{tag}"))
+    m.Letter.objects.create(case=case, kind=m.LetterKind.OVERDUE_NOTICE, as_of=dt.date(2026, 3, 1), body="x")
+    m.ApprovalRequest.objects.create(kind=m.ApprovalKind.AGENCY, case=case, requested_by=collector)
+    m.Complaint.objects.create(case=case, borrower=borrower, against_user=collector, description="rude",
+                               received_at=timezone.now())
+    m.CaseNote.objects.create(case=case, author=collector, text="note")
+    m.Target.objects.create(period="month", period_start=dt.date(2026, 3, 1), team=team, amount=Decimal("100"))
+    m.Target.objects.create(period="month", period_start=dt.date(2026, 3, 1), collector=collector, amount=Decimal("50"))
+    m.ImportJob.objects.create(kind=m.ImportKind.LOANS, lender=lender, created_by=supervisor)
+    m.PersonalDataAccess.objects.create(user=collector, borrower=borrower, what="national_id")
+
+
+def changelist_url(model):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+@pytest.fixture
+def admin_client_role(client):
+    """An admin by role (staff, not a superuser) — the product's admins."""
+    user = f.AdminFactory(username="boss")
+    assert user.is_staff and not user.is_superuser
+    client.force_login(user)
+    return client
+
+
+def test_every_changelist_add_and_change_page_answers(admin_client_role):
+    make_everything("a")
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label not in ("accounts", "collections_app"):
+            continue
+        response = admin_client_role.get(changelist_url(model))
+        assert response.status_code == 200, (model, response.status_code)
+        obj = model._default_manager.order_by("pk").first()
+        assert obj is not None, f"no {model.__name__} row in the data set"
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk])
+        assert admin_client_role.get(url).status_code == 200, model
+        add = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
+        expected = 200 if model_admin.has_add_permission(response.wsgi_request) else 403
+        assert admin_client_role.get(add).status_code == expected, model
+        history = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_history", args=[obj.pk])
+        assert admin_client_role.get(history).status_code == 200, model
+
+
+def test_superuser_gets_every_page_of_every_app(client):
+    client.force_login(f.UserFactory(username="root", is_superuser=True))
+    make_everything("s")
+    for model in admin.site._registry:
+        assert client.get(changelist_url(model)).status_code == 200, model
+
+
+def test_changelist_queries_do_not_grow_with_rows(admin_client_role):
+    make_everything("a")
+    models = [mo for mo in admin.site._registry if mo._meta.app_label in ("accounts", "collections_app")]
+    first = {}
+    for model in models:
+        with CaptureQueriesContext(connection) as ctx:
+            admin_client_role.get(changelist_url(model))
+        first[model] = len(ctx)
+    for tag in "bcd":
+        make_everything(tag)
+    for model in models:
+        with CaptureQueriesContext(connection) as ctx:
+            admin_client_role.get(changelist_url(model))
+        assert len(ctx) <= first[model], (model.__name__, first[model], len(ctx))
+        assert len(ctx) <= 25, (model.__name__, len(ctx))
+
+
+def test_records_cannot_be_deleted_but_targets_can(admin_client_role):
+    make_everything("a")
+    case = m.CollectionCase.objects.first()
+    assert admin_client_role.get(reverse("admin:collections_app_collectioncase_delete", args=[case.pk])).status_code == 403
+    target = m.Target.objects.first()
+    assert admin_client_role.get(reverse("admin:collections_app_target_delete", args=[target.pk])).status_code == 200
+
+
+def test_collector_and_supervisor_are_kept_out(client, collector, supervisor):
+    for user in (collector, supervisor):
+        client.force_login(user)
+        response = client.get(changelist_url(m.Loan))
+        assert response.status_code == 302
+        assert "/admin/login/" in response["Location"]

@@ -1,0 +1,162 @@
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from collections_app import models as m
+from collections_app.services import approvals
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(lender, collector):
+    return f.CaseFactory(lender=lender, assigned_to=collector, team=collector.team)
+
+
+def test_request_then_approve_by_supervisor_records_history(case, collector, supervisor):
+    req = approvals.request_approval(m.ApprovalKind.AGENCY, case, collector, "small balance, M4", {"agency": "X"})
+    assert req.status == m.ApprovalStatus.PENDING
+    approvals.decide(req, supervisor, True, "ok")
+    req.refresh_from_db()
+    assert (req.status, req.decided_by, req.decision_note) == (m.ApprovalStatus.APPROVED, supervisor, "ok")
+    assert req.decided_at is not None
+    assert req.history.count() == 2
+    assert req.history.first().history_change_reason == "approved"
+    action = m.CaseAction.objects.get(case=case)
+    assert (action.kind, action.status, action.approval) == (m.ActionKind.AGENCY, m.ActionStatus.OPEN, req)
+
+
+def test_requester_cannot_decide_own_request(case, supervisor):
+    req = approvals.request_approval(m.ApprovalKind.LITIGATION, case, supervisor, "refuses")
+    with pytest.raises(ValidationError):
+        approvals.decide(req, supervisor, True)
+    req.refresh_from_db()
+    assert req.status == m.ApprovalStatus.PENDING
+
+
+def test_database_also_refuses_maker_as_checker(case, supervisor):
+    req = approvals.request_approval(m.ApprovalKind.LITIGATION, case, supervisor, "refuses")
+    req.decided_by = supervisor
+    with pytest.raises(IntegrityError), transaction.atomic():
+        req.save()
+
+
+def test_collector_cannot_decide(case, collector, other_collector):
+    req = approvals.request_approval(m.ApprovalKind.AGENCY, case, collector)
+    with pytest.raises(PermissionDenied):
+        approvals.decide(req, other_collector, True)
+
+
+def test_other_teams_supervisor_cannot_decide(case, collector):
+    stranger = f.SupervisorFactory()
+    req = approvals.request_approval(m.ApprovalKind.AGENCY, case, collector)
+    with pytest.raises(PermissionDenied):
+        approvals.decide(req, stranger, True)
+
+
+def test_decided_twice_is_refused(case, collector, supervisor, admin_user):
+    req = approvals.request_approval(m.ApprovalKind.AGENCY, case, collector)
+    approvals.decide(req, supervisor, False, "not yet")
+    with pytest.raises(ValidationError):
+        approvals.decide(req, admin_user, True)
+    req.refresh_from_db()
+    assert req.status == m.ApprovalStatus.REJECTED and req.decided_by == supervisor
+
+
+def test_reject_needs_a_note(case, collector, supervisor):
+    req = approvals.request_approval(m.ApprovalKind.AGENCY, case, collector)
+    with pytest.raises(ValidationError):
+        approvals.decide(req, supervisor, False, "  ")
+
+
+def test_one_pending_request_per_case_and_kind(case, collector):
+    approvals.request_approval(m.ApprovalKind.WRITE_OFF, case, collector)
+    with pytest.raises(ValidationError):
+        approvals.request_approval(m.ApprovalKind.WRITE_OFF, case, collector)
+
+
+def test_write_off_keeps_case_open_and_marks_loans(case, collector, admin_user, lender):
+    loan = f.LoanFactory(lender=lender, borrower=case.borrower, case=case)
+    req = approvals.request_approval(m.ApprovalKind.WRITE_OFF, case, collector, "unreachable 2 years")
+    approvals.decide(req, admin_user, True)
+    case.refresh_from_db()
+    loan.refresh_from_db()
+    assert case.written_off and case.status == m.CaseStatus.OPEN
+    assert loan.status == m.LoanStatus.WRITTEN_OFF
+    assert case.history.first().written_off is True
+
+
+def test_rejected_litigation_changes_nothing(case, collector, supervisor):
+    req = approvals.request_approval(m.ApprovalKind.LITIGATION, case, collector)
+    approvals.decide(req, supervisor, False, "balance too small")
+    assert not m.CaseAction.objects.filter(case=case).exists()
+
+
+def test_visit_extension_moves_due_date(case, collector, supervisor):
+    visit = m.FieldVisit.objects.create(case=case, status=m.VisitStatus.APPROVED, due_on=dt.date(2026, 11, 24))
+    req = approvals.request_approval(
+        m.ApprovalKind.VISIT_EXTENSION, case, collector, "borrower away", {"visit_id": visit.id, "new_due_on": "2026-11-27"}
+    )
+    approvals.decide(req, supervisor, True)
+    visit.refresh_from_db()
+    assert visit.due_on == dt.date(2026, 11, 27)
+    assert visit.history.count() == 2
+
+
+def test_visit_extension_needs_a_valid_date(case, collector):
+    with pytest.raises(ValidationError):
+        approvals.request_approval(m.ApprovalKind.VISIT_EXTENSION, case, collector, "", {"visit_id": 1, "new_due_on": "soon"})
+
+
+def test_field_visit_approval_and_rejection(case, collector, supervisor):
+    v1 = m.FieldVisit.objects.create(case=case, status=m.VisitStatus.REQUESTED)
+    req = approvals.request_approval(m.ApprovalKind.FIELD_VISIT, case, collector, "", {"visit_id": v1.id})
+    approvals.decide(req, supervisor, True)
+    v1.refresh_from_db()
+    assert v1.status == m.VisitStatus.APPROVED and v1.due_on is not None
+    v2 = m.FieldVisit.objects.create(case=case, status=m.VisitStatus.REQUESTED)
+    req2 = approvals.request_approval(m.ApprovalKind.FIELD_VISIT, case, collector, "", {"visit_id": v2.id})
+    approvals.decide(req2, supervisor, False, "call first")
+    v2.refresh_from_db()
+    assert v2.status == m.VisitStatus.CANCELLED
+
+
+def test_actions_waiting_for_approval_follow_the_decision(case, collector, supervisor):
+    req = approvals.request_approval(m.ApprovalKind.LETTER, case, collector)
+    action = m.CaseAction.objects.create(
+        case=case, rule_code="m3-lawyer", kind=m.ActionKind.LAWYER_LETTER, due_on=dt.date(2026, 11, 23),
+        occurrence_key="x", status=m.ActionStatus.AWAITING_APPROVAL, approval=req,
+    )
+    approvals.decide(req, supervisor, True)
+    action.refresh_from_db()
+    assert action.status == m.ActionStatus.OPEN
+
+
+def test_approved_litigation_uses_the_waiting_strategy_action(case, collector, supervisor):
+    req = approvals.request_approval(m.ApprovalKind.LITIGATION, case, collector)
+    m.CaseAction.objects.create(
+        case=case, rule_code="m4-sue", kind=m.ActionKind.LITIGATION, due_on=dt.date(2026, 11, 23),
+        occurrence_key="x", status=m.ActionStatus.AWAITING_APPROVAL, approval=req,
+    )
+    approvals.decide(req, supervisor, True)
+    assert m.CaseAction.objects.filter(case=case).count() == 1
+    assert m.CaseAction.objects.get(case=case).status == m.ActionStatus.OPEN
+
+
+def test_rejected_promise_extension_cancels_the_promise(case, collector, supervisor):
+    promise = f.PromiseFactory(case=case)
+    req = approvals.request_approval(m.ApprovalKind.PROMISE_EXTENSION, case, collector, "", {"promise_id": promise.id})
+    approvals.decide(req, supervisor, False, "too far")
+    promise.refresh_from_db()
+    assert promise.status == m.PromiseStatus.CANCELLED and promise.approval == req
+
+
+def test_supervisor_sees_own_teams_requests_only(case, collector, supervisor, admin_user):
+    mine = approvals.request_approval(m.ApprovalKind.AGENCY, case, collector)
+    other_case = f.CaseFactory(lender=case.lender)
+    theirs = approvals.request_approval(m.ApprovalKind.AGENCY, other_case, f.CollectorFactory(team=f.TeamFactory()))
+    assert list(approvals.approvals_visible_to(supervisor)) == [mine]
+    assert set(approvals.approvals_visible_to(admin_user)) == {mine, theirs}

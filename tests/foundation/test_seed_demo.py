@@ -1,0 +1,75 @@
+import io
+import random
+import re
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Role, Team, User
+from collections_app import models as m
+from collections_app.management.commands.seed_demo import add_months, make_national_id, national_id_check_digit
+
+
+def test_national_id_check_digit_matches_the_standard_example():
+    # GB 11643-1999 example: 11010519491231002X
+    assert national_id_check_digit("11010519491231002") == "X"
+    nid = make_national_id(random.Random(1), "440305")
+    assert len(nid) == 18 and nid.startswith("440305")
+    assert national_id_check_digit(nid[:17]) == nid[17]
+
+
+def test_add_months_clamps_to_month_end():
+    import datetime as dt
+
+    assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
+    assert add_months(dt.date(2026, 11, 15), 3) == dt.date(2027, 2, 15)
+    assert add_months(dt.date(2026, 3, 31), -1) == dt.date(2026, 2, 28)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_loads_a_working_book_once():
+    out = io.StringIO()
+    call_command("seed_demo", "--loans", "200", "--seed", "7", stdout=out)
+    text = out.getvalue()
+    assert "collector1" in text and "demo-pass-1" in text
+
+    assert set(m.Lender.objects.values_list("code", flat=True)) == {"demo-xd", "demo-bank"}
+    assert m.Product.objects.filter(penalty_daily_rate__gt=0, late_fee_rate__gt=0).count() == 3
+    assert Team.objects.filter(supervisor__role=Role.SUPERVISOR).count() == 3
+    for role in Role.values:
+        assert User.objects.filter(role=role).exists(), role
+    collector = User.objects.get(username="collector1")
+    assert collector.check_password("demo-pass-1") and collector.team is not None
+
+    assert m.Loan.objects.count() == 200
+    assert not m.Loan.objects.filter(installments__isnull=True).exists()
+    assert m.Payment.objects.exists()
+    for nid in m.Borrower.objects.values_list("national_id", flat=True):
+        assert len(nid) == 18 and national_id_check_digit(nid[:17]) == nid[17]
+    phones = m.ContactPoint.objects.filter(kind=m.ContactKind.PHONE).values_list("value", flat=True)
+    assert phones and all(re.fullmatch(r"1[3-9]\d{9}", p) for p in phones)
+    assert m.ContactPoint.objects.filter(relation=m.Relation.EMERGENCY).count() == m.Borrower.objects.count()
+    assert m.ContactPoint.objects.filter(relation=m.Relation.GUARANTOR).exists()
+    assert all(re.search(r"[\u4e00-\u9fff]", n) for n in m.Borrower.objects.values_list("name", flat=True))
+
+    # The engine ran: loans in every bucket and some settled; cases were allocated and worked.
+    assert set(m.Loan.objects.values_list("bucket", flat=True)) == {"CURRENT", "M0", "M1", "M2", "M3", "M4", "M4+"}
+    assert m.Loan.objects.filter(status=m.LoanStatus.SETTLED).exists()
+    assert m.DelinquencyRun.objects.filter(triggered_by="seed_demo").exists()
+    open_cases = m.CollectionCase.objects.filter(status=m.CaseStatus.OPEN)
+    assert open_cases.count() > 50
+    assert open_cases.filter(assigned_to__isnull=False).count() == open_cases.count()
+    assert m.ContactLog.objects.filter(is_attempt=True).exists()
+    assert set(m.PromiseToPay.objects.values_list("status", flat=True)) >= {
+        m.PromiseStatus.PENDING, m.PromiseStatus.KEPT, m.PromiseStatus.BROKEN
+    }
+    assert m.Target.objects.filter(team__isnull=False).count() == 3
+    assert m.ApprovalRequest.objects.exists()
+    # Some cases are left unworked, so the SLA report has something to show.
+    assert open_cases.filter(first_worked_at__isnull=True).exists()
+
+    counts = (m.Loan.objects.count(), User.objects.count(), m.ContactLog.objects.count())
+    out = io.StringIO()
+    call_command("seed_demo", "--loans", "200", stdout=out)
+    assert "already" in out.getvalue()
+    assert (m.Loan.objects.count(), User.objects.count(), m.ContactLog.objects.count()) == counts
