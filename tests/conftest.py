@@ -27,11 +27,12 @@ def _celery_eager_unless_worker(request):
     """Tests run Celery tasks in-process, except those marked ``worker`` (a real worker process)."""
     from config.celery import app
 
-    eager = "worker" not in request.keywords
+    # the settings come from Django under the CELERY_ namespace: set that key (the plain
+    # ``task_always_eager`` attribute would be shadowed by it)
     old = app.conf.task_always_eager
-    app.conf.task_always_eager = eager or old
+    app.conf.CELERY_TASK_ALWAYS_EAGER = ("worker" not in request.keywords) or old
     yield
-    app.conf.task_always_eager = old
+    app.conf.CELERY_TASK_ALWAYS_EAGER = old
 
 
 @pytest.fixture(autouse=True)

@@ -80,10 +80,10 @@ def test_sigkill_midway_then_rerun_equals_an_uninterrupted_run(worker, lender, s
     loans = random_book(lender, random.Random(5), n_loans=160)
     day = "2025-12-01"
     # the reference: an uninterrupted run in this process, then wipe its effects
-    app.conf.task_always_eager = True
+    app.conf.CELERY_TASK_ALWAYS_EAGER = True
     call_command("advance_delinquency", "--as-of", day)
     reference = state()
-    app.conf.task_always_eager = False
+    app.conf.CELERY_TASK_ALWAYS_EAGER = False
     CaseAction.objects.all().delete()
     from collections_app.models import ApprovalRequest
 

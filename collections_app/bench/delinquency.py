@@ -1,0 +1,305 @@
+"""Benchmark of the nightly delinquency run on a generated book (PostgreSQL only).
+
+Steps:
+1. setup (not a target): ``ctx.rows`` open loans, one borrower each, 12 monthly installments and
+   their payments, generated set-based with ``INSERT ... SELECT generate_series(...)``. About 75%
+   of loans pay every installment on its due date, about 25% miss their last 1..12 due installments;
+   95% of loans have a product without penalties, 5% one with penalty interest and late fees.
+2. baseline: one hand-written statement computing DPD and bucket of every loan (CONTRACTS.md §2,
+   window function over cumulative installment sums vs total paid) into a temp table.
+3. ``run_delinquency(D)`` in-process (first run: opens the cases and creates their actions), then
+   ``run_delinquency(D+1)`` (steady state). Targets: at most 2x the baseline, under 60 s per 1M loans.
+4. the Celery chord (``nightly_delinquency_run``) with 1 then 2 worker processes at D+2 and D+3
+   (both steady-state runs); target: 2 workers at least 1.6x faster than 1.
+
+The bench wipes the loan book of the database it runs on, so it refuses a database holding any
+lender other than its own: use a dedicated database (see docs/performance.md).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.db import connection
+
+from collections_app.models import DelinquencyRun, Lender, Product
+from collections_app.models.choices import RunStatus
+from collections_app.services.delinquency import EVALUATED_STATUSES, run_delinquency
+
+from .common import BenchContext, BenchResult
+
+LENDER = "bench-dq"
+AS_OF = dt.date(2025, 6, 30)
+RUN_TIMEOUT = 1800.0  # seconds, per Celery run
+
+
+def _t(name: str) -> str:
+    return f"collections_app_{name}"
+
+
+def _reset() -> None:
+    others = Lender.objects.exclude(code=LENDER).count()
+    if others:
+        raise RuntimeError(f"bench delinquency wipes the loan book: run it on a dedicated database "
+                           f"({others} other lenders found)")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"TRUNCATE {_t('lender')}, {_t('product')}, {_t('borrower')}, {_t('loan')}, {_t('installment')}, "
+            f"{_t('payment')}, {_t('delinquencyrun')} RESTART IDENTITY CASCADE"
+        )
+
+
+def generate(rows: int, as_of: dt.date) -> dict[str, int]:
+    """The book, set-based. Returns row counts per table."""
+    _reset()
+    lender = Lender.objects.create(code=LENDER, name="Benchmark lender (delinquency)")
+    plain = Product.objects.create(lender=lender, code="plain", name="No penalties")
+    penalty = Product.objects.create(lender=lender, code="penalty", name="Penalty and late fees",
+                                     penalty_daily_rate="0.000500", late_fee_rate="0.0500", late_fee_min="10.00",
+                                     grace_days=3)
+    counts = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {_t('borrower')} (lender_id, external_id, name, national_id, address, employer, timezone,
+                region, preferred_language, borrower_type, cease_contact, dispute, deceased, bankruptcy,
+                lawyer_represented, promises_made, promises_kept, promises_broken, promised_amount_total,
+                kept_amount_total, raw, created_at, updated_at)
+            SELECT %s, 'DQB' || g, 'Borrower ' || g, '', '', '', '', '', '', '', FALSE, FALSE, FALSE, FALSE, FALSE,
+                   0, 0, 0, 0, 0, '{{}}'::jsonb, NOW(), NOW()
+            FROM generate_series(1, %s) AS g
+            """,
+            [lender.id, rows],
+        )
+        counts["borrowers"] = cursor.rowcount
+        # disbursed 30..394 days before D: 1..12 installments due, a few loans fully due
+        cursor.execute(
+            f"""
+            INSERT INTO {_t('loan')} (lender_id, borrower_id, product_id, external_id, principal, currency,
+                disbursed_on, annual_rate, term_months, status, dpd, aging_days, bucket, overdue_amount, paid_total,
+                outstanding_amount, overpayment, penalty_accrued, fees_accrued, needs_recalc, raw, created_at,
+                updated_at)
+            SELECT b.lender_id, b.id, CASE WHEN b.id %% 20 = 0 THEN %s ELSE %s END, 'DQL' || b.id,
+                   1200 + (b.id * 7919) %% 58800, 'CNY', %s::date - (30 + (b.id * 104729) %% 365)::int, 0.12, 12,
+                   'open', 0, 0, 'CURRENT', 0, 0, 0, 0, 0, 0, TRUE, '{{}}'::jsonb, NOW(), NOW()
+            FROM {_t('borrower')} b WHERE b.lender_id = %s
+            """,
+            [penalty.id, plain.id, as_of, lender.id],
+        )
+        counts["loans"] = cursor.rowcount
+        cursor.execute(
+            f"""
+            INSERT INTO {_t('installment')} (loan_id, seq, due_date, principal_due, interest_due, fee_due,
+                paid_amount)
+            SELECT l.id, s, (l.disbursed_on + make_interval(months => s))::date, ROUND(l.principal / 12, 2),
+                   ROUND(l.principal * 0.01, 2), 0, 0
+            FROM {_t('loan')} l CROSS JOIN generate_series(1, 12) AS s WHERE l.lender_id = %s
+            """,
+            [lender.id],
+        )
+        counts["installments"] = cursor.rowcount
+        # one payment per installment paid, on its due date; ~25% of loans miss their last 1..12 due ones
+        cursor.execute(
+            f"""
+            INSERT INTO {_t('payment')} (lender_id, loan_id, external_id, paid_on, amount, channel, note, source,
+                created_at)
+            SELECT x.lender_id, x.loan_id, 'DQP' || x.id, x.due_date, x.amount_due, 'bank', '', 'import', NOW()
+            FROM (
+                SELECT i.id, i.loan_id, l.lender_id, i.seq, i.due_date, i.amount_due,
+                       COUNT(*) FILTER (WHERE i.due_date < %(d)s) OVER (PARTITION BY i.loan_id) AS n_due,
+                       CASE WHEN (l.id * 2654435761) %% 100 < 25 THEN 1 + (l.id * 40503) %% 12 ELSE 0 END AS miss
+                FROM {_t('installment')} i JOIN {_t('loan')} l ON l.id = i.loan_id
+                WHERE l.lender_id = %(lender)s
+            ) x
+            WHERE x.due_date < %(d)s AND x.seq <= x.n_due - x.miss
+            """,
+            {"d": as_of, "lender": lender.id},
+        )
+        counts["payments"] = cursor.rowcount
+        for name in ("borrower", "loan", "installment", "payment"):
+            cursor.execute(f"VACUUM ANALYZE {_t(name)}" if connection.get_autocommit() else f"ANALYZE {_t(name)}")
+    return counts
+
+
+BASELINE_SQL = f"""
+CREATE TEMP TABLE bench_dq_baseline AS
+WITH paid AS (
+    SELECT loan_id, SUM(amount) AS total FROM {_t('payment')} WHERE paid_on <= %(d)s GROUP BY loan_id
+),
+inst AS (
+    SELECT loan_id, due_date, amount_due,
+           SUM(amount_due) OVER (PARTITION BY loan_id ORDER BY due_date, seq ROWS UNBOUNDED PRECEDING) AS cum
+    FROM {_t('installment')}
+),
+agg AS (
+    SELECT l.id AS loan_id, COALESCE(MAX(p.total), 0) AS paid,
+           MIN(i.due_date) FILTER (WHERE i.due_date < %(d)s AND i.amount_due > 0
+                                   AND i.cum > COALESCE(p.total, 0)) AS oldest,
+           COALESCE(MAX(i.cum) FILTER (WHERE i.due_date < %(d)s), 0) AS due_before
+    FROM {_t('loan')} l LEFT JOIN paid p ON p.loan_id = l.id LEFT JOIN inst i ON i.loan_id = l.id
+    WHERE l.status = ANY(%(statuses)s)
+    GROUP BY l.id
+),
+dpd AS (
+    SELECT loan_id, CASE WHEN oldest IS NULL THEN 0 ELSE %(d)s - oldest END AS dpd,
+           GREATEST(due_before - paid, 0) AS overdue
+    FROM agg
+)
+SELECT loan_id, dpd, overdue,
+       CASE WHEN dpd = 0 THEN 'CURRENT' WHEN dpd <= 30 THEN 'M0' WHEN dpd <= 60 THEN 'M1' WHEN dpd <= 90 THEN 'M2'
+            WHEN dpd <= 120 THEN 'M3' WHEN dpd <= 150 THEN 'M4' ELSE 'M4+' END AS bucket
+FROM dpd
+"""
+
+
+def baseline(as_of: dt.date) -> tuple[float, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_dq_baseline")
+        started = time.perf_counter()
+        cursor.execute(BASELINE_SQL, {"d": as_of, "statuses": [str(s) for s in EVALUATED_STATUSES]})
+        seconds = time.perf_counter() - started
+        cursor.execute("SELECT COUNT(*) FROM bench_dq_baseline")
+        return seconds, cursor.fetchone()[0]
+
+
+def compare_with_baseline() -> str:
+    """Loans whose stored DPD / bucket / overdue differ from the baseline's (both at the same date)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT COUNT(*) FILTER (WHERE l.dpd <> b.dpd OR l.bucket <> b.bucket OR l.overdue_amount <> b.overdue),
+                       COUNT(*) FILTER (WHERE b.dpd > 0)
+                FROM bench_dq_baseline b JOIN {_t('loan')} l ON l.id = b.loan_id"""
+        )
+        diff, late = cursor.fetchone()
+        cursor.execute("DROP TABLE bench_dq_baseline")
+    return f"{late} delinquent, {diff} differ from baseline"
+
+
+def _summary(run: DelinquencyRun) -> str:
+    return (f"run {run.id} {run.as_of} {run.status}: {run.chunks_total} chunks, {run.loans_processed} loans, "
+            f"{run.bucket_changes} bucket changes, {run.cases_opened} cases opened, {run.cases_closed} closed, "
+            f"{run.actions_created} actions")
+
+
+# ----------------------------------------------------------------------------- Celery workers
+def _python() -> str:
+    venv = os.path.join(str(settings.BASE_DIR), ".venv", "bin", "python")
+    return venv if os.path.exists(venv) else sys.executable
+
+
+def _start_worker(n: int, workdir: str) -> subprocess.Popen:
+    log = open(os.path.join(workdir, f"worker{n}.log"), "ab")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(
+        [_python(), "-m", "celery", "-A", "config", "worker", "-c", "1", "-n", f"benchdq{n}@%h",
+         "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=str(settings.BASE_DIR), env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _wait_workers(app, count: int, procs, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for p in procs:
+            if p.poll() is not None:
+                raise RuntimeError(f"celery worker {p.pid} exited with {p.returncode}")
+        replies = app.control.ping(timeout=1.0) or []
+        if len([r for r in replies if any(k.startswith("benchdq") for k in r)]) >= count:
+            return
+    raise RuntimeError(f"{count} celery workers not ready after {timeout:.0f} s")
+
+
+def _stop_workers(procs) -> None:
+    for p in procs:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait(timeout=10)
+
+
+def _chord_run(as_of: dt.date) -> tuple[float, DelinquencyRun]:
+    from collections_app.tasks.delinquency import nightly_delinquency_run
+
+    started = time.perf_counter()
+    run_id = nightly_delinquency_run(as_of.isoformat(), triggered_by="bench")
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while True:
+        run = DelinquencyRun.objects.get(id=run_id)
+        if run.status != RunStatus.RUNNING:
+            return time.perf_counter() - started, run
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"run {run_id} still running after {RUN_TIMEOUT:.0f} s: {_summary(run)}")
+        time.sleep(0.2)
+
+
+def celery_steps(ctx: BenchContext, first_date: dt.date):
+    from config.celery import app
+
+    if app.conf.task_always_eager or not (os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL")):
+        yield BenchResult(name="celery chord (skipped: set REDIS_URL)", rows=0, seconds=0.0)
+        return
+    app.control.purge()
+    procs = []
+    try:
+        procs.append(_start_worker(1, ctx.workdir))
+        _wait_workers(app, 1, procs)
+        one, run = _chord_run(first_date)
+        yield BenchResult(name="celery chord, 1 worker (steady state)", rows=run.loans_processed, seconds=one,
+                          extra=_summary(run))
+        procs.append(_start_worker(2, ctx.workdir))
+        _wait_workers(app, 2, procs)
+        two, run = _chord_run(first_date + dt.timedelta(days=1))
+        yield BenchResult(name="celery chord, 2 workers (steady state)", rows=run.loans_processed, seconds=two,
+                          baseline_name="1 worker", baseline_seconds=one, max_ratio=round(1 / 1.6, 3),
+                          extra=f"speed-up {one / two:.2f}x (target >= 1.6x); {_summary(run)}")
+    finally:
+        _stop_workers(procs)
+
+
+def steps(ctx: BenchContext):
+    if connection.vendor != "postgresql":
+        yield BenchResult(name="delinquency (skipped: needs PostgreSQL)", rows=0, seconds=0.0)
+        return
+    d = AS_OF
+    started = time.perf_counter()
+    counts = generate(ctx.rows, d)
+    yield BenchResult(name="setup: generate book (not a target)", rows=counts["loans"],
+                      seconds=time.perf_counter() - started,
+                      extra=", ".join(f"{v} {k}" for k, v in counts.items()))
+
+    base_seconds, base_rows = baseline(d)
+    yield BenchResult(name="baseline: one SQL statement (DPD + bucket)", rows=base_rows, seconds=base_seconds)
+
+    limit = 60.0 * ctx.rows / 1_000_000
+    started = time.perf_counter()
+    run = run_delinquency(d, triggered_by="bench")
+    seconds = time.perf_counter() - started
+    yield BenchResult(name="run_delinquency, first run (opens cases)", rows=run.loans_processed, seconds=seconds,
+                      baseline_name="baseline SQL", baseline_seconds=base_seconds, max_ratio=2.0, max_seconds=limit,
+                      extra=f"{compare_with_baseline()}; {_summary(run)}")
+
+    d1 = d + dt.timedelta(days=1)
+    base_seconds, _ = baseline(d1)
+    started = time.perf_counter()
+    run = run_delinquency(d1, triggered_by="bench")
+    seconds = time.perf_counter() - started
+    yield BenchResult(name="run_delinquency, steady state (D+1)", rows=run.loans_processed, seconds=seconds,
+                      baseline_name="baseline SQL", baseline_seconds=base_seconds, max_ratio=2.0, max_seconds=limit,
+                      extra=f"{compare_with_baseline()}; {_summary(run)}")
+
+    yield from celery_steps(ctx, d + dt.timedelta(days=2))
