@@ -36,6 +36,20 @@ def _celery_eager_unless_worker(request):
 
 
 @pytest.fixture(autouse=True)
+def _english_unless_asked(request, settings):
+    """Assertions read English; the product's default (zh-hans) is tested where it matters
+    (tests marked ``zh``, the screenshots, tests/accounts/test_language.py)."""
+    from django.utils import translation
+
+    if "zh" in request.keywords:
+        yield
+        return
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -404,8 +404,8 @@ def _sql_penalty_and_fees(cursor, table: str, d: dt.date) -> None:
         segs AS (
             SELECT st.*, COALESCE(LEAD(st.s) OVER (PARTITION BY st.loan_id, st.due_date, st.cum ORDER BY st.s) - 1,
                                   %(d)s) AS e,
-                   COALESCE((SELECT pd.paid_to FROM pdays pd WHERE pd.loan_id = st.loan_id AND pd.paid_on <= st.s
-                             ORDER BY pd.paid_on DESC LIMIT 1), 0) AS paid
+                   COALESCE((SELECT SUM(p.amount) FROM {_t(Payment)} p WHERE p.loan_id = st.loan_id
+                             AND p.paid_on <= st.s), 0) AS paid
             FROM starts st
         ),
         pen AS (
@@ -416,8 +416,8 @@ def _sql_penalty_and_fees(cursor, table: str, d: dt.date) -> None:
             SELECT x.loan_id, SUM(GREATEST(ROUND(x.missed * x.fee_rate, 2), x.fee_min)) AS f FROM (
                 SELECT l.loan_id, l.fee_rate, l.fee_min,
                        LEAST(l.amount_due, GREATEST(l.cum - COALESCE((
-                           SELECT pd.paid_to FROM pdays pd WHERE pd.loan_id = l.loan_id
-                           AND pd.paid_on <= l.due_date + l.grace ORDER BY pd.paid_on DESC LIMIT 1), 0), 0)) AS missed
+                           SELECT SUM(p.amount) FROM {_t(Payment)} p WHERE p.loan_id = l.loan_id
+                           AND p.paid_on <= l.due_date + l.grace), 0), 0)) AS missed
                 FROM late l WHERE l.due_date + l.grace < %(d)s AND (l.fee_rate > 0 OR l.fee_min > 0)
             ) x WHERE x.missed > 0 GROUP BY x.loan_id
         )
