@@ -147,7 +147,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A fixed business date instead of today (replaying a historical book, training); empty = today.
 BUSINESS_DATE = os.environ.get("BUSINESS_DATE") or None
+# Borrowers per chunk of the nightly run (a Celery task each; several workers share the chunks).
 DELINQUENCY_CHUNK_SIZE = int(os.environ.get("DELINQUENCY_CHUNK_SIZE", "50000"))
+# PostgreSQL work_mem for a chunk's statements (hash aggregates over the chunk's installments).
+DELINQUENCY_WORK_MEM = os.environ.get("DELINQUENCY_WORK_MEM", "64MB")
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -126,7 +126,11 @@ class CaseAction(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "rule_code", "occurrence_key"], name="case_action_created_once"),
         ]
-        indexes = [models.Index(fields=["status", "due_on"])]
+        indexes = [
+            models.Index(fields=["status", "due_on"]),
+            # a case's next action (the nightly run, the queue): its oldest open action
+            models.Index(fields=["case", "due_on", "id"], condition=Q(status="open"), name="case_action_open_first"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.due_on}"

@@ -15,8 +15,12 @@ MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
 class Loan(models.Model):
-    lender = models.ForeignKey(Lender, verbose_name=_("lender"), on_delete=models.PROTECT, related_name="loans")
-    borrower = models.ForeignKey(Borrower, verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="loans")
+    # lender and borrower are covered by the composite indexes below (fewer indexes: faster imports and
+    # nightly updates; see docs/performance.md)
+    lender = models.ForeignKey(Lender, verbose_name=_("lender"), on_delete=models.PROTECT, related_name="loans",
+                               db_index=False)
+    borrower = models.ForeignKey(Borrower, verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="loans",
+                                 db_index=False)
     product = models.ForeignKey(
         Product, verbose_name=_("product"), null=True, blank=True, on_delete=models.PROTECT, related_name="loans"
     )
@@ -27,13 +31,13 @@ class Loan(models.Model):
     annual_rate = models.DecimalField(_("annual rate"), max_digits=8, decimal_places=6, null=True, blank=True)
     term_months = models.PositiveSmallIntegerField(_("term (months)"), null=True, blank=True)
     status = models.CharField(
-        _("status"), max_length=12, choices=LoanStatus.choices, default=LoanStatus.OPEN, db_index=True
+        _("status"), max_length=12, choices=LoanStatus.choices, default=LoanStatus.OPEN
     )
     # Derived by the delinquency engine as of ``as_of`` (CONTRACTS.md §2)
     as_of = models.DateField(_("as of"), null=True, blank=True)
     dpd = models.PositiveIntegerField(_("days past due"), default=0)
     aging_days = models.PositiveIntegerField(_("aging days (DPD less paused days)"), default=0)
-    bucket = models.CharField(_("bucket"), max_length=10, default="CURRENT", db_index=True)
+    bucket = models.CharField(_("bucket"), max_length=10, default="CURRENT")
     overdue_amount = models.DecimalField(_("overdue amount"), default=ZERO, **MONEY)
     paid_total = models.DecimalField(_("paid to date"), default=ZERO, **MONEY)
     outstanding_amount = models.DecimalField(_("outstanding scheduled amount"), default=ZERO, **MONEY)
@@ -42,7 +46,7 @@ class Loan(models.Model):
     fees_accrued = models.DecimalField(_("late fees accrued"), default=ZERO, **MONEY)
     oldest_unpaid_due_date = models.DateField(_("oldest unpaid due date"), null=True, blank=True)
     settled_on = models.DateField(_("settled on"), null=True, blank=True)
-    needs_recalc = models.BooleanField(_("needs recalculation"), default=True, db_index=True)
+    needs_recalc = models.BooleanField(_("needs recalculation"), default=True)
     case = models.ForeignKey(
         "collections_app.CollectionCase",
         verbose_name=_("case"),
@@ -77,15 +81,19 @@ class Loan(models.Model):
         indexes = [
             models.Index(fields=["lender", "bucket"]),
             models.Index(fields=["borrower", "status"]),
-            models.Index(fields=["dpd"]),
+            models.Index(fields=["id"], condition=Q(needs_recalc=True), name="loan_needs_recalc"),
         ]
+        # The nightly run rewrites the figures above (dpd, amounts, as_of) of every delinquent loan each
+        # day. None of them is indexed, and the table keeps free room on each page (fillfactor, set on
+        # PostgreSQL by migration 0002), so those updates are heap-only (HOT): no index is touched.
 
     def __str__(self):
         return f"{self.external_id} ({self.lender.code})" if self.lender_id else self.external_id
 
 
 class Installment(models.Model):
-    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.CASCADE, related_name="installments")
+    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.CASCADE, related_name="installments",
+                             db_index=False)  # covered by the unique (loan, seq) index
     seq = models.PositiveIntegerField(_("installment number"))
     due_date = models.DateField(_("due date"))
     principal_due = models.DecimalField(_("principal due"), **MONEY)
@@ -125,8 +133,11 @@ class Payment(models.Model):
         COLLECTOR = "collector", _("Entered by a collector")
         FIELD = "field", _("Collected on a field visit")
 
-    lender = models.ForeignKey(Lender, verbose_name=_("lender"), on_delete=models.PROTECT, related_name="payments")
-    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="payments")
+    # lender and loan: covered by the unique (lender, external_id) and (loan, paid_on, id) indexes
+    lender = models.ForeignKey(Lender, verbose_name=_("lender"), on_delete=models.PROTECT, related_name="payments",
+                               db_index=False)
+    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="payments",
+                             db_index=False)
     external_id = models.CharField(_("payment id"), max_length=64)
     paid_on = models.DateField(_("paid on"))
     amount = models.DecimalField(_("amount"), **MONEY)
@@ -134,7 +145,7 @@ class Payment(models.Model):
     note = models.CharField(_("note"), max_length=500, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.IMPORT)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     import_job = models.ForeignKey(
         "collections_app.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"

@@ -101,7 +101,8 @@ class Product(models.Model):
 
 
 class Borrower(models.Model):
-    lender = models.ForeignKey(Lender, verbose_name=_("lender"), on_delete=models.PROTECT, related_name="borrowers")
+    lender = models.ForeignKey(Lender, verbose_name=_("lender"), on_delete=models.PROTECT, related_name="borrowers",
+                               db_index=False)  # covered by the unique (lender, external_id) index
     external_id = models.CharField(_("borrower id"), max_length=64)
     name = models.CharField(_("name"), max_length=200)
     national_id = models.CharField(_("national id"), max_length=32, blank=True)
@@ -169,8 +170,9 @@ class Borrower(models.Model):
 class ContactPoint(models.Model):
     """A phone, address, e-mail or employer of the borrower or of a third party."""
 
+    # borrower: covered by the unique (borrower, kind, value, relation) index
     borrower = models.ForeignKey(
-        Borrower, verbose_name=_("borrower"), on_delete=models.CASCADE, related_name="contact_points"
+        Borrower, verbose_name=_("borrower"), on_delete=models.CASCADE, related_name="contact_points", db_index=False
     )
     kind = models.CharField(_("kind"), max_length=10, choices=ContactKind.choices, default=ContactKind.PHONE)
     value = models.CharField(_("value"), max_length=300)
@@ -180,7 +182,7 @@ class ContactPoint(models.Model):
     source = models.CharField(_("source"), max_length=10, choices=ContactSource.choices, default=ContactSource.IMPORT)
     is_primary = models.BooleanField(_("primary"), default=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.utils import timezone
@@ -44,7 +44,7 @@ CASE_FIELDS = ["status", "close_reason", "closed_at", "bucket", "stage", "dpd", 
 def priority(overdue: Decimal, weight: Decimal, reliability: Decimal | None, broken: int) -> Decimal:
     """balance × bucket risk, raised when the borrower's promises are unreliable (DESIGN.md §3)."""
     factor = Decimal("1") + (Decimal("1") - reliability if reliability is not None else ZERO) + Decimal(min(broken, 5)) / 10
-    return (overdue * weight * factor).quantize(Decimal("0.0001"))
+    return (overdue * weight * factor).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def _loans_by_key(scope):
@@ -64,9 +64,16 @@ def _is_delinquent(row) -> bool:
     return row["dpd"] > 0 and row["status"] != LoanStatus.SETTLED
 
 
-def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
-    """Open, reopen, update and close the chunk's cases from its loans. Returns (opened, closed)."""
+def sync_cases(scope, as_of: dt.date, buckets, *, sql: bool = False) -> tuple[int, int]:
+    """Open, reopen, update and close the chunk's cases from its loans. Returns (opened, closed).
+
+    ``sql``: the set-based PostgreSQL version (``cases_sql``), same rules."""
     from collections_app.models import Borrower
+
+    if sql:
+        from . import cases_sql
+
+        return cases_sql.sync_cases(scope, as_of, buckets)
 
     position = {b.code: b.position for b in buckets}
     weight = {b.code: b.risk_weight for b in buckets}
@@ -103,6 +110,7 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
         "id", "promised_amount_total", "kept_amount_total", "promises_broken")}
     link = []
     changed = []
+    moved = []  # opened, reopened, closed or changed stage: these keep a history row
     closed = 0
     for key, case in cases.items():
         rows = by_key.get(key, [])
@@ -134,12 +142,18 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
                 reliability = min(b["kept_amount_total"] / b["promised_amount_total"], Decimal("1"))
             case.priority_score = priority(case.overdue_amount, weight.get(case.bucket, Decimal("1")), reliability,
                                            b.get("promises_broken", 0))
-        if [getattr(case, f) for f in CASE_FIELDS] != before:
+        after = [getattr(case, f) for f in CASE_FIELDS]
+        if after != before:
             changed.append(case)
+            if after[:5] != before[:5]:  # status, close reason, closed at, bucket, stage
+                moved.append(case)
     if link:
         Loan.objects.bulk_update(link, ["case"], batch_size=2000)
     if changed:
-        bulk_update_with_history(changed, CollectionCase, CASE_FIELDS, batch_size=1000)
+        # the daily drift of DPD and amounts is not a history event (the loans' bucket history has it)
+        CollectionCase.objects.bulk_update(changed, CASE_FIELDS, batch_size=1000)
+        if moved:
+            bulk_history(moved, CollectionCase, "~")
         closed_ids = [c.id for c in changed if c.status == CaseStatus.CLOSED]
         if closed_ids:
             CaseAction.objects.filter(case_id__in=closed_ids, status__in=(ActionStatus.OPEN,)).update(
@@ -166,14 +180,25 @@ def _matches(rule: StrategyRule, case, aging: int, products: set, has_guarantor:
     return True
 
 
-def apply_strategy(scope, as_of: dt.date, *, run=None, buckets=None) -> int:
-    """Create the strategy's actions for the chunk's open cases, once per rule and occurrence."""
+def bulk_history(objs, model, history_type: str) -> None:
+    """History rows for objects already saved (django-simple-history's manager, in bulk)."""
+    model.history.bulk_history_create(objs, update=history_type == "~", default_change_reason="delinquency run")
+
+
+def apply_strategy(scope, as_of: dt.date, *, run=None, buckets=None, sql: bool = False) -> int:
+    """Create the strategy's actions for the chunk's open cases, once per rule and occurrence.
+
+    ``sql``: the set-based PostgreSQL version (``cases_sql``, after its ``sync_cases``), same rules."""
     from . import strategy as strategy_service
 
     version = run.strategy_version if run and run.strategy_version_id else strategy_service.active_version()
     if version is None:
         return 0
     rules = list(version.rules.all())
+    if sql:
+        from . import cases_sql
+
+        return cases_sql.apply_strategy(scope, as_of, run=run, rules=rules, approval_for_action=APPROVAL_FOR_ACTION)
     by_key = _loans_by_key(scope)
     cases = list(CollectionCase.objects.filter(borrower_id__in={k[0] for k in by_key}, status=CaseStatus.OPEN))
     if not cases or not rules:

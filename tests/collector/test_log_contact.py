@@ -260,7 +260,9 @@ def test_simultaneous_attempts_cannot_both_pass_the_cap():
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=attempt, args=(mi,)) for mi in (1, 2)]
+    # the same instant for both: an attempt "later" than the other's now would not count for it, so
+    # different minutes made the outcome depend on which thread ran first
+    threads = [threading.Thread(target=attempt, args=(1,)) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
