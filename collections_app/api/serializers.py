@@ -322,6 +322,19 @@ class InstallmentSerializer(OutputSerializer):
 
 class LoanSerializer(OutputSerializer):
     lender = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text=_("Lender code."))
+    as_of = serializers.SerializerMethodField(
+        help_text=_("The business date the delinquency figures hold for: the last nightly run's date, or a "
+                    "later date when a payment reclassified the loan since.")
+    )
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_as_of(self, loan):
+        from collections_app.services.delinquency import figures_date, last_run_date
+
+        if "last_run_date" not in self.context:
+            self.context["last_run_date"] = last_run_date()
+        date = figures_date(loan.as_of, loan.status, self.context["last_run_date"])
+        return date.isoformat() if date else None
     borrower = BorrowerRefSerializer(read_only=True, help_text=_("The borrower: id, the lender's id, name."))
     product = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True, help_text=_("Product code, or null."))
 

@@ -147,6 +147,11 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
     cases = _t(CollectionCase)
     with connection.cursor() as cursor:
         build_keys(cursor, scope, as_of, buckets)
+        # the chunk as a predicate on each table read, so that every statement reads the chunk's rows
+        # through an index instead of scanning the whole table for each chunk
+        sc, sp = scope.sql("c")
+        s2, sp2 = scope.sql("c2")
+        sb, sbp = scope.sql_on("b.id")
         active_case = (f"SELECT 1 FROM {cases} c WHERE c.borrower_id = k.borrower_id AND c.lender_id = k.lender_id "
                        f"AND c.status IN %s")
         # a re-delinquent borrower: reopen the last case closed as cured or settled, history intact
@@ -155,15 +160,15 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
             WITH last_closed AS (
                 SELECT DISTINCT ON (c.borrower_id, c.lender_id) c.id
                 FROM dq_keys k JOIN {cases} c ON c.borrower_id = k.borrower_id AND c.lender_id = k.lender_id
-                WHERE k.bad AND NOT EXISTS ({active_case}) AND c.status = %s AND c.close_reason IN %s
+                WHERE k.bad AND NOT EXISTS ({active_case}) AND c.status = %s AND c.close_reason IN %s AND {sc}
                 ORDER BY c.borrower_id, c.lender_id, c.closed_at DESC NULLS FIRST, c.id DESC
             )
             UPDATE {cases} c SET status = %s, close_reason = '', closed_at = NULL, first_contact_due_at = NULL,
                    updated_at = NOW()
-            FROM last_closed x WHERE c.id = x.id RETURNING c.id
+            FROM last_closed x WHERE c.id = x.id AND {sc} RETURNING c.id
             """,
-            [ACTIVE, str(CaseStatus.CLOSED), (str(CaseCloseReason.CURED), str(CaseCloseReason.SETTLED)),
-             str(CaseStatus.OPEN)],
+            [ACTIVE, str(CaseStatus.CLOSED), (str(CaseCloseReason.CURED), str(CaseCloseReason.SETTLED)), *sp,
+             str(CaseStatus.OPEN), *sp],
         )
         reopened = [r[0] for r in cursor.fetchall()]
         cols, exprs, params = insert_columns(CollectionCase, {
@@ -198,14 +203,14 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
                 JOIN {cases} c2 ON c2.borrower_id = k.borrower_id AND c2.lender_id = k.lender_id AND c2.status IN %s
                 JOIN {_t(Borrower)} b ON b.id = k.borrower_id
                 LEFT JOIN (VALUES {rows}) AS w(code, pos, weight) ON w.code = k.bucket
-                WHERE k.bad
+                WHERE k.bad AND {s2} AND {sb}
             ) x
-            WHERE c.id = x.id AND (c.bucket <> x.bucket OR c.stage <> x.bucket OR c.dpd <> x.dpd
+            WHERE c.id = x.id AND {sc} AND (c.bucket <> x.bucket OR c.stage <> x.bucket OR c.dpd <> x.dpd
                                    OR c.overdue_amount <> x.overdue OR c.outstanding_amount <> x.outstanding_bad
                                    OR c.priority_score <> x.priority)
             RETURNING c.id, (x.old_bucket <> c.bucket OR x.old_stage <> c.stage)
             """,
-            [ACTIVE, *bucket_params],
+            [ACTIVE, *bucket_params, *sp2, *sbp, *sp],
         )
         moved = [r[0] for r in cursor.fetchall() if r[1]]
         # cured or settled: close, with the reason
@@ -217,9 +222,10 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
                    updated_at = NOW()
             FROM dq_keys k
             WHERE NOT k.bad AND c.borrower_id = k.borrower_id AND c.lender_id = k.lender_id AND c.status IN %s
+              AND {sc}
             RETURNING c.id
             """,
-            [str(CaseStatus.CLOSED), str(CaseCloseReason.SETTLED), str(CaseCloseReason.CURED), ACTIVE],
+            [str(CaseStatus.CLOSED), str(CaseCloseReason.SETTLED), str(CaseCloseReason.CURED), ACTIVE, *sp],
         )
         closed = [r[0] for r in cursor.fetchall()]
         if closed:
@@ -235,9 +241,9 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
             FROM {cases} c
             WHERE {where} AND l.status = ANY(%s) AND l.dpd > 0 AND l.status <> %s
               AND c.borrower_id = l.borrower_id AND c.lender_id = l.lender_id AND c.status IN %s
-              AND l.case_id IS DISTINCT FROM c.id
+              AND l.case_id IS DISTINCT FROM c.id AND {sc}
             """,
-            [*params, [str(LoanStatus.OPEN), str(LoanStatus.WRITTEN_OFF)], str(LoanStatus.SETTLED), ACTIVE],
+            [*params, [str(LoanStatus.OPEN), str(LoanStatus.WRITTEN_OFF)], str(LoanStatus.SETTLED), ACTIVE, *sp],
         )
         fresh = set(created)
         changed = sorted((set(reopened) | set(moved) | set(closed)) - fresh)
@@ -302,6 +308,11 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
                 named[f"cp{n}"] = value
             for n, value in enumerate(rule_params):
                 named[f"r{n}"] = value
+            sc_sql, sc_params = scope.sql("c")
+            cp_sql, cp_params = scope.sql("cp")
+            sc_sql, cp_sql = _name_params([sc_sql], "sc")[0], _name_params([cp_sql], "sp")[0]
+            named.update({f"sc{n}": v for n, v in enumerate(sc_params)})
+            named.update({f"sp{n}": v for n, v in enumerate(cp_params)})
             a_exprs = _name_params(a_exprs, "ap")
             act_exprs = _name_params(act_exprs, "cp")
             values = _name_params([values], "r")[0]
@@ -315,9 +326,9 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
                     LEFT JOIN (
                         SELECT DISTINCT cp.borrower_id FROM {_t(ContactPoint)} cp
                         JOIN dq_keys k2 ON k2.borrower_id = cp.borrower_id AND k2.bad
-                        WHERE cp.relation = %(guarantor)s
+                        WHERE cp.relation = %(guarantor)s AND {cp_sql}
                     ) g ON g.borrower_id = c.borrower_id
-                    WHERE c.status = %(active)s AND k.bad AND k.current
+                    WHERE c.status = %(active)s AND k.bad AND k.current AND {sc_sql}
                 ),
                 r(rule_id, code, bucket, dmin, dmax, product_id, need_g, min_over, max_over, rep, appr, action, note,
                   akind) AS (VALUES {values}),
@@ -362,6 +373,8 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
             if created > ANALYZE_AFTER:
                 cursor.execute(f"ANALYZE {_t(CaseAction)}")
         # next action of each open case: its oldest open action, at 08:00 local time that day
+        sc, sp = scope.sql("c")
+        s2, sp2 = scope.sql("c2")
         cursor.execute(
             f"""
             UPDATE {cases} c SET next_action = COALESCE(f.kind, ''), next_action_at = f.at
@@ -373,10 +386,12 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
                     SELECT x.kind, x.due_on FROM {_t(CaseAction)} x WHERE x.case_id = c2.id AND x.status = %s
                     ORDER BY x.due_on, x.id LIMIT 1
                 ) a ON TRUE
+                WHERE {s2}
             ) f
-            WHERE c.id = f.id AND (c.next_action <> COALESCE(f.kind, '') OR c.next_action_at IS DISTINCT FROM f.at)
+            WHERE c.id = f.id AND {sc}
+              AND (c.next_action <> COALESCE(f.kind, '') OR c.next_action_at IS DISTINCT FROM f.at)
             """,
-            [settings.TIME_ZONE, str(CaseStatus.OPEN), str(ActionStatus.OPEN)],
+            [settings.TIME_ZONE, str(CaseStatus.OPEN), str(ActionStatus.OPEN), *sp2, *sp],
         )
     return created
 

@@ -67,6 +67,20 @@ def business_date(tz_name: str | None = None) -> dt.date:
     return timezone.now().astimezone(tz).date()
 
 
+def last_run_date() -> dt.date | None:
+    """The latest business date a nightly run completed for (one query)."""
+    return DelinquencyRun.objects.filter(status=RunStatus.DONE).aggregate(d=Max("as_of"))["d"]
+
+
+def figures_date(loan_as_of: dt.date | None, status: str, last_run: dt.date | None) -> dt.date | None:
+    """The date a loan's stored figures hold for. A run does not rewrite a loan whose figures did not
+    change (``loan.as_of`` stays the first date they held), so they hold through the last run's date
+    too — for the loans runs evaluate."""
+    if loan_as_of is None or status not in EVALUATED_STATUSES or last_run is None:
+        return loan_as_of
+    return max(loan_as_of, last_run)
+
+
 @dataclass
 class ChunkResult:
     loans: int = 0
@@ -145,11 +159,15 @@ class Scope:
         return qs.filter(borrower_id__gte=self.lo, borrower_id__lte=self.hi)
 
     def sql(self, alias: str = "l") -> tuple[str, list]:
+        return self.sql_on(f"{alias}.borrower_id")
+
+    def sql_on(self, column: str) -> tuple[str, list]:
+        """The chunk as a predicate on a borrower-id column (``l.borrower_id``, ``b.id`` …)."""
         if self.borrower_ids is not None:
             if not self.borrower_ids:
                 return "FALSE", []
-            return f"{alias}.borrower_id = ANY(%s)", [list(self.borrower_ids)]
-        return f"{alias}.borrower_id BETWEEN %s AND %s", [self.lo, self.hi]
+            return f"{column} = ANY(%s)", [list(self.borrower_ids)]
+        return f"{column} BETWEEN %s AND %s", [self.lo, self.hi]
 
 
 def chunk_bounds(chunk_size: int | None = None) -> list[tuple[int, int]]:
@@ -287,8 +305,9 @@ def _t(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, only_loan_ids=None) -> None:
-    """Create temp table ``table`` with the CONTRACTS §2 figures of every evaluated loan in scope."""
+def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, only_loan_ids=None) -> tuple[int, int]:
+    """Create temp table ``table`` with the CONTRACTS §2 figures of every evaluated loan in scope.
+    Returns the chunk's loan-id range."""
     where, params = scope.sql("l")
     extra_where = ""
     if only_loan_ids is not None:
@@ -297,6 +316,13 @@ def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, only
     bucket_values = ", ".join(["(%s, %s::int, %s::int)"] * len(buckets))
     bucket_params = [x for b in buckets for x in (b.code, b.min_dpd, b.max_dpd)]
     d = as_of
+    only = [list(only_loan_ids)] if only_loan_ids is not None else []
+    # The chunk's loan-id range, repeated as a predicate on installments and payments: their indexes
+    # are then read from the chunk's first loan, not from the start of the table for every chunk.
+    # (OFFSET 0 keeps the planner from walking the primary key for MIN/MAX instead of the borrower index)
+    cursor.execute(f"SELECT COALESCE(MIN(x.id), 0), COALESCE(MAX(x.id), -1) FROM (SELECT l.id FROM {_t(Loan)} l "
+                   f"WHERE {where} AND l.status = ANY(%s) {extra_where} OFFSET 0) x", [*params, statuses, *only])
+    lo_id, hi_id = cursor.fetchone()
     cursor.execute(f"DROP TABLE IF EXISTS {table}")
     cursor.execute(
         f"""
@@ -308,27 +334,35 @@ def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, only
             FROM {_t(Loan)} l
             WHERE {where} AND l.status = ANY(%s) {extra_where}
         ),
+        -- payments and installments of the chunk's loan-id range, read in index order: no join
+        -- before the window, so it needs no sort (loans of the range outside the chunk drop out below)
         paid AS (
-            SELECT p.loan_id, SUM(p.amount) AS total FROM {_t(Payment)} p JOIN ln ON ln.loan_id = p.loan_id
-            WHERE p.paid_on <= %s GROUP BY p.loan_id
+            SELECT p.loan_id, SUM(p.amount) AS total FROM {_t(Payment)} p
+            WHERE p.paid_on <= %s AND p.loan_id BETWEEN %s AND %s GROUP BY p.loan_id
         ),
         inst AS (
             SELECT i.loan_id, i.due_date, i.amount_due,
                    SUM(i.amount_due) OVER (PARTITION BY i.loan_id ORDER BY i.due_date, i.seq
                                            ROWS UNBOUNDED PRECEDING) AS cum
-            FROM {_t(Installment)} i JOIN ln ON ln.loan_id = i.loan_id
+            FROM {_t(Installment)} i
+            WHERE i.loan_id BETWEEN %s AND %s
         ),
-        agg AS (
-            SELECT ln.loan_id, ln.product_id, ln.stored_oldest, ln.stored_paid, ln.stored_penalty, ln.stored_fees,
-                   ln.stored_usable, COALESCE(MAX(pd.total), 0) AS paid,
+        iagg AS (
+            SELECT i.loan_id,
                    MIN(i.due_date) FILTER (WHERE i.due_date < %s AND i.amount_due > 0
                                            AND i.cum > COALESCE(pd.total, 0)) AS oldest,
                    COALESCE(MAX(i.cum) FILTER (WHERE i.due_date < %s), 0) AS due_before,
-                   COALESCE(MAX(i.cum), 0) AS total_due,
-                   COUNT(i.loan_id) AS n
-            FROM ln LEFT JOIN paid pd ON pd.loan_id = ln.loan_id LEFT JOIN inst i ON i.loan_id = ln.loan_id
-            GROUP BY ln.loan_id, ln.product_id, ln.stored_oldest, ln.stored_paid, ln.stored_penalty, ln.stored_fees,
-                     ln.stored_usable
+                   MAX(i.cum) AS total_due,
+                   COUNT(*) AS n
+            FROM inst i LEFT JOIN paid pd ON pd.loan_id = i.loan_id
+            GROUP BY i.loan_id
+        ),
+        agg AS (
+            SELECT ln.loan_id, ln.product_id, ln.stored_oldest, ln.stored_paid, ln.stored_penalty, ln.stored_fees,
+                   ln.stored_usable, COALESCE(pd.total, 0) AS paid, ia.oldest,
+                   COALESCE(ia.due_before, 0) AS due_before, COALESCE(ia.total_due, 0) AS total_due,
+                   COALESCE(ia.n, 0) AS n
+            FROM ln LEFT JOIN paid pd ON pd.loan_id = ln.loan_id LEFT JOIN iagg ia ON ia.loan_id = ln.loan_id
         ),
         pz AS (
             SELECT a.loan_id, COUNT(DISTINCT g.day) AS paused
@@ -363,8 +397,7 @@ def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, only
         FROM res JOIN (VALUES {bucket_values}) AS b(code, lo, hi)
           ON res.dpd - res.paused >= b.lo AND (b.hi IS NULL OR res.dpd - res.paused <= b.hi)
         """,
-        [d, *params, statuses, *([list(only_loan_ids)] if only_loan_ids is not None else []), d, d, d, d, d, d,
-         *bucket_params],
+        [d, *params, statuses, *only, d, lo_id, hi_id, lo_id, hi_id, d, d, d, d, d, *bucket_params],
     )
     cursor.execute(f"CREATE INDEX ON {table} (loan_id)")
     cursor.execute(f"ANALYZE {table}")
@@ -376,16 +409,17 @@ def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, only
                 SELECT p.loan_id, p.paid_on, s.total_due,
                        SUM(p.amount) OVER (PARTITION BY p.loan_id ORDER BY p.paid_on, p.id) AS running
                 FROM {_t(Payment)} p JOIN {table} s ON s.loan_id = p.loan_id AND s.settled AND s.total_due > 0
-                WHERE p.paid_on <= %s
+                WHERE p.paid_on <= %s AND p.loan_id BETWEEN %s AND %s
             ) r WHERE r.running >= r.total_due GROUP BY r.loan_id
         ) x WHERE x.loan_id = t.loan_id
         """,
-        [d],
+        [d, lo_id, hi_id],
     )
-    _sql_penalty_and_fees(cursor, table, d)
+    _sql_penalty_and_fees(cursor, table, d, lo_id, hi_id)
+    return lo_id, hi_id
 
 
-def _sql_penalty_and_fees(cursor, table: str, d: dt.date) -> None:
+def _sql_penalty_and_fees(cursor, table: str, d: dt.date, lo_id: int, hi_id: int) -> None:
     """Penalty interest and late fees (definitions in domain/delinquency.py), for loans whose
     product charges them. Set-based: installments × payment-date segments."""
     cursor.execute(
@@ -402,12 +436,13 @@ def _sql_penalty_and_fees(cursor, table: str, d: dt.date) -> None:
                    SUM(i.amount_due) OVER (PARTITION BY i.loan_id ORDER BY i.due_date, i.seq
                                            ROWS UNBOUNDED PRECEDING) AS cum
             FROM {_t(Installment)} i JOIN fl ON fl.loan_id = i.loan_id
+            WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s
         ),
         pdays AS (
             SELECT p.loan_id, p.paid_on,
                    SUM(SUM(p.amount)) OVER (PARTITION BY p.loan_id ORDER BY p.paid_on) AS paid_to
             FROM {_t(Payment)} p JOIN fl ON fl.loan_id = p.loan_id
-            WHERE p.paid_on <= %(d)s GROUP BY p.loan_id, p.paid_on
+            WHERE p.paid_on <= %(d)s AND p.loan_id BETWEEN %(lo)s AND %(hi)s GROUP BY p.loan_id, p.paid_on
         ),
         late AS (
             SELECT * FROM inst WHERE due_date < %(d)s AND amount_due > 0
@@ -444,14 +479,18 @@ def _sql_penalty_and_fees(cursor, table: str, d: dt.date) -> None:
         FROM fl LEFT JOIN pen ON pen.loan_id = fl.loan_id LEFT JOIN fee ON fee.loan_id = fl.loan_id
         WHERE fl.loan_id = t.loan_id
         """,
-        {"d": d},
+        {"d": d, "lo": lo_id, "hi": hi_id},
     )
 
 
 def _write_sql(scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None) -> tuple[int, int]:
     run_id = run.id if run else None
     with connection.cursor() as cursor:
-        _sql_compute(cursor, "dq_calc", scope, as_of, buckets)
+        lo_id, hi_id = _sql_compute(cursor, "dq_calc", scope, as_of, buckets)
+        # repeated on the loan table: its indexes are read for the chunk's rows only
+        scope_where, wp = scope.sql("l")
+        where = f"{scope_where} AND l.id BETWEEN %s AND %s"
+        wp = [*wp, lo_id, hi_id]
         cursor.execute("SELECT COUNT(*) FROM dq_calc")
         loans = cursor.fetchone()[0]
         # bucket changes on forward dates: from the stored bucket
@@ -461,11 +500,11 @@ def _write_sql(scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None
                                              run_id, created_at)
             SELECT c.loan_id, l.lender_id, %s, l.bucket, c.bucket, c.dpd, c.overdue, %s, NOW()
             FROM dq_calc c JOIN {_t(Loan)} l ON l.id = c.loan_id
-            WHERE (l.as_of IS NULL OR l.as_of <= %s) AND l.bucket <> c.bucket
+            WHERE (l.as_of IS NULL OR l.as_of <= %s) AND l.bucket <> c.bucket AND {where}
             ON CONFLICT (loan_id, on_date) DO UPDATE SET to_bucket = EXCLUDED.to_bucket, dpd = EXCLUDED.dpd,
                 overdue_amount = EXCLUDED.overdue_amount, run_id = EXCLUDED.run_id
             """,
-            [as_of, run_id, as_of],
+            [as_of, run_id, as_of, *wp],
         )
         changes = cursor.rowcount
         cursor.execute(
@@ -477,7 +516,7 @@ def _write_sql(scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None
                 status = CASE WHEN l.status IN ('open', 'settled')
                               THEN CASE WHEN c.settled THEN 'settled' ELSE 'open' END ELSE l.status END
             FROM dq_calc c
-            WHERE l.id = c.loan_id AND (l.as_of IS NULL OR l.as_of <= %s)
+            WHERE l.id = c.loan_id AND {where} AND (l.as_of IS NULL OR l.as_of <= %s)
               AND (l.as_of IS NULL OR l.dpd <> c.dpd OR l.aging_days <> c.aging OR l.bucket <> c.bucket
                    OR l.overdue_amount <> c.overdue OR l.paid_total <> c.paid
                    OR l.outstanding_amount <> c.outstanding OR l.overpayment <> c.overpayment
@@ -486,11 +525,12 @@ def _write_sql(scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None
                    OR l.settled_on IS DISTINCT FROM c.settled_on OR l.needs_recalc
                    OR (l.status = 'open' AND c.settled) OR (l.status = 'settled' AND NOT c.settled))
             """,
-            [as_of, as_of],
+            [as_of, *wp, as_of],
         )
         # past dates: rewrite only that date's history row, from the day before
         cursor.execute(
-            f"SELECT c.loan_id FROM dq_calc c JOIN {_t(Loan)} l ON l.id = c.loan_id WHERE l.as_of > %s", [as_of]
+            f"SELECT c.loan_id FROM dq_calc c JOIN {_t(Loan)} l ON l.id = c.loan_id WHERE l.as_of > %s AND {where}",
+            [as_of, *wp]
         )
         past = [r[0] for r in cursor.fetchall()]
         if past:

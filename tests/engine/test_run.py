@@ -312,3 +312,23 @@ def test_nightly_task_runs_the_chord_in_eager_mode(lender):
 
 def test_sql_path_is_used_on_postgresql():
     assert service.use_sql_path() == (connection.vendor == "postgresql")
+
+
+def test_unchanged_loans_are_not_rewritten_but_report_the_run_date(lender):
+    from collections_app.api.serializers import LoanSerializer
+
+    current = make_loan(lender, dues=((D(2026, 6, 10), "100", "0"),))
+    late = make_loan(lender, dues=((D(2026, 1, 10), "100", "0"),))
+    service.run_delinquency(D(2026, 2, 1))
+    service.run_delinquency(D(2026, 2, 2))
+    current.refresh_from_db()
+    late.refresh_from_db()
+    assert current.as_of == D(2026, 2, 1)  # nothing moved on the 2nd: no write
+    assert (late.as_of, late.dpd) == (D(2026, 2, 2), 23)  # DPD grows: rewritten
+    assert LoanSerializer(current).data["as_of"] == "2026-02-02"  # the figures hold through the last run
+    assert LoanSerializer(late).data["as_of"] == "2026-02-02"
+    # a re-run of the 2nd's eve (a past date for the late loan) changes neither
+    service.run_delinquency(D(2026, 2, 1))
+    current.refresh_from_db()
+    late.refresh_from_db()
+    assert current.as_of == D(2026, 2, 1) and (late.as_of, late.dpd) == (D(2026, 2, 2), 23)

@@ -84,6 +84,7 @@ def store_loans(header, records, writer):
     with connection.cursor() as cursor:
         stage = _ensure_tables(cursor, width)
         cursor.execute("SET LOCAL synchronous_commit = off")  # a lost batch is re-imported by running the file again
+        cursor.execute("SET LOCAL jit = off")  # compiling costs more than these batch-sized statements save
         names = ", ".join(n for n, _t in FIXED) + "".join(f", c{i}" for i in range(width))
         cursor.cursor.copy_expert(f"COPY {stage} ({names}) FROM STDIN", buf)
         cursor.cursor.copy_expert(f"COPY imp_loans_sched ({', '.join(n for n, _t in SCHED)}) FROM STDIN", sched)
@@ -188,6 +189,7 @@ def store_payments(records, job):
         cursor.execute("CREATE TEMP TABLE IF NOT EXISTS imp_pay_stage ({})".format(", ".join(f"{n} {t}" for n, t in PAY)))
         cursor.execute("TRUNCATE imp_pay_stage")
         cursor.execute("SET LOCAL synchronous_commit = off")  # a lost batch is re-imported by running the file again
+        cursor.execute("SET LOCAL jit = off")  # compiling costs more than these batch-sized statements save
         cursor.cursor.copy_expert(f"COPY imp_pay_stage ({', '.join(n for n, _t in PAY)}) FROM STDIN", buf)
         cursor.execute("ANALYZE imp_pay_stage")
         cursor.execute(f'SELECT s.row_no FROM imp_pay_stage s LEFT JOIN "{l_tbl}" l ON l.lender_id = s.lender_id '
