@@ -1,4 +1,6 @@
 """FilterSets for the API lists. Ids are plain integer filters: an unknown id gives an empty list."""
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
@@ -7,8 +9,17 @@ from accounts.models import Role, Team, User
 from collections_app import models as m
 
 
+class StrictIntegerField(forms.IntegerField):
+    """Digits only: Django's IntegerField also takes "1.0", which the OpenAPI schema (integer) refuses."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not re.fullmatch(r"[+-]?\d+", value.strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class IntegerFilter(filters.NumberFilter):
-    field_class = forms.IntegerField
+    field_class = StrictIntegerField
 
 
 class StrictBooleanField(forms.Field):
