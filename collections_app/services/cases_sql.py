@@ -183,8 +183,7 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
             [*params, ACTIVE],
         )
         created = [r[0] for r in cursor.fetchall()]
-        if len(created) > ANALYZE_AFTER:  # a first run: the planner must know the table grew
-            cursor.execute(f"ANALYZE {cases}")
+        _analyze_if_grown(cursor, CollectionCase, len(created))
 
         # figures of the active cases with delinquent loans: the worst loan's bucket and DPD, sums
         rows, bucket_params = _bucket_values(buckets)
@@ -370,8 +369,7 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
                 named,
             )
             created = cursor.fetchone()[0]
-            if created > ANALYZE_AFTER:
-                cursor.execute(f"ANALYZE {_t(CaseAction)}")
+            _analyze_if_grown(cursor, CaseAction, created)
         # next action of each open case: its oldest open action, at 08:00 local time that day
         sc, sp = scope.sql("c")
         s2, sp2 = scope.sql("c2")
@@ -394,6 +392,18 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
             [settings.TIME_ZONE, str(CaseStatus.OPEN), str(ActionStatus.OPEN), *sp2, *sp],
         )
     return created
+
+
+def _analyze_if_grown(cursor, model, inserted: int) -> None:
+    """ANALYZE a table a statement grew by a good part (a first run: from nothing to hundreds of
+    thousands of rows), so that the next statements are planned on its true size; not for the usual
+    nightly few percent, which autovacuum's analyze covers."""
+    if inserted <= ANALYZE_AFTER:
+        return
+    cursor.execute("SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
+    known = cursor.fetchone()[0]
+    if inserted > 0.2 * known:
+        cursor.execute(f"ANALYZE {_t(model)}")
 
 
 def _name_params(exprs: list[str], prefix: str) -> list[str]:
