@@ -330,21 +330,17 @@ def steps(ctx: BenchContext):
     yield BenchResult(name="baseline: one SQL statement (DPD + bucket)", rows=base_rows, seconds=base_seconds)
 
     limit = 60.0 * ctx.rows / 1_000_000
-    started = time.perf_counter()
-    run = run_delinquency(d, triggered_by="bench")
-    seconds = time.perf_counter() - started
-    yield BenchResult(name="run_delinquency, first run (opens cases)", rows=run.loans_processed, seconds=seconds,
-                      baseline_name="baseline SQL", baseline_seconds=base_seconds, max_ratio=2.0, max_seconds=limit,
-                      extra=f"{compare_with_baseline()}; {_summary(run)}")
 
+    def timed_run(name: str, on: dt.date, base_seconds: float) -> BenchResult:
+        started = time.perf_counter()
+        run = run_delinquency(on, triggered_by="bench")
+        return BenchResult(name=name, rows=run.loans_processed, seconds=time.perf_counter() - started,
+                           baseline_name="baseline SQL", baseline_seconds=base_seconds, max_ratio=2.0,
+                           max_seconds=limit, extra=f"{compare_with_baseline()}; {_summary(run)}")
+
+    yield timed_run("run_delinquency, first run (opens cases)", d, base_seconds)
     d1 = d + dt.timedelta(days=1)
     between_nights()
-    base_seconds, _ = baseline(d1)
-    started = time.perf_counter()
-    run = run_delinquency(d1, triggered_by="bench")
-    seconds = time.perf_counter() - started
-    yield BenchResult(name="run_delinquency, steady state (D+1)", rows=run.loans_processed, seconds=seconds,
-                      baseline_name="baseline SQL", baseline_seconds=base_seconds, max_ratio=2.0, max_seconds=limit,
-                      extra=f"{compare_with_baseline()}; {_summary(run)}")
+    yield timed_run("run_delinquency, steady state (D+1)", d1, baseline(d1)[0])
 
     yield from celery_steps(ctx, d + dt.timedelta(days=2))

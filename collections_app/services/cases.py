@@ -37,6 +37,8 @@ APPROVAL_FOR_ACTION = {
     ActionKind.LITIGATION: ApprovalKind.LITIGATION,
     ActionKind.WRITE_OFF: ApprovalKind.WRITE_OFF,
 }
+# a change of these writes a history row; the daily drift of the other CASE_FIELDS does not
+HISTORY_FIELDS = ("status", "close_reason", "closed_at", "bucket", "stage")
 CASE_FIELDS = ["status", "close_reason", "closed_at", "bucket", "stage", "dpd", "overdue_amount", "outstanding_amount",
                "priority_score"]
 
@@ -145,7 +147,7 @@ def sync_cases(scope, as_of: dt.date, buckets, *, sql: bool = False) -> tuple[in
         after = [getattr(case, f) for f in CASE_FIELDS]
         if after != before:
             changed.append(case)
-            if after[:5] != before[:5]:  # status, close reason, closed at, bucket, stage
+            if any(getattr(case, f) != was for f, was in zip(CASE_FIELDS, before, strict=True) if f in HISTORY_FIELDS):
                 moved.append(case)
     if link:
         Loan.objects.bulk_update(link, ["case"], batch_size=2000)

@@ -68,33 +68,28 @@ def insert_columns(model, overrides: dict[str, str]) -> tuple[list[str], list[st
     return cols, exprs, params
 
 
-def write_history(cursor, model, source_sql: str, params: list, history_type: str) -> None:
-    """Historical rows (django-simple-history) for the rows ``source_sql`` selects (alias ``s``)."""
-    hist = model.history.model
+def history_columns(model, alias: str, history_type: str) -> tuple[list[str], list[str]]:
+    """Columns and expressions of django-simple-history rows for ``model`` rows read as ``alias``."""
+    assert history_type in ("+", "~", "-")
+    fixed = {"history_date": "NOW()", "history_type": f"'{history_type}'",
+             "history_change_reason": f"'{HISTORY_REASON}'", "history_user_id": "NULL"}
     source_cols = {f.column for f in model._meta.concrete_fields}
-    cols, exprs, hist_params = [], [], []
-    for field in hist._meta.concrete_fields:
+    cols, exprs = [], []
+    for field in model.history.model._meta.concrete_fields:
         col = field.column
         if col == "history_id":
             continue
         cols.append(_q(col))
-        if col == "history_date":
-            exprs.append("NOW()")
-        elif col == "history_type":
-            exprs.append("%s")
-            hist_params.append(history_type)
-        elif col == "history_change_reason":
-            exprs.append("%s")
-            hist_params.append(HISTORY_REASON)
-        elif col == "history_user_id":
-            exprs.append("NULL")
-        elif col in source_cols:
-            exprs.append(f"s.{_q(col)}")
-        else:
-            exprs.append("NULL")
+        exprs.append(fixed.get(col) or (f"{alias}.{_q(col)}" if col in source_cols else "NULL"))
+    return cols, exprs
+
+
+def write_history(cursor, model, source_sql: str, params: list, history_type: str) -> None:
+    """Historical rows (django-simple-history) for the rows ``source_sql`` selects."""
+    cols, exprs = history_columns(model, "s", history_type)
     cursor.execute(
-        f"INSERT INTO {_t(hist)} ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM ({source_sql}) s",
-        [*hist_params, *params],
+        f"INSERT INTO {_t(model.history.model)} ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM ({source_sql}) s",
+        params,
     )
 
 
@@ -289,15 +284,7 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
                 "status": f"CASE WHEN n.appr THEN '{ActionStatus.AWAITING_APPROVAL}' ELSE '{ActionStatus.OPEN}' END",
                 "note": "n.note", "approval_id": "n.approval_id", "run_id": "%(run)s",
             })
-            hist = ApprovalRequest.history.model
-            h_cols, h_exprs = [], []
-            for field in hist._meta.concrete_fields:
-                if field.column == "history_id":
-                    continue
-                h_cols.append(_q(field.column))
-                h_exprs.append({"history_date": "NOW()", "history_type": "'+'",
-                                "history_change_reason": f"'{HISTORY_REASON}'",
-                                "history_user_id": "NULL"}.get(field.column, f"appr.{_q(field.column)}"))
+            h_cols, h_exprs = history_columns(ApprovalRequest, "appr", "+")
             named = {"appr_table": ApprovalRequest._meta.db_table, "d": as_of, "d_text": as_of.isoformat(), "run": run.id if run else None,
                      "active": str(CaseStatus.OPEN), "guarantor": str(Relation.GUARANTOR)}
             # positional defaults → named parameters
@@ -356,7 +343,8 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
                     RETURNING *
                 ),
                 hist AS (
-                    INSERT INTO {_t(hist)} ({', '.join(h_cols)}) SELECT {', '.join(h_exprs)} FROM appr
+                    INSERT INTO {_t(ApprovalRequest.history.model)} ({', '.join(h_cols)})
+                    SELECT {', '.join(h_exprs)} FROM appr
                 ),
                 ins AS (
                     INSERT INTO {_t(CaseAction)} ({', '.join(act_cols)})
