@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class CollectionsAppConfig(AppConfig):
     name = "collections_app"
     verbose_name = _("Collections")
+
+    def ready(self):
+        from . import signals  # noqa: F401 - connects the receivers

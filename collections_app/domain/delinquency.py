@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from .buckets import DEFAULT_BUCKETS, BucketRange, classify
 
 ZERO = Decimal("0")
+NEVER = dt.date.max  # next_change_on of a loan with nothing ahead: no installment to fall due, no dated payment
 CENT = Decimal("0.01")
 
 
@@ -111,11 +112,25 @@ class LoanState:
     settled_on: dt.date | None
     penalty: Decimal
     late_fees: Decimal
+    next_change_on: dt.date = NEVER
     installments: list[InstallmentState] = field(default_factory=list)
 
     @property
     def is_delinquent(self) -> bool:
         return self.dpd > 0
+
+
+def next_change_date(schedule: Iterable[ScheduledInstallment], payments: Iterable[PaymentRecord],
+                     as_of: dt.date) -> dt.date:
+    """The first date after ``as_of`` on which the loan's amounts can change while its rows stay the
+    same: the day after the next installment falls due (an installment due on ``t`` counts from
+    ``t + 1``, rule 3) or the date of the next payment dated after ``as_of`` (counted from its date,
+    rule 2). Until the day before, only the passage of time moves the loan: its DPD grows by one a day
+    while it is late (rule 4), every amount stays (:data:`NEVER` when nothing is ahead).
+    """
+    ahead = [i.due_date + dt.timedelta(days=1) for i in schedule if i.due_date >= as_of]
+    ahead += [p.paid_on for p in payments if p.paid_on > as_of]
+    return min(ahead, default=NEVER)
 
 
 def order_schedule(schedule: Iterable[ScheduledInstallment]) -> list[ScheduledInstallment]:
@@ -248,6 +263,7 @@ def evaluate(
 ) -> LoanState:
     """A loan on business date ``as_of`` (CONTRACTS.md §2, rules 1–7)."""
     ordered = order_schedule(schedule)
+    payments = list(payments)
     counted = [p for p in payments if p.paid_on <= as_of]
     states, credit = apply_payments(ordered, counted)
     oldest = next((s.due_date for s in states if s.due_date < as_of and not s.is_paid), None)
@@ -275,6 +291,7 @@ def evaluate(
         settled_on=settled_on,
         penalty=penalty,
         late_fees=late_fees,
+        next_change_on=next_change_date(ordered, payments, as_of),
         installments=states,
     )
 

@@ -46,6 +46,9 @@ class Loan(models.Model):
     fees_accrued = models.DecimalField(_("late fees accrued"), default=ZERO, **MONEY)
     oldest_unpaid_due_date = models.DateField(_("oldest unpaid due date"), null=True, blank=True)
     settled_on = models.DateField(_("settled on"), null=True, blank=True)
+    # The first date the amounts above can change while the loan's rows stay the same (an installment
+    # falls due, a dated payment starts to count); until then the nightly run only advances DPD.
+    next_change_on = models.DateField(_("figures next change on"), null=True, blank=True)
     needs_recalc = models.BooleanField(_("needs recalculation"), default=True)
     case = models.ForeignKey(
         "collections_app.CollectionCase",
@@ -59,7 +62,7 @@ class Loan(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(
-        excluded_fields=["raw", "updated_at", "needs_recalc", "as_of", "penalty_accrued", "fees_accrued"]
+        excluded_fields=["raw", "updated_at", "needs_recalc", "as_of", "penalty_accrued", "fees_accrued", "next_change_on"]
     )
 
     class Meta:

@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from collections_app.domain import delinquency as engine
@@ -52,7 +52,8 @@ ZERO = Decimal("0")
 EVALUATED_STATUSES = (LoanStatus.OPEN, LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF)
 LOAN_FIELDS = (
     "as_of", "dpd", "aging_days", "bucket", "overdue_amount", "paid_total", "outstanding_amount", "overpayment",
-    "penalty_accrued", "fees_accrued", "oldest_unpaid_due_date", "settled_on", "status", "needs_recalc",
+    "penalty_accrued", "fees_accrued", "oldest_unpaid_due_date", "settled_on", "next_change_on", "status",
+    "needs_recalc",
 )
 
 
@@ -196,7 +197,8 @@ def _compute_python(scope: Scope, as_of: dt.date, buckets: list[BucketRange]) ->
                                                                "interest_due", "fee_due"):
         insts.setdefault(r.loan_id, []).append(r)
     pays: dict[int, list] = {}
-    for r in Payment.objects.filter(loan_id__in=ids, paid_on__lte=as_of).only("id", "loan_id", "paid_on", "amount"):
+    # all of them: those dated after as_of do not count (the engine leaves them out) but set next_change_on
+    for r in Payment.objects.filter(loan_id__in=ids).only("id", "loan_id", "paid_on", "amount"):
         pays.setdefault(r.loan_id, []).append(r)
     pauses: dict[int, list] = {}
     for r in AgingPause.objects.filter(loan_id__in=ids):
@@ -295,8 +297,8 @@ def _loan_values(status: str, st: engine.LoanState, as_of: dt.date) -> dict:
         "as_of": as_of, "dpd": st.dpd, "aging_days": st.aging_days, "bucket": st.bucket,
         "overdue_amount": st.overdue_amount, "paid_total": st.paid_total, "outstanding_amount": st.outstanding_amount,
         "overpayment": st.overpayment, "penalty_accrued": st.penalty, "fees_accrued": st.late_fees,
-        "oldest_unpaid_due_date": st.oldest_unpaid_due_date, "settled_on": st.settled_on, "status": status,
-        "needs_recalc": False,
+        "oldest_unpaid_due_date": st.oldest_unpaid_due_date, "settled_on": st.settled_on,
+        "next_change_on": st.next_change_on, "status": status, "needs_recalc": False,
     }
 
 
@@ -305,54 +307,84 @@ def _t(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, only_loan_ids=None) -> tuple[int, int]:
-    """Create temp table ``table`` with the CONTRACTS §2 figures of every evaluated loan in scope.
-    Returns the chunk's loan-id range."""
+def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, *, only_loan_ids=None,
+                 extra: tuple[str, list] = ("", [])) -> tuple[int, int]:
+    """Create temp table ``table`` with the CONTRACTS §2 figures of the evaluated loans in scope (only
+    ``only_loan_ids``, and only those matching the predicate ``extra`` on ``l`` when given).
+    Returns the loan-id range it covered."""
     where, params = scope.sql("l")
-    extra_where = ""
+    extra_where, extra_params = "", []
     if only_loan_ids is not None:
-        extra_where = "AND l.id = ANY(%s)"
+        extra_where, extra_params = "AND l.id = ANY(%s)", [list(only_loan_ids)]
+    if extra[0]:
+        extra_where += f" AND ({extra[0]})"
+        extra_params += list(extra[1])
     statuses = [str(s) for s in EVALUATED_STATUSES]
-    bucket_values = ", ".join(["(%s, %s::int, %s::int)"] * len(buckets))
-    bucket_params = [x for b in buckets for x in (b.code, b.min_dpd, b.max_dpd)]
     d = as_of
-    only = [list(only_loan_ids)] if only_loan_ids is not None else []
-    # The chunk's loan-id range, repeated as a predicate on installments and payments: their indexes
-    # are then read from the chunk's first loan, not from the start of the table for every chunk.
-    # (OFFSET 0 keeps the planner from walking the primary key for MIN/MAX instead of the borrower index)
-    cursor.execute(f"SELECT COALESCE(MIN(x.id), 0), COALESCE(MAX(x.id), -1) FROM (SELECT l.id FROM {_t(Loan)} l "
-                   f"WHERE {where} AND l.status = ANY(%s) {extra_where} OFFSET 0) x", [*params, statuses, *only])
-    lo_id, hi_id = cursor.fetchone()
-    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    ln = f"{table}_ln"
+    cursor.execute(f"DROP TABLE IF EXISTS {ln}")
     cursor.execute(
         f"""
-        CREATE TEMP TABLE {table} ON COMMIT DROP AS
-        WITH ln AS (
-            SELECT l.id AS loan_id, l.product_id, l.oldest_unpaid_due_date AS stored_oldest,
-                   l.paid_total AS stored_paid, l.penalty_accrued AS stored_penalty, l.fees_accrued AS stored_fees,
-                   (l.as_of IS NOT NULL AND l.as_of <= %s AND NOT l.needs_recalc) AS stored_usable
-            FROM {_t(Loan)} l
-            WHERE {where} AND l.status = ANY(%s) {extra_where}
-        ),
-        -- payments and installments of the chunk's loan-id range, read in index order: no join
-        -- before the window, so it needs no sort (loans of the range outside the chunk drop out below)
-        paid AS (
-            SELECT p.loan_id, SUM(p.amount) AS total FROM {_t(Payment)} p
-            WHERE p.paid_on <= %s AND p.loan_id BETWEEN %s AND %s GROUP BY p.loan_id
-        ),
-        inst AS (
+        CREATE TEMP TABLE {ln} ON COMMIT DROP AS
+        SELECT l.id AS loan_id, l.product_id, l.oldest_unpaid_due_date AS stored_oldest,
+               l.paid_total AS stored_paid, l.penalty_accrued AS stored_penalty, l.fees_accrued AS stored_fees,
+               (l.as_of IS NOT NULL AND l.as_of <= %s AND NOT l.needs_recalc) AS stored_usable
+        FROM {_t(Loan)} l
+        WHERE {where} AND l.status = ANY(%s) {extra_where}
+        """,
+        [d, *params, statuses, *extra_params],
+    )
+    cursor.execute(f"SELECT COUNT(*), COALESCE(MIN(loan_id), 0), COALESCE(MAX(loan_id), -1) FROM {ln}")
+    count, lo_id, hi_id = cursor.fetchone()
+    # A few loans of the range (a nightly run: those with something new): their installments and
+    # payments one loan at a time through the indexes. Many (a first run, an import): the chunk's
+    # loan-id range read in index order, with no join before the window, so it needs no sort (loans
+    # of the range outside the set drop out in ``agg``).
+    few = count * 4 < hi_id - lo_id + 1
+    cursor.execute(f"CREATE INDEX ON {ln} (loan_id)")
+    cursor.execute(f"ANALYZE {ln}")
+    if few:
+        paid_sql = f"""
+            SELECT x.loan_id, p.total, p.next_pay FROM {ln} x CROSS JOIN LATERAL (
+                SELECT SUM(p.amount) FILTER (WHERE p.paid_on <= %(d)s) AS total,
+                       MIN(p.paid_on) FILTER (WHERE p.paid_on > %(d)s) AS next_pay
+                FROM {_t(Payment)} p WHERE p.loan_id = x.loan_id) p"""
+        inst_sql = f"""
+            SELECT x.loan_id, i.due_date, i.amount_due, i.cum FROM {ln} x CROSS JOIN LATERAL (
+                SELECT i.due_date, i.amount_due,
+                       SUM(i.amount_due) OVER (ORDER BY i.due_date, i.seq ROWS UNBOUNDED PRECEDING) AS cum
+                FROM {_t(Installment)} i WHERE i.loan_id = x.loan_id) i"""
+    else:
+        paid_sql = f"""
+            SELECT p.loan_id, SUM(p.amount) FILTER (WHERE p.paid_on <= %(d)s) AS total,
+                   MIN(p.paid_on) FILTER (WHERE p.paid_on > %(d)s) AS next_pay
+            FROM {_t(Payment)} p WHERE p.loan_id BETWEEN %(lo)s AND %(hi)s GROUP BY p.loan_id"""
+        inst_sql = f"""
             SELECT i.loan_id, i.due_date, i.amount_due,
                    SUM(i.amount_due) OVER (PARTITION BY i.loan_id ORDER BY i.due_date, i.seq
                                            ROWS UNBOUNDED PRECEDING) AS cum
             FROM {_t(Installment)} i
-            WHERE i.loan_id BETWEEN %s AND %s
+            WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s"""
+    named = {"d": d, "lo": lo_id, "hi": hi_id, "never": engine.NEVER}
+    bucket_rows = []
+    for n, b in enumerate(buckets):
+        bucket_rows.append(f"(%(bc{n})s, %(bl{n})s::int, %(bh{n})s::int)")
+        named.update({f"bc{n}": b.code, f"bl{n}": b.min_dpd, f"bh{n}": b.max_dpd})
+    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(
+        f"""
+        CREATE TEMP TABLE {table} ON COMMIT DROP AS
+        WITH paid AS ({paid_sql}
+        ),
+        inst AS ({inst_sql}
         ),
         iagg AS (
             SELECT i.loan_id,
-                   MIN(i.due_date) FILTER (WHERE i.due_date < %s AND i.amount_due > 0
+                   MIN(i.due_date) FILTER (WHERE i.due_date < %(d)s AND i.amount_due > 0
                                            AND i.cum > COALESCE(pd.total, 0)) AS oldest,
-                   COALESCE(MAX(i.cum) FILTER (WHERE i.due_date < %s), 0) AS due_before,
+                   COALESCE(MAX(i.cum) FILTER (WHERE i.due_date < %(d)s), 0) AS due_before,
                    MAX(i.cum) AS total_due,
+                   MIN(i.due_date) FILTER (WHERE i.due_date >= %(d)s) AS next_due,
                    COUNT(*) AS n
             FROM inst i LEFT JOIN paid pd ON pd.loan_id = i.loan_id
             GROUP BY i.loan_id
@@ -361,19 +393,21 @@ def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, only
             SELECT ln.loan_id, ln.product_id, ln.stored_oldest, ln.stored_paid, ln.stored_penalty, ln.stored_fees,
                    ln.stored_usable, COALESCE(pd.total, 0) AS paid, ia.oldest,
                    COALESCE(ia.due_before, 0) AS due_before, COALESCE(ia.total_due, 0) AS total_due,
-                   COALESCE(ia.n, 0) AS n
-            FROM ln LEFT JOIN paid pd ON pd.loan_id = ln.loan_id LEFT JOIN iagg ia ON ia.loan_id = ln.loan_id
+                   COALESCE(ia.n, 0) AS n,
+                   -- the first day the amounts can move with no row of the loan changing (next_change_date)
+                   COALESCE(LEAST(ia.next_due + 1, pd.next_pay), %(never)s::date) AS next_change
+            FROM {ln} ln LEFT JOIN paid pd ON pd.loan_id = ln.loan_id LEFT JOIN iagg ia ON ia.loan_id = ln.loan_id
         ),
         pz AS (
             SELECT a.loan_id, COUNT(DISTINCT g.day) AS paused
             FROM {_t(AgingPause)} a JOIN agg ON agg.loan_id = a.loan_id AND agg.oldest IS NOT NULL
             CROSS JOIN LATERAL generate_series(GREATEST(a.starts_on, agg.oldest + 1)::timestamp,
-                                               LEAST(COALESCE(a.ends_on, %s), %s)::timestamp,
+                                               LEAST(COALESCE(a.ends_on, %(d)s), %(d)s)::timestamp,
                                                interval '1 day') AS g(day)
             GROUP BY a.loan_id
         ),
         res AS (
-            SELECT agg.*, CASE WHEN oldest IS NULL THEN 0 ELSE %s - oldest END AS dpd,
+            SELECT agg.*, CASE WHEN oldest IS NULL THEN 0 ELSE %(d)s - oldest END AS dpd,
                    COALESCE(pz.paused, 0) AS paused
             FROM agg LEFT JOIN pz ON pz.loan_id = agg.loan_id
         )
@@ -383,7 +417,7 @@ def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, only
                GREATEST(res.total_due - res.paid, 0) AS outstanding,
                GREATEST(res.paid - res.total_due, 0) AS overpayment,
                (res.n > 0 AND res.paid >= res.total_due) AS settled,
-               res.total_due, NULL::date AS settled_on,
+               res.total_due, NULL::date AS settled_on, res.next_change,
                -- Penalty and fees cannot have moved since the loan's stored date when nothing was overdue
                -- then nor now and no payment came in between (overdue amounts only grow with the date
                -- while payments stay the same, so nothing was overdue on any day between): those loans
@@ -394,10 +428,10 @@ def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, only
                          AND res.stored_paid = res.paid THEN res.stored_penalty ELSE 0 END::numeric(16, 2) AS penalty,
                CASE WHEN res.stored_usable AND res.oldest IS NULL AND res.stored_oldest IS NULL
                          AND res.stored_paid = res.paid THEN res.stored_fees ELSE 0 END::numeric(16, 2) AS fees
-        FROM res JOIN (VALUES {bucket_values}) AS b(code, lo, hi)
+        FROM res JOIN (VALUES {", ".join(bucket_rows)}) AS b(code, lo, hi)
           ON res.dpd - res.paused >= b.lo AND (b.hi IS NULL OR res.dpd - res.paused <= b.hi)
         """,
-        [d, *params, statuses, *only, d, lo_id, hi_id, lo_id, hi_id, d, d, d, d, d, *bucket_params],
+        named,
     )
     cursor.execute(f"CREATE INDEX ON {table} (loan_id)")
     cursor.execute(f"ANALYZE {table}")
@@ -483,16 +517,81 @@ def _sql_penalty_and_fees(cursor, table: str, d: dt.date, lo_id: int, hi_id: int
     )
 
 
+def _advance_predicate(as_of: dt.date) -> tuple[str, list]:
+    """The loans (``l``) whose figures at ``as_of`` follow from the stored ones by arithmetic alone:
+    evaluated at or before ``as_of`` with nothing changed since (not flagged), nothing ahead of them
+    before ``as_of`` (``next_change_on``: no installment fell due, no dated payment started to count),
+    no aging pause (aging = DPD), and no penalty or late fee that grows while they are late (their
+    product charges none, or they are not late). For them DPD is ``as_of`` − the oldest unpaid due
+    date (0 when none) and every amount is the stored one (``next_change_date`` in the engine)."""
+    charging = list(Product.objects.filter(Q(penalty_daily_rate__gt=0) | Q(late_fee_rate__gt=0)
+                                           | Q(late_fee_min__gt=0)).values_list("id", flat=True))
+    return (
+        f"""COALESCE(NOT l.needs_recalc AND l.as_of <= %s AND l.next_change_on > %s
+                     AND (l.oldest_unpaid_due_date IS NULL OR l.product_id IS NULL
+                          OR l.product_id <> ALL(%s::bigint[]))
+                     AND NOT EXISTS (SELECT 1 FROM {_t(AgingPause)} pz WHERE pz.loan_id = l.id), FALSE)""",
+        [as_of, as_of, charging],
+    )
+
+
+def _advance_sql(cursor, scope: Scope, as_of: dt.date, buckets, run_id, advance: tuple[str, list]) -> tuple[int, int]:
+    """Bring the loans of ``_advance_predicate`` to ``as_of`` with one statement: DPD (and aging),
+    bucket, bucket history; loans whose figures do not move are not written. Returns (loans, bucket
+    changes)."""
+    where, params = scope.sql("l")
+    statuses = [str(s) for s in EVALUATED_STATUSES]
+    bucket_values = ", ".join(["(%s, %s::int, %s::int)"] * len(buckets))
+    bucket_params = [x for b in buckets for x in (b.code, b.min_dpd, b.max_dpd)]
+    cursor.execute(
+        f"""
+        WITH f AS (
+            SELECT l.id, l.lender_id, l.bucket AS old_bucket, l.overdue_amount,
+                   CASE WHEN l.oldest_unpaid_due_date IS NULL THEN 0 ELSE %s - l.oldest_unpaid_due_date END AS dpd
+            FROM {_t(Loan)} l
+            WHERE {where} AND l.status = ANY(%s) AND {advance[0]}
+        ),
+        fb AS (
+            SELECT f.*, b.code AS bucket FROM f JOIN (VALUES {bucket_values}) AS b(code, lo, hi)
+              ON f.dpd >= b.lo AND (b.hi IS NULL OR f.dpd <= b.hi)
+        ),
+        hist AS (
+            INSERT INTO {_t(BucketHistory)} (loan_id, lender_id, on_date, from_bucket, to_bucket, dpd, overdue_amount,
+                                             run_id, created_at)
+            SELECT fb.id, fb.lender_id, %s, fb.old_bucket, fb.bucket, fb.dpd, fb.overdue_amount, %s, NOW()
+            FROM fb WHERE fb.old_bucket <> fb.bucket
+            ON CONFLICT (loan_id, on_date) DO UPDATE SET to_bucket = EXCLUDED.to_bucket, dpd = EXCLUDED.dpd,
+                overdue_amount = EXCLUDED.overdue_amount, run_id = EXCLUDED.run_id
+            RETURNING 1
+        ),
+        upd AS (
+            UPDATE {_t(Loan)} l SET as_of = %s, dpd = fb.dpd, aging_days = fb.dpd, bucket = fb.bucket
+            FROM fb
+            WHERE l.id = fb.id AND {where} AND (l.dpd <> fb.dpd OR l.aging_days <> fb.dpd OR l.bucket <> fb.bucket)
+            RETURNING 1
+        )
+        SELECT (SELECT COUNT(*) FROM fb), (SELECT COUNT(*) FROM hist), (SELECT COUNT(*) FROM upd)
+        """,
+        [as_of, *params, statuses, *advance[1], *bucket_params, as_of, run_id, as_of, *params],
+    )
+    loans, changes, _written = cursor.fetchone()
+    return loans, changes
+
+
 def _write_sql(scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None) -> tuple[int, int]:
     run_id = run.id if run else None
     with connection.cursor() as cursor:
-        lo_id, hi_id = _sql_compute(cursor, "dq_calc", scope, as_of, buckets)
+        # Most loans of a night have nothing new: advance them by arithmetic, evaluate the others in full
+        advance = _advance_predicate(as_of)
+        advanced, advanced_changes = _advance_sql(cursor, scope, as_of, buckets, run_id, advance)
+        lo_id, hi_id = _sql_compute(cursor, "dq_calc", scope, as_of, buckets,
+                                    extra=(f"NOT {advance[0]}", advance[1]))
         # repeated on the loan table: its indexes are read for the chunk's rows only
         scope_where, wp = scope.sql("l")
         where = f"{scope_where} AND l.id BETWEEN %s AND %s"
         wp = [*wp, lo_id, hi_id]
         cursor.execute("SELECT COUNT(*) FROM dq_calc")
-        loans = cursor.fetchone()[0]
+        loans = advanced + cursor.fetchone()[0]
         # bucket changes on forward dates: from the stored bucket
         cursor.execute(
             f"""
@@ -506,13 +605,14 @@ def _write_sql(scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None
             """,
             [as_of, run_id, as_of, *wp],
         )
-        changes = cursor.rowcount
+        changes = advanced_changes + cursor.rowcount
         cursor.execute(
             f"""
             UPDATE {_t(Loan)} l SET as_of = %s, dpd = c.dpd, aging_days = c.aging, bucket = c.bucket,
                 overdue_amount = c.overdue, paid_total = c.paid, outstanding_amount = c.outstanding,
                 overpayment = c.overpayment, penalty_accrued = c.penalty, fees_accrued = c.fees,
-                oldest_unpaid_due_date = c.oldest, settled_on = c.settled_on, needs_recalc = FALSE,
+                oldest_unpaid_due_date = c.oldest, settled_on = c.settled_on, next_change_on = c.next_change,
+                needs_recalc = FALSE,
                 status = CASE WHEN l.status IN ('open', 'settled')
                               THEN CASE WHEN c.settled THEN 'settled' ELSE 'open' END ELSE l.status END
             FROM dq_calc c
@@ -523,6 +623,7 @@ def _write_sql(scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None
                    OR l.penalty_accrued <> c.penalty OR l.fees_accrued <> c.fees
                    OR l.oldest_unpaid_due_date IS DISTINCT FROM c.oldest
                    OR l.settled_on IS DISTINCT FROM c.settled_on OR l.needs_recalc
+                   OR l.next_change_on IS DISTINCT FROM c.next_change
                    OR (l.status = 'open' AND c.settled) OR (l.status = 'settled' AND NOT c.settled))
             """,
             [as_of, *wp, as_of],

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from collections_app.domain.buckets import DEFAULT_BUCKETS, BucketConfigError, BucketRange, classify, validate
 from collections_app.domain.delinquency import (
+    NEVER,
+    NO_FEES,
     FeeRules,
     Pause,
     PaymentRecord,
@@ -175,3 +177,36 @@ def test_schedule_replaced_after_payments_recomputes_from_scratch(book):
     got = evaluate(replaced, payments, as_of)
     want = naive(replaced, payments, as_of)
     assert (got.dpd, got.overdue_amount) == (want["dpd"], want["overdue_amount"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(books(), st.booleans())
+def test_before_next_change_only_time_moves_a_loan(book, charges):
+    """What lets the nightly run advance a loan by arithmetic (``_advance_predicate``): on every day
+    from ``as_of`` up to the day before ``next_change_on`` the amounts are the ones at ``as_of`` and
+    DPD is the day less the oldest unpaid due date — checked against the naive day-by-day model.
+    Penalty and fees too, for a loan that is not late (a late one on a charging product is always
+    evaluated in full)."""
+    schedule, payments, _, as_of = book
+    rules = FeeRules(penalty_daily_rate=M("0.0005"), late_fee_rate=M("0.05"), late_fee_min=M("3"), grace_days=2) \
+        if charges else NO_FEES
+    start = evaluate(schedule, payments, as_of, fees=rules)
+    ahead = [i.due_date + dt.timedelta(days=1) for i in schedule if i.due_date >= as_of]
+    ahead += [p.paid_on for p in payments if p.paid_on > as_of]
+    assert start.next_change_on == min(ahead, default=NEVER)
+    last = min(start.next_change_on - dt.timedelta(days=1), as_of + dt.timedelta(days=120))
+    day = as_of
+    while day <= last:
+        want = naive(schedule, payments, day, fees=rules)
+        assert want["overdue_amount"] == start.overdue_amount
+        assert want["overpayment"] == start.overpayment
+        assert want["settled"] == start.settled
+        oldest = start.oldest_unpaid_due_date
+        assert want["dpd"] == ((day - oldest).days if oldest else 0)
+        if not oldest or not charges:
+            assert (want["penalty"], want["late_fees"]) == (start.penalty, start.late_fees)
+        got = evaluate(schedule, payments, day, fees=rules)
+        assert (got.outstanding_amount, got.paid_total, got.oldest_unpaid_due_date, got.settled_on) == (
+            start.outstanding_amount, start.paid_total, start.oldest_unpaid_due_date, start.settled_on)
+        assert got.next_change_on == start.next_change_on
+        day += dt.timedelta(days=1)
