@@ -113,6 +113,8 @@ class LoanState:
     penalty: Decimal
     late_fees: Decimal
     next_change_on: dt.date = NEVER
+    penalty_base: Decimal = ZERO  # Σ over days of unpaid principal (penalty = base × rate, rounded once)
+    penalty_principal: Decimal = ZERO  # unpaid principal due: what each further day adds to the base
     installments: list[InstallmentState] = field(default_factory=list)
 
     @property
@@ -121,15 +123,23 @@ class LoanState:
 
 
 def next_change_date(schedule: Iterable[ScheduledInstallment], payments: Iterable[PaymentRecord],
-                     as_of: dt.date) -> dt.date:
-    """The first date after ``as_of`` on which the loan's amounts can change while its rows stay the
-    same: the day after the next installment falls due (an installment due on ``t`` counts from
-    ``t + 1``, rule 3) or the date of the next payment dated after ``as_of`` (counted from its date,
-    rule 2). Until the day before, only the passage of time moves the loan: its DPD grows by one a day
-    while it is late (rule 4), every amount stays (:data:`NEVER` when nothing is ahead).
+                     as_of: dt.date, fees: FeeRules = NO_FEES, states: Sequence[InstallmentState] = ()) -> dt.date:
+    """The first date after ``as_of`` on which the loan's amounts can change other than by the daily
+    penalty accrual, while its rows stay the same: the day after the next installment falls due (an
+    installment due on ``t`` counts from ``t + 1``, rule 3), the date of the next payment dated after
+    ``as_of`` (counted from its date, rule 2), or — when the product charges late fees — the day a fee
+    falls on an installment unpaid at ``as_of`` (``due_date + grace_days + 1``). Until the day
+    before, only the passage of time moves the loan: DPD grows by one a day while it is late (rule 4),
+    the penalty base by the unpaid principal due (``penalty_principal``) each day, every other amount
+    stays. :data:`NEVER` when nothing is ahead. ``states``: the installments' state at ``as_of``
+    (``evaluate`` passes it), in schedule order.
     """
     ahead = [i.due_date + dt.timedelta(days=1) for i in schedule if i.due_date >= as_of]
     ahead += [p.paid_on for p in payments if p.paid_on > as_of]
+    if fees.late_fee_rate or fees.late_fee_min:
+        grace = dt.timedelta(days=fees.grace_days)
+        ahead += [i.due_date + grace + dt.timedelta(days=1) for i, st in zip(schedule, states, strict=False)
+                  if i.due_date < as_of <= i.due_date + grace and st.amount_due > 0 and not st.is_paid]
     return min(ahead, default=NEVER)
 
 
@@ -216,14 +226,24 @@ def _paid_by(dates, totals, day: dt.date) -> Decimal:
     return totals[i - 1] if i else ZERO
 
 
+@dataclass(frozen=True)
+class Charges:
+    penalty: Decimal = ZERO
+    late_fees: Decimal = ZERO
+    penalty_base: Decimal = ZERO
+    penalty_principal: Decimal = ZERO
+
+
 def penalty_and_fees(
     schedule: Sequence[ScheduledInstallment], payments: Sequence[PaymentRecord], as_of: dt.date, rules: FeeRules
-) -> tuple[Decimal, Decimal]:
+) -> Charges:
     """Penalty interest and late fees accrued up to ``as_of`` (definitions in the module doc)."""
     if not rules.any or not schedule:
-        return ZERO, ZERO
+        return Charges()
     dates, totals = _paid_by_timeline([p for p in payments if p.paid_on <= as_of])
     penalty_base = ZERO  # Σ over days of unpaid principal
+    principal_due = ZERO  # unpaid principal of the installments due before as_of, after payments to as_of
+    paid_now = totals[-1] if totals else ZERO
     fees = ZERO
     cum_before = ZERO
     for inst in schedule:
@@ -231,6 +251,7 @@ def penalty_and_fees(
         cum = cum_before + amount
         if inst.due_date < as_of and amount > 0:
             if rules.penalty_daily_rate and inst.principal_due > 0:
+                principal_due += min(inst.principal_due, max(ZERO, cum - paid_now))
                 # unpaid principal on day d = min(principal, max(0, cum - P(d))), constant between payments
                 day = inst.due_date + dt.timedelta(days=1)
                 k = bisect_right(dates, day)  # payments strictly after `day` start new segments
@@ -249,7 +270,7 @@ def penalty_and_fees(
                 if missed > 0:
                     fees += max(_round(missed * rules.late_fee_rate), rules.late_fee_min)
         cum_before = cum
-    return _round(penalty_base * rules.penalty_daily_rate), fees
+    return Charges(_round(penalty_base * rules.penalty_daily_rate), fees, penalty_base, principal_due)
 
 
 def evaluate(
@@ -275,7 +296,7 @@ def evaluate(
     settled_on = None
     if settled and any(s.amount_due > 0 for s in states):
         settled_on = max((s.paid_off_on for s in states if s.amount_due > 0), default=None)
-    penalty, late_fees = penalty_and_fees(ordered, counted, as_of, fees)
+    charges = penalty_and_fees(ordered, counted, as_of, fees)
     return LoanState(
         as_of=as_of,
         dpd=dpd,
@@ -289,9 +310,11 @@ def evaluate(
         oldest_unpaid_due_date=oldest,
         settled=settled,
         settled_on=settled_on,
-        penalty=penalty,
-        late_fees=late_fees,
-        next_change_on=next_change_date(ordered, payments, as_of),
+        penalty=charges.penalty,
+        late_fees=charges.late_fees,
+        next_change_on=next_change_date(ordered, payments, as_of, fees, states),
+        penalty_base=charges.penalty_base,
+        penalty_principal=charges.penalty_principal,
         installments=states,
     )
 

@@ -49,6 +49,11 @@ class Loan(models.Model):
     # The first date the amounts above can change while the loan's rows stay the same (an installment
     # falls due, a dated payment starts to count); until then the nightly run only advances DPD.
     next_change_on = models.DateField(_("figures next change on"), null=True, blank=True)
+    # Penalty interest = penalty_base × the product's daily rate, rounded once; each day adds the unpaid
+    # principal due (penalty_principal) to the base — what lets the run advance a late loan's penalty.
+    penalty_base = models.DecimalField(_("penalty base (principal-days)"), max_digits=22, decimal_places=2,
+                                       default=ZERO)
+    penalty_principal = models.DecimalField(_("principal accruing penalty"), default=ZERO, **MONEY)
     needs_recalc = models.BooleanField(_("needs recalculation"), default=True)
     case = models.ForeignKey(
         "collections_app.CollectionCase",
@@ -62,7 +67,8 @@ class Loan(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(
-        excluded_fields=["raw", "updated_at", "needs_recalc", "as_of", "penalty_accrued", "fees_accrued", "next_change_on"]
+        excluded_fields=["raw", "updated_at", "needs_recalc", "as_of", "penalty_accrued", "fees_accrued", "next_change_on",
+                         "penalty_base", "penalty_principal"]
     )
 
     class Meta:
@@ -80,6 +86,8 @@ class Loan(models.Model):
                 & Q(fees_accrued__gte=0),
                 name="loan_amounts_non_negative",
             ),
+            models.CheckConstraint(condition=Q(penalty_base__gte=0) & Q(penalty_principal__gte=0),
+                                   name="loan_penalty_base_non_negative"),
         ]
         indexes = [
             models.Index(fields=["lender", "bucket"]),

@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from collections_app.domain import delinquency as engine
@@ -52,8 +52,8 @@ ZERO = Decimal("0")
 EVALUATED_STATUSES = (LoanStatus.OPEN, LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF)
 LOAN_FIELDS = (
     "as_of", "dpd", "aging_days", "bucket", "overdue_amount", "paid_total", "outstanding_amount", "overpayment",
-    "penalty_accrued", "fees_accrued", "oldest_unpaid_due_date", "settled_on", "next_change_on", "status",
-    "needs_recalc",
+    "penalty_accrued", "fees_accrued", "oldest_unpaid_due_date", "settled_on", "next_change_on", "penalty_base",
+    "penalty_principal", "status", "needs_recalc",
 )
 
 
@@ -298,7 +298,8 @@ def _loan_values(status: str, st: engine.LoanState, as_of: dt.date) -> dict:
         "overdue_amount": st.overdue_amount, "paid_total": st.paid_total, "outstanding_amount": st.outstanding_amount,
         "overpayment": st.overpayment, "penalty_accrued": st.penalty, "fees_accrued": st.late_fees,
         "oldest_unpaid_due_date": st.oldest_unpaid_due_date, "settled_on": st.settled_on,
-        "next_change_on": st.next_change_on, "status": status, "needs_recalc": False,
+        "next_change_on": st.next_change_on, "penalty_base": st.penalty_base,
+        "penalty_principal": st.penalty_principal, "status": status, "needs_recalc": False,
     }
 
 
@@ -328,6 +329,7 @@ def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, *, o
         CREATE TEMP TABLE {ln} ON COMMIT DROP AS
         SELECT l.id AS loan_id, l.product_id, l.oldest_unpaid_due_date AS stored_oldest,
                l.paid_total AS stored_paid, l.penalty_accrued AS stored_penalty, l.fees_accrued AS stored_fees,
+               l.penalty_base AS stored_base,
                (l.as_of IS NOT NULL AND l.as_of <= %s AND NOT l.needs_recalc) AS stored_usable
         FROM {_t(Loan)} l
         WHERE {where} AND l.status = ANY(%s) {extra_where}
@@ -391,7 +393,7 @@ def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, *, o
         ),
         agg AS (
             SELECT ln.loan_id, ln.product_id, ln.stored_oldest, ln.stored_paid, ln.stored_penalty, ln.stored_fees,
-                   ln.stored_usable, COALESCE(pd.total, 0) AS paid, ia.oldest,
+                   ln.stored_base, ln.stored_usable, COALESCE(pd.total, 0) AS paid, ia.oldest,
                    COALESCE(ia.due_before, 0) AS due_before, COALESCE(ia.total_due, 0) AS total_due,
                    COALESCE(ia.n, 0) AS n,
                    -- the first day the amounts can move with no row of the loan changing (next_change_date)
@@ -427,7 +429,10 @@ def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, *, o
                CASE WHEN res.stored_usable AND res.oldest IS NULL AND res.stored_oldest IS NULL
                          AND res.stored_paid = res.paid THEN res.stored_penalty ELSE 0 END::numeric(16, 2) AS penalty,
                CASE WHEN res.stored_usable AND res.oldest IS NULL AND res.stored_oldest IS NULL
-                         AND res.stored_paid = res.paid THEN res.stored_fees ELSE 0 END::numeric(16, 2) AS fees
+                         AND res.stored_paid = res.paid THEN res.stored_fees ELSE 0 END::numeric(16, 2) AS fees,
+               CASE WHEN res.stored_usable AND res.oldest IS NULL AND res.stored_oldest IS NULL
+                         AND res.stored_paid = res.paid THEN res.stored_base ELSE 0 END::numeric(22, 2) AS base,
+               0::numeric(16, 2) AS principal_due
         FROM res JOIN (VALUES {", ".join(bucket_rows)}) AS b(code, lo, hi)
           ON res.dpd - res.paused >= b.lo AND (b.hi IS NULL OR res.dpd - res.paused <= b.hi)
         """,
@@ -497,8 +502,20 @@ def _sql_penalty_and_fees(cursor, table: str, d: dt.date, lo_id: int, hi_id: int
             FROM starts st
         ),
         pen AS (
-            SELECT loan_id, ROUND(SUM((e - s + 1) * LEAST(principal_due, GREATEST(cum - paid, 0))) * MAX(rate), 2) AS p
+            SELECT loan_id, SUM((e - s + 1) * LEAST(principal_due, GREATEST(cum - paid, 0))) AS base, MAX(rate) AS rate
             FROM segs GROUP BY loan_id
+        ),
+        -- what each further day adds to the base, and the day a late fee falls on an installment unpaid
+        -- now (next_change_date in the engine)
+        owed AS (
+            SELECT l.loan_id,
+                   SUM(LEAST(l.principal_due, GREATEST(l.cum - t.paid, 0))) FILTER (WHERE l.rate > 0
+                                                                                 AND l.principal_due > 0) AS pp,
+                   MIN(l.due_date + l.grace + 1) FILTER (WHERE (l.fee_rate > 0 OR l.fee_min > 0)
+                                                         AND l.due_date + l.grace >= %(d)s
+                                                         AND l.cum > t.paid) AS fee_day
+            FROM late l JOIN {table} t ON t.loan_id = l.loan_id
+            GROUP BY l.loan_id
         ),
         fee AS (
             SELECT x.loan_id, SUM(GREATEST(ROUND(x.missed * x.fee_rate, 2), x.fee_min)) AS f FROM (
@@ -509,8 +526,11 @@ def _sql_penalty_and_fees(cursor, table: str, d: dt.date, lo_id: int, hi_id: int
                 FROM late l WHERE l.due_date + l.grace < %(d)s AND (l.fee_rate > 0 OR l.fee_min > 0)
             ) x WHERE x.missed > 0 GROUP BY x.loan_id
         )
-        UPDATE {table} t SET penalty = COALESCE(pen.p, 0), fees = COALESCE(fee.f, 0)
+        UPDATE {table} t SET penalty = COALESCE(ROUND(pen.base * pen.rate, 2), 0), fees = COALESCE(fee.f, 0),
+               base = COALESCE(pen.base, 0), principal_due = COALESCE(owed.pp, 0),
+               next_change = LEAST(t.next_change, owed.fee_day)
         FROM fl LEFT JOIN pen ON pen.loan_id = fl.loan_id LEFT JOIN fee ON fee.loan_id = fl.loan_id
+                LEFT JOIN owed ON owed.loan_id = fl.loan_id
         WHERE fl.loan_id = t.loan_id
         """,
         {"d": d, "lo": lo_id, "hi": hi_id},
@@ -519,26 +539,22 @@ def _sql_penalty_and_fees(cursor, table: str, d: dt.date, lo_id: int, hi_id: int
 
 def _advance_predicate(as_of: dt.date) -> tuple[str, list]:
     """The loans (``l``) whose figures at ``as_of`` follow from the stored ones by arithmetic alone:
-    evaluated at or before ``as_of`` with nothing changed since (not flagged), nothing ahead of them
-    before ``as_of`` (``next_change_on``: no installment fell due, no dated payment started to count),
-    no aging pause (aging = DPD), and no penalty or late fee that grows while they are late (their
-    product charges none, or they are not late). For them DPD is ``as_of`` − the oldest unpaid due
-    date (0 when none) and every amount is the stored one (``next_change_date`` in the engine)."""
-    charging = list(Product.objects.filter(Q(penalty_daily_rate__gt=0) | Q(late_fee_rate__gt=0)
-                                           | Q(late_fee_min__gt=0)).values_list("id", flat=True))
+    evaluated at or before ``as_of`` with nothing changed since (not flagged ``needs_recalc``), nothing
+    ahead of them before ``as_of`` (``next_change_on``: no installment fell due, no dated payment
+    started to count, no late fee fell) and no aging pause (aging = DPD). For them DPD is ``as_of`` −
+    the oldest unpaid due date (0 when none), the penalty base grows by the unpaid principal due each
+    day, and every other amount is the stored one (``next_change_date`` in the engine)."""
     return (
         f"""COALESCE(NOT l.needs_recalc AND l.as_of <= %s AND l.next_change_on > %s
-                     AND (l.oldest_unpaid_due_date IS NULL OR l.product_id IS NULL
-                          OR l.product_id <> ALL(%s::bigint[]))
                      AND NOT EXISTS (SELECT 1 FROM {_t(AgingPause)} pz WHERE pz.loan_id = l.id), FALSE)""",
-        [as_of, as_of, charging],
+        [as_of, as_of],
     )
 
 
 def _advance_sql(cursor, scope: Scope, as_of: dt.date, buckets, run_id, advance: tuple[str, list]) -> tuple[int, int]:
     """Bring the loans of ``_advance_predicate`` to ``as_of`` with one statement: DPD (and aging),
-    bucket, bucket history; loans whose figures do not move are not written. Returns (loans, bucket
-    changes)."""
+    bucket, penalty, bucket history; loans whose figures do not move are not written. Returns (loans,
+    bucket changes)."""
     where, params = scope.sql("l")
     statuses = [str(s) for s in EVALUATED_STATUSES]
     bucket_values = ", ".join(["(%s, %s::int, %s::int)"] * len(buckets))
@@ -546,9 +562,13 @@ def _advance_sql(cursor, scope: Scope, as_of: dt.date, buckets, run_id, advance:
     cursor.execute(
         f"""
         WITH f AS (
-            SELECT l.id, l.lender_id, l.bucket AS old_bucket, l.overdue_amount,
-                   CASE WHEN l.oldest_unpaid_due_date IS NULL THEN 0 ELSE %s - l.oldest_unpaid_due_date END AS dpd
-            FROM {_t(Loan)} l
+            SELECT l.id, l.lender_id, l.bucket AS old_bucket, l.overdue_amount, l.penalty_accrued,
+                   CASE WHEN l.oldest_unpaid_due_date IS NULL THEN 0 ELSE %s - l.oldest_unpaid_due_date END AS dpd,
+                   l.penalty_base + (%s - l.as_of) * l.penalty_principal AS base,
+                   CASE WHEN l.penalty_principal > 0
+                        THEN ROUND((l.penalty_base + (%s - l.as_of) * l.penalty_principal) * pr.penalty_daily_rate, 2)
+                        ELSE l.penalty_accrued END AS penalty
+            FROM {_t(Loan)} l LEFT JOIN {_t(Product)} pr ON pr.id = l.product_id
             WHERE {where} AND l.status = ANY(%s) AND {advance[0]}
         ),
         fb AS (
@@ -565,14 +585,17 @@ def _advance_sql(cursor, scope: Scope, as_of: dt.date, buckets, run_id, advance:
             RETURNING 1
         ),
         upd AS (
-            UPDATE {_t(Loan)} l SET as_of = %s, dpd = fb.dpd, aging_days = fb.dpd, bucket = fb.bucket
+            UPDATE {_t(Loan)} l SET as_of = %s, dpd = fb.dpd, aging_days = fb.dpd, bucket = fb.bucket,
+                   penalty_base = fb.base, penalty_accrued = fb.penalty
             FROM fb
-            WHERE l.id = fb.id AND {where} AND (l.dpd <> fb.dpd OR l.aging_days <> fb.dpd OR l.bucket <> fb.bucket)
+            WHERE l.id = fb.id AND {where}
+              AND (l.dpd <> fb.dpd OR l.aging_days <> fb.dpd OR l.bucket <> fb.bucket OR l.penalty_base <> fb.base
+                   OR l.penalty_accrued <> fb.penalty)
             RETURNING 1
         )
         SELECT (SELECT COUNT(*) FROM fb), (SELECT COUNT(*) FROM hist), (SELECT COUNT(*) FROM upd)
         """,
-        [as_of, *params, statuses, *advance[1], *bucket_params, as_of, run_id, as_of, *params],
+        [as_of, as_of, as_of, *params, statuses, *advance[1], *bucket_params, as_of, run_id, as_of, *params],
     )
     loans, changes, _written = cursor.fetchone()
     return loans, changes
@@ -612,7 +635,7 @@ def _write_sql(scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None
                 overdue_amount = c.overdue, paid_total = c.paid, outstanding_amount = c.outstanding,
                 overpayment = c.overpayment, penalty_accrued = c.penalty, fees_accrued = c.fees,
                 oldest_unpaid_due_date = c.oldest, settled_on = c.settled_on, next_change_on = c.next_change,
-                needs_recalc = FALSE,
+                penalty_base = c.base, penalty_principal = c.principal_due, needs_recalc = FALSE,
                 status = CASE WHEN l.status IN ('open', 'settled')
                               THEN CASE WHEN c.settled THEN 'settled' ELSE 'open' END ELSE l.status END
             FROM dq_calc c
@@ -623,7 +646,8 @@ def _write_sql(scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None
                    OR l.penalty_accrued <> c.penalty OR l.fees_accrued <> c.fees
                    OR l.oldest_unpaid_due_date IS DISTINCT FROM c.oldest
                    OR l.settled_on IS DISTINCT FROM c.settled_on OR l.needs_recalc
-                   OR l.next_change_on IS DISTINCT FROM c.next_change
+                   OR l.next_change_on IS DISTINCT FROM c.next_change OR l.penalty_base <> c.base
+                   OR l.penalty_principal <> c.principal_due
                    OR (l.status = 'open' AND c.settled) OR (l.status = 'settled' AND NOT c.settled))
             """,
             [as_of, *wp, as_of],

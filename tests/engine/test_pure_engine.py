@@ -1,7 +1,7 @@
 """The pure delinquency engine: worked examples from CONTRACTS.md §2 and property tests against a
 naive day-by-day model."""
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -183,16 +183,19 @@ def test_schedule_replaced_after_payments_recomputes_from_scratch(book):
 @given(books(), st.booleans())
 def test_before_next_change_only_time_moves_a_loan(book, charges):
     """What lets the nightly run advance a loan by arithmetic (``_advance_predicate``): on every day
-    from ``as_of`` up to the day before ``next_change_on`` the amounts are the ones at ``as_of`` and
-    DPD is the day less the oldest unpaid due date — checked against the naive day-by-day model.
-    Penalty and fees too, for a loan that is not late (a late one on a charging product is always
-    evaluated in full)."""
+    from ``as_of`` up to the day before ``next_change_on`` the amounts are the ones at ``as_of``, DPD
+    is the day less the oldest unpaid due date, and the penalty is the base grown by the unpaid
+    principal due each day, times the rate, rounded once — checked against the naive day-by-day
+    model."""
     schedule, payments, _, as_of = book
     rules = FeeRules(penalty_daily_rate=M("0.0005"), late_fee_rate=M("0.05"), late_fee_min=M("3"), grace_days=2) \
         if charges else NO_FEES
     start = evaluate(schedule, payments, as_of, fees=rules)
     ahead = [i.due_date + dt.timedelta(days=1) for i in schedule if i.due_date >= as_of]
     ahead += [p.paid_on for p in payments if p.paid_on > as_of]
+    if charges:  # a late fee falls on an installment unpaid at as_of, still in its grace days
+        ahead += [s.due_date + dt.timedelta(days=3) for s in start.installments
+                  if s.due_date < as_of <= s.due_date + dt.timedelta(days=2) and s.unpaid > 0]
     assert start.next_change_on == min(ahead, default=NEVER)
     last = min(start.next_change_on - dt.timedelta(days=1), as_of + dt.timedelta(days=120))
     day = as_of
@@ -203,10 +206,12 @@ def test_before_next_change_only_time_moves_a_loan(book, charges):
         assert want["settled"] == start.settled
         oldest = start.oldest_unpaid_due_date
         assert want["dpd"] == ((day - oldest).days if oldest else 0)
-        if not oldest or not charges:
-            assert (want["penalty"], want["late_fees"]) == (start.penalty, start.late_fees)
+        base = start.penalty_base + (day - as_of).days * start.penalty_principal
+        assert want["penalty"] == (base * rules.penalty_daily_rate).quantize(M("0.01"), rounding=ROUND_HALF_UP)
+        assert want["late_fees"] == start.late_fees
         got = evaluate(schedule, payments, day, fees=rules)
         assert (got.outstanding_amount, got.paid_total, got.oldest_unpaid_due_date, got.settled_on) == (
             start.outstanding_amount, start.paid_total, start.oldest_unpaid_due_date, start.settled_on)
-        assert got.next_change_on == start.next_change_on
+        assert (got.next_change_on, got.penalty_base, got.penalty_principal) == (
+            start.next_change_on, base, start.penalty_principal)
         day += dt.timedelta(days=1)

@@ -338,9 +338,9 @@ def test_unchanged_loans_are_not_rewritten_but_report_the_run_date(lender):
 def test_night_after_night_the_advanced_loans_agree_with_the_pure_engine(lender, seed, monkeypatch):
     """The nightly run advances loans with nothing new by arithmetic (``_advance_predicate``) and
     evaluates the others in full. Night after night over a random book — installments falling due,
-    payments dated ahead, pauses, a product with penalty and late fees, and rows edited between two
-    nights through the ORM (the admin's way) — every loan equals the pure engine, and most loan-nights
-    were advanced rather than evaluated."""
+    payments dated ahead, pauses, a product with penalty and late fees, rows edited between two nights
+    through the ORM (the admin's way), the product's terms changed — every loan equals the pure
+    engine, and most loan-nights were advanced rather than evaluated."""
     rng = random.Random(seed)
     product = f.ProductFactory(lender=lender, penalty_daily_rate=M("0.0005"), late_fee_rate=M("0.05"),
                                late_fee_min=M("3"), grace_days=2)
@@ -359,10 +359,16 @@ def test_night_after_night_the_advanced_loans_agree_with_the_pure_engine(lender,
                 inst.save()
             AgingPause.objects.create(loan=loans[5], kind="dispute", starts_on=day - dt.timedelta(days=10))
             Payment.objects.filter(loan=loans[6]).delete()
+        if night == 50:  # the product's terms change: penalty and fees of its loans, from their whole history
+            product.penalty_daily_rate = M("0.0010")
+            product.late_fee_rate = M("0.10")
+            product.save()
         service.run_delinquency(day)
         assert_matches_pure(loans, day)
         for loan in Loan.objects.filter(id__in=[x.id for x in loans]):
-            assert loan.next_change_on == pure_state(loan, day).next_change_on, f"loan {loan.external_id}"
+            st = pure_state(loan, day)
+            assert (loan.next_change_on, loan.penalty_base, loan.penalty_principal) == (
+                st.next_change_on, st.penalty_base, st.penalty_principal), f"loan {loan.external_id}"
         day += dt.timedelta(days=1)
     if service.use_sql_path():
         # 30 loans × 75 nights; the first night evaluates everything

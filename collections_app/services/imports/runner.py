@@ -4,15 +4,17 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import queue
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from django.core.files import File
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from collections_app.models import ImportJob, ImportStatus, Lender, Loan
@@ -172,19 +174,17 @@ def _plan(job, path):
     return table, columns, lenders
 
 
-def _run_batches(job, table, columns, lenders, report, progress, batch_size):
-    kind = KINDS[job.kind]()
-    kind.header = table.header
-    writer = get_writer()
+def _validated_batches(job, table, columns, lenders, kind, batch_size):
+    """The file's rows in batches, validated: yields (rows in the batch, valid records, rejections as
+    (row number, cells, column, message)). Pure Python, no database."""
     seen_keys: set[str] = set()
     default_lender = job.lender.code if job.lender_id else None
     key_column = kind.key_column()
-    counters = {"processed": 0, "stored": 0, "created": 0, "rejected": 0}
     items = list(columns.items())
     batch = []
 
-    def flush():
-        valid = []
+    def check():
+        valid, rejected = [], []
         for number, cells in batch:
             row = {name: cells[index] if index < len(cells) else None for name, index in items}
             record, errors = kind.validate(row)
@@ -201,12 +201,75 @@ def _run_batches(job, table, columns, lenders, report, progress, batch_size):
                 else:
                     seen_keys.add(key)
             if errors:
-                counters["rejected"] += 1
-                for column, message in errors:
-                    report.add(number, cells, column, message)
+                rejected.extend((number, cells, column, message) for column, message in errors)
+                rejected.append((number, None, None, None))  # one rejected row
                 continue
             record["_row"], record["_cells"] = number, cells
             valid.append(record)
+        return len(batch), valid, rejected
+
+    for item in table.rows():
+        batch.append(item)
+        if len(batch) >= batch_size:
+            yield check()
+            batch = []
+    if batch:
+        yield check()
+
+
+def _read_ahead(batches, depth: int = 2):
+    """Run the generator ``batches`` in a thread, ``depth`` items ahead of the consumer: the next
+    batches are read and validated (Python) while this thread stores the current one (the database
+    works, the GIL is free). The items come in order; an exception in the reader is raised here. The
+    reader runs in the caller's language (error messages are translated where they are made)."""
+    done = object()
+    out: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    language = translation.get_language()
+
+    def reader():
+        try:
+            with translation.override(language):
+                for item in batches:
+                    while not stop.is_set():
+                        try:
+                            out.put(("item", item), timeout=0.2)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        return
+            out.put(("end", done))
+        except BaseException as exc:  # handed to the consumer
+            out.put(("error", exc))
+
+    thread = threading.Thread(target=reader, name="import-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            tag, value = out.get()
+            if tag == "item":
+                yield value
+            elif tag == "error":
+                raise value
+            else:
+                return
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def _run_batches(job, table, columns, lenders, report, progress, batch_size):
+    kind = KINDS[job.kind]()
+    kind.header = table.header
+    writer = get_writer()
+    counters = {"processed": 0, "stored": 0, "created": 0, "rejected": 0}
+    for size, valid, rejected in _read_ahead(_validated_batches(job, table, columns, lenders, kind, batch_size)):
+        for number, cells, column, message in rejected:
+            if cells is None:
+                counters["rejected"] += 1
+            else:
+                report.add(number, cells, column, message)
         stored = created = 0
         if valid:
             with transaction.atomic():
@@ -216,23 +279,15 @@ def _run_batches(job, table, columns, lenders, report, progress, batch_size):
             for record, column, message in late_errors:
                 counters["rejected"] += 1
                 report.add(record["_row"], record["_cells"], column, message)
-        counters["processed"] += len(batch)
+        counters["processed"] += size
         counters["stored"] += stored
         counters["created"] += created
         _save_progress(job, processed_rows=min(counters["processed"], job.total_rows),
                        stored_rows=counters["stored"], created_rows=counters["created"],
                        updated_rows=counters["stored"] - counters["created"], rejected_rows=counters["rejected"],
                        errors=report.first)
-        batch.clear()
         if progress:
             progress(job)
-
-    for item in table.rows():
-        batch.append(item)
-        if len(batch) >= batch_size:
-            flush()
-    if batch:
-        flush()
 
 
 def _recalculate(job, lenders) -> str:
