@@ -217,7 +217,7 @@ def _validated_batches(job, table, columns, lenders, kind, batch_size):
         yield check()
 
 
-def _read_ahead(batches, depth: int = 2):
+def _read_ahead(batches, depth: int = 1):
     """Run the generator ``batches`` in a thread, ``depth`` items ahead of the consumer: the next
     batches are read and validated (Python) while this thread stores the current one (the database
     works, the GIL is free). The items come in order; an exception in the reader is raised here. The
