@@ -110,18 +110,26 @@ class CollectionCase(models.Model):
 class CaseAction(models.Model):
     """An action the strategy created for a case (created once per rule, case and occurrence)."""
 
-    case = models.ForeignKey(CollectionCase, verbose_name=_("case"), on_delete=models.CASCADE, related_name="actions")
-    rule = models.ForeignKey("collections_app.StrategyRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="actions")
+    # Indexes: the nightly run inserts thousands of actions a night, so only those read are kept. case:
+    # covered by the unique (case, rule_code, occurrence_key); status: by (status, due_on); approval: a
+    # partial index on the few actions awaiting one; rule and run: never looked up by (deleting a rule
+    # or a run, which the product does not do, scans the table).
+    case = models.ForeignKey(CollectionCase, verbose_name=_("case"), on_delete=models.CASCADE, related_name="actions",
+                             db_index=False)
+    rule = models.ForeignKey("collections_app.StrategyRule", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="actions", db_index=False)
     rule_code = models.CharField(_("rule"), max_length=60)
     kind = models.CharField(_("action"), max_length=20, choices=ActionKind.choices)
     due_on = models.DateField(_("due on"))
     occurrence_key = models.CharField(
         _("occurrence"), max_length=40, help_text=_("Makes creation idempotent: episode start, or the due date for repeats.")
     )
-    status = models.CharField(_("status"), max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN, db_index=True)
+    status = models.CharField(_("status"), max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN)
     note = models.CharField(_("why"), max_length=300, blank=True)
-    approval = models.ForeignKey("collections_app.ApprovalRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    run = models.ForeignKey("collections_app.DelinquencyRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approval = models.ForeignKey("collections_app.ApprovalRequest", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+", db_index=False)
+    run = models.ForeignKey("collections_app.DelinquencyRun", null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="+", db_index=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
 
@@ -136,6 +144,7 @@ class CaseAction(models.Model):
             models.Index(fields=["status", "due_on"]),
             # a case's next action (the nightly run, the queue): its oldest open action
             models.Index(fields=["case", "due_on", "id"], condition=Q(status="open"), name="case_action_open_first"),
+            models.Index(fields=["approval"], condition=Q(approval__isnull=False), name="case_action_approval"),
         ]
 
     def __str__(self):

@@ -206,15 +206,20 @@ class AgingPause(models.Model):
 class BucketHistory(models.Model):
     """Every bucket change of a loan (roll history, 迁徙), one row per loan and business date."""
 
-    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.CASCADE, related_name="bucket_history")
-    lender = models.ForeignKey(Lender, verbose_name=_("lender"), on_delete=models.CASCADE, related_name="+")
+    # loan and lender: covered by the unique (loan, on_date) and the (lender, on_date) indexes; run: never
+    # looked up by (a row is written per bucket change each night: every index costs)
+    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.CASCADE, related_name="bucket_history",
+                             db_index=False)
+    lender = models.ForeignKey(Lender, verbose_name=_("lender"), on_delete=models.CASCADE, related_name="+",
+                               db_index=False)
     on_date = models.DateField(_("date"))
     from_bucket = models.CharField(_("from bucket"), max_length=10)
     to_bucket = models.CharField(_("to bucket"), max_length=10)
     dpd = models.PositiveIntegerField(_("days past due"))
     overdue_amount = models.DecimalField(_("overdue amount"), default=ZERO, **MONEY)
     run = models.ForeignKey(
-        "collections_app.DelinquencyRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="bucket_history"
+        "collections_app.DelinquencyRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="bucket_history",
+        db_index=False,
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
