@@ -308,16 +308,54 @@ class BorrowerSerializer(OutputSerializer):
 # --- loans, installments, payments -------------------------------------------------------------
 
 
+class InstallmentListSerializer(serializers.ListSerializer):
+    """Computes what the payments applied to the page's installments in one go (3 queries)."""
+
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        from collections_app.services.delinquency import installment_states
+
+        self.child.context["installment_states"] = installment_states(items)
+        return super().to_representation(items)
+
+
 class InstallmentSerializer(OutputSerializer):
     amount_due = serializers.DecimalField(read_only=True, help_text=_("principal + interest + fee"), **MONEY)
+    paid_amount = serializers.SerializerMethodField(
+        help_text=_("What the payments to date applied to this installment (fee, then interest, then principal, "
+                    "oldest installment first).")
+    )
+    paid_off_on = serializers.SerializerMethodField(
+        help_text=_("The date of the payment that completed it, or null while it is not fully paid.")
+    )
 
     class Meta:
+        list_serializer_class = InstallmentListSerializer
         model = m.Installment
         fields = [
             "id", "loan", "seq", "due_date", "principal_due", "interest_due", "fee_due", "amount_due",
             "paid_amount", "paid_off_on",
         ]
         read_only_fields = fields
+
+    def _state(self, obj):
+        states = self.context.get("installment_states")
+        if states is None or obj.id not in states:
+            from collections_app.services.delinquency import installment_states
+
+            states = self.context.setdefault("installment_states", {})
+            states.update(installment_states([obj]))
+        return states.get(obj.id)
+
+    @extend_schema_field(serializers.DecimalField(**MONEY))
+    def get_paid_amount(self, obj):
+        st = self._state(obj)
+        return f"{st.paid:.2f}" if st else "0.00"
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_paid_off_on(self, obj):
+        st = self._state(obj)
+        return st.paid_off_on.isoformat() if st and st.paid_off_on else None
 
 
 class LoanSerializer(OutputSerializer):

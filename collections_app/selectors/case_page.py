@@ -188,7 +188,10 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
         .order_by("-dpd", "external_id")
     )
     owed = {"overdue": Decimal("0"), "total": Decimal("0")}
+    from collections_app.services.delinquency import show_paid
+
     for loan in loans:
+        show_paid(loan, today)
         loan.quote = _payoff(loan, today)
         owed["overdue"] += loan.quote["overdue"] if loan.quote else loan.overdue_amount
         if loan.quote:

@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -122,3 +123,21 @@ def test_settled_loan_shows_status(api, world):
     loan = f.LoanFactory(lender=world.lender, status=m.LoanStatus.SETTLED, settled_on=dt.date(2026, 3, 1))
     data = api.as_user(world.admin).get(f"/api/loans/{loan.id}/").json()
     assert data["status"] == "settled" and data["settled_on"] == "2026-03-01" and data["case"] is None
+
+
+def test_installments_show_what_the_payments_applied(api, world, settings):
+    """paid_amount / paid_off_on come from the waterfall (fee, interest, principal, oldest first) of
+    the payments dated up to the business date — in the list, in the loan's detail."""
+    settings.BUSINESS_DATE = "2026-03-10"
+    loan = world.mine.loans.get()
+    f.PaymentFactory(loan=loan, paid_on=dt.date(2026, 2, 3), amount=Decimal("1000.00"))
+    f.PaymentFactory(loan=loan, paid_on=dt.date(2026, 2, 20), amount=Decimal("200.00"))
+    f.PaymentFactory(loan=loan, paid_on=dt.date(2026, 4, 1), amount=Decimal("900.00"))  # after the business date
+    client = api.as_user(world.collector)
+    rows = client.get(f"/api/installments/?loan={loan.id}&ordering=seq").json()["results"]
+    assert [(r["seq"], r["paid_amount"], r["paid_off_on"]) for r in rows] == [
+        (1, "1050.00", "2026-02-20"), (2, "150.00", None)]
+    detail = client.get(f"/api/loans/{loan.id}/").json()["installments"]
+    assert [(r["paid_amount"], r["paid_off_on"]) for r in detail] == [("1050.00", "2026-02-20"), ("150.00", None)]
+    one = client.get(f"/api/installments/{rows[0]['id']}/").json()
+    assert (one["paid_amount"], one["paid_off_on"]) == ("1050.00", "2026-02-20")

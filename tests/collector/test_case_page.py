@@ -174,3 +174,14 @@ def test_timeline_merges_sources_newest_first(client, case, collector):
     client.force_login(collector)
     body = client.get(f"/cases/{case.pk}/").content.decode()
     assert body.index("fresh note") < body.index("M1 → M2") < body.index("old call")
+
+
+def test_schedule_shows_what_the_payments_paid(client, case, collector):
+    loan = case.loans.get()
+    f.PaymentFactory(loan=loan, paid_on=dt.date(2026, 1, 1), amount=Decimal("1050.00"))
+    f.PaymentFactory(loan=loan, paid_on=dt.date(2026, 1, 20), amount=Decimal("300.00"))
+    client.force_login(collector)
+    body = client.get(f"/cases/{case.pk}/").content.decode()
+    rows = [" ".join(r.split()) for r in body.split('<table class="schedule">')[1].split("</tbody>")[0].split("<tr")[2:]]
+    assert rows[0].startswith('class="paid"><td>1</td>') and "<td class=\"num\">1050.00</td>" in rows[0]
+    assert rows[1].startswith('class="late"><td>2</td>') and "<td class=\"num\">300.00</td>" in rows[1]
