@@ -15,6 +15,7 @@ from collections_app import models as m
 ENGINE_LOAN_FIELDS = (
     "as_of", "dpd", "aging_days", "bucket", "overdue_amount", "paid_total", "outstanding_amount", "overpayment",
     "penalty_accrued", "fees_accrued", "oldest_unpaid_due_date", "settled_on", "case", "needs_recalc",
+    "next_change_on", "penalty_base", "penalty_principal",
 )
 ENGINE_CASE_FIELDS = (
     "bucket", "dpd", "overdue_amount", "outstanding_amount", "priority_score", "opened_at", "assigned_to",
@@ -121,8 +122,9 @@ class InstallmentInline(RoleAdminMixin, admin.TabularInline):
     deletable = True
     model = m.Installment
     extra = 0
-    fields = ("seq", "due_date", "principal_due", "interest_due", "fee_due", "amount_due", "paid_amount", "paid_off_on")
-    readonly_fields = ("amount_due", "paid_amount", "paid_off_on")
+    # what was paid on each installment is derived by the engine (case page, API), not stored
+    fields = ("seq", "due_date", "principal_due", "interest_due", "fee_due", "amount_due")
+    readonly_fields = ("amount_due",)
 
 
 class AgingPauseInline(RoleAdminMixin, admin.TabularInline):
@@ -151,12 +153,12 @@ class LoanAdmin(RoleAdminMixin, SimpleHistoryAdmin):
 
 @admin.register(m.Installment)
 class InstallmentAdmin(RoleAdminMixin, admin.ModelAdmin):
-    list_display = ("loan", "seq", "due_date", "principal_due", "interest_due", "fee_due", "amount_due", "paid_amount")
+    list_display = ("loan", "seq", "due_date", "principal_due", "interest_due", "fee_due", "amount_due")
     list_filter = ("due_date",)
     search_fields = ("loan__external_id",)
     list_select_related = ("loan__lender",)
     raw_id_fields = ("loan",)
-    readonly_fields = ("amount_due", "paid_amount", "paid_off_on")
+    readonly_fields = ("amount_due",)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

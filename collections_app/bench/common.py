@@ -53,7 +53,7 @@ class BenchResult:
             if self.max_ratio is not None:
                 parts.append(f"target <= {self.max_ratio}x")
         if self.max_seconds is not None:
-            parts.append(f"target < {self.max_seconds:.0f} s")
+            parts.append(f"target < {self.max_seconds:g} s")
         if self.peak_rss_mb is not None:
             parts.append(f"peak {self.peak_rss_mb:.0f} MB" + (f" (target < {self.max_rss_mb:.0f} MB)" if self.max_rss_mb else ""))
         if self.extra:

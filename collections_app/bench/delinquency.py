@@ -135,10 +135,9 @@ def generate(rows: int, as_of: dt.date) -> dict[str, int]:
         counts["loans"] = cursor.rowcount
         cursor.execute(
             f"""
-            INSERT INTO {_t('installment')} (loan_id, seq, due_date, principal_due, interest_due, fee_due,
-                paid_amount)
+            INSERT INTO {_t('installment')} (loan_id, seq, due_date, principal_due, interest_due, fee_due)
             SELECT l.id, s, (l.disbursed_on + make_interval(months => s))::date, ROUND(l.principal / 12, 2),
-                   ROUND(l.principal * 0.01, 2), 0, 0
+                   ROUND(l.principal * 0.01, 2), 0
             FROM {_t('loan')} l CROSS JOIN generate_series(1, 12) AS s WHERE l.lender_id = %s
             """,
             [lender.id],

@@ -117,8 +117,8 @@ class Installment(models.Model):
         verbose_name=_("amount due"),
     )
     # As of the loan's as_of date (written by the delinquency engine)
-    paid_amount = models.DecimalField(_("paid"), default=ZERO, **MONEY)
-    paid_off_on = models.DateField(_("paid off on"), null=True, blank=True)
+    # What the payments applied to an installment is not stored: the engine derives it from the
+    # payments (services.delinquency.show_paid / installment_states) for the case page and the API.
 
     class Meta:
         verbose_name = _("installment")
@@ -127,7 +127,7 @@ class Installment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["loan", "seq"], name="installment_unique_seq"),
             models.CheckConstraint(
-                condition=Q(principal_due__gte=0) & Q(interest_due__gte=0) & Q(fee_due__gte=0) & Q(paid_amount__gte=0),
+                condition=Q(principal_due__gte=0) & Q(interest_due__gte=0) & Q(fee_due__gte=0),
                 name="installment_amounts_non_negative",
             ),
         ]
