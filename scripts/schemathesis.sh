@@ -6,7 +6,7 @@
 # Creates a fresh PostgreSQL database st_<pid> next to DATABASE_URL's (SQLite file when DATABASE_URL
 # is unset), migrates it, seeds an admin and a few rows, serves the site with runserver on a free
 # port, runs `schemathesis run --checks all`, then stops the server and drops the database.
-# Exits non-zero on any failure. Tunables: ST_MAX_EXAMPLES (default 20), ST_PHASES, ST_SEED.
+# Exits non-zero on any failure. Tunables: ST_MAX_EXAMPLES (default 20), ST_PHASES, ST_SEED (default random; .ci/run fixes one).
 #
 # Phases: examples, fuzzing (positive and negative data) and stateful. The coverage phase is not in
 # the default: --max-examples does not bound it (on the lists with ten filters it sends ~10,000
