@@ -128,25 +128,28 @@ def loan_state(loan: Loan, as_of: dt.date | None = None) -> engine.LoanState:
     )
 
 
+def _applied(rows, payments, as_of: dt.date) -> dict[int, engine.InstallmentState]:
+    """One loan's installment rows → what the payments dated up to ``as_of`` applied to each (the
+    waterfall, rule 2), by row id."""
+    counted = [p for p in _payments(payments) if p.paid_on <= as_of]
+    states, _credit = engine.apply_payments(engine.order_schedule(_schedule(rows)), counted)
+    by_seq = {st.seq: st for st in states}
+    return {row.id: by_seq[row.seq] for row in rows}
+
+
 def show_paid(loan: Loan, as_of: dt.date) -> None:
     """Set ``paid_amount`` and ``paid_off_on`` on the loan's (prefetched) installments to what the
-    payments dated up to ``as_of`` applied to each (the waterfall, rule 2) — for display; the
-    engine, not the stored columns, is the source of these figures."""
+    payments dated up to ``as_of`` applied to each — for display; what was paid is derived by the
+    engine, not stored."""
     rows = list(loan.installments.all())
-    counted = [p for p in _payments(loan.payments.all()) if p.paid_on <= as_of]
-    states, _credit = engine.apply_payments(engine.order_schedule(_schedule(rows)), counted)
-    by_key = {(st.seq, st.due_date): st for st in states}
+    applied = _applied(rows, loan.payments.all(), as_of)
     for row in rows:
-        st = by_key[(row.seq, row.due_date)]
-        row.paid_amount, row.paid_off_on = st.paid, st.paid_off_on
+        row.paid_amount, row.paid_off_on = applied[row.id].paid, applied[row.id].paid_off_on
 
 
-def installment_states(installments, as_of: dict[int, dt.date] | dt.date | None = None
-                       ) -> dict[int, engine.InstallmentState]:
-    """What the payments to date applied to each of these installments (the waterfall, rule 2), by
-    installment id: the pure engine over their loans' schedules and payments (3 queries, whatever
-    the number). ``as_of``: a date, or a date per loan id (default: each lender's business date)."""
-    installments = list(installments)
+def installment_states(installments, as_of: dt.date | None = None) -> dict[int, engine.InstallmentState]:
+    """What the payments applied to each of these installments, by id (``_applied`` over their loans;
+    3 queries whatever the number). ``as_of``: default each lender's business date."""
     loan_ids = {i.loan_id for i in installments}
     if not loan_ids:
         return {}
@@ -160,14 +163,7 @@ def installment_states(installments, as_of: dict[int, dt.date] | dt.date | None 
         pays.setdefault(r.loan_id, []).append(r)
     out = {}
     for loan_id, rows in schedules.items():
-        day = as_of.get(loan_id) if isinstance(as_of, dict) else as_of
-        day = day or business_date(tz_by_loan.get(loan_id) or None)
-        ordered = engine.order_schedule(_schedule(rows))
-        counted = [p for p in _payments(pays.get(loan_id, [])) if p.paid_on <= day]
-        states, _credit = engine.apply_payments(ordered, counted)
-        ids = {(r.seq, r.due_date): r.id for r in rows}
-        for st in states:
-            out[ids[(st.seq, st.due_date)]] = st
+        out.update(_applied(rows, pays.get(loan_id, []), as_of or business_date(tz_by_loan.get(loan_id) or None)))
     return out
 
 
