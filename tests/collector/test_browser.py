@@ -180,3 +180,40 @@ def test_screenshots(live_server, browser_page, lang):
         page.screenshot(path=str(SHOTS / "queue-phone-en.png"), full_page=True)
     context.close()
     assert (SHOTS / f"case-{lang}.png").stat().st_size > 10000
+
+
+def test_expired_session_keeps_the_note_and_logs_in_again(live_server, browser_page, tmp_path):
+    from django.contrib.sessions.models import Session
+
+    lender = f.LenderFactory(code="demo", name="示范小贷", contact_start=dt.time(0, 0), contact_end=dt.time(23, 59, 59))
+    collector = f.CollectorFactory(username="zhao", language="en")
+    case = f.CaseFactory(lender=lender, assigned_to=collector, bucket="M1")
+    page = browser_page
+    base = live_server.url
+    login(page, base, "zhao")
+    page.goto(f"{base}/cases/{case.pk}/")
+    page.select_option("#f-outcome", "no_answer")
+    page.fill("#f-note", "Rang twice, wife says he is at work")
+    Session.objects.all().delete()  # the session expires while the collector types
+
+    page.click("#contact-form button[type=submit]")
+    page.wait_for_url(f"{base}/accounts/login/?next=%2Fcases%2F{case.pk}%2F")
+    assert page.locator("#contact-panel").count() == 0  # the whole window, not a panel inside the case page
+    page.screenshot(path=str(tmp_path / "session-expired-login.png"))
+    assert not m.ContactLog.objects.exists()
+
+    page.fill("#id_username", "zhao")
+    page.fill("#id_password", f.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/cases/{case.pk}/")
+    assert page.input_value("#f-note") == "Rang twice, wife says he is at work"
+    assert "restored" in page.locator(".draft-restored").inner_text()
+    page.screenshot(path=str(tmp_path / "note-draft-restored.png"))
+
+    page.select_option("#f-outcome", "no_answer")
+    page.click("#contact-form button[type=submit]")
+    page.locator("[data-contact-saved]").wait_for()
+    assert m.ContactLog.objects.get().note == "Rang twice, wife says he is at work"
+    assert page.evaluate("Object.keys(window.localStorage).length") == 0  # the draft is gone once saved
+    page.reload()
+    assert page.input_value("#f-note") == ""
