@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from accounts.models import Role, User
 from accounts.roles import is_admin, role_required, visible_users
 from collections_app.models import ApprovalStatus, CaseStatus, Lender
+from collections_app.selectors import approvals as approval_details
 from collections_app.selectors import dashboard as dash
 from collections_app.services import allocation, approvals
 
@@ -314,17 +315,19 @@ def approvals_page(request):
         if approval is None or decision not in ("approve", "reject"):
             messages.error(request, _("Choose a request and approve or reject it."))
         else:
+            agent_id = _int(request.POST.get("agent"))
+            agent = User.objects.filter(id=agent_id).first() if agent_id else None
             try:
-                approvals.decide(approval, user, decision == "approve", request.POST.get("note", "").strip())
+                approvals.decide(approval, user, decision == "approve", request.POST.get("note", "").strip(), agent=agent)
             except (ValidationError, PermissionDenied) as exc:
                 _messages_from(request, exc)
             else:
                 messages.success(request, _("Request approved.") if decision == "approve" else _("Request rejected."))
         return redirect(request.get_full_path())
-    related = ("case__borrower", "case__lender", "case__assigned_to", "requested_by", "decided_by")
-    pending = list(visible.filter(status=ApprovalStatus.PENDING).select_related(*related).order_by("created_at"))
+    pending = approval_details.pending_with_details(user, visible)
     decided = list(
-        visible.exclude(status=ApprovalStatus.PENDING).select_related(*related).order_by("-decided_at", "-id")[:20]
+        visible.exclude(status=ApprovalStatus.PENDING).select_related(*approval_details.RELATED)
+        .order_by("-decided_at", "-id")[:20]
     )
     return render(request, "supervisor/approvals.html", {
         "pending": pending, "decided": decided, "tab": "approvals", "user_id": user.id,
