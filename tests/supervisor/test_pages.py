@@ -277,3 +277,53 @@ def test_approvals_page_query_count_is_fixed(client, supervisor, collector, lend
             client.get(reverse("supervisor_approvals"))
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_top_menu_has_approvals_for_supervisors_only(client, supervisor, collector):
+    client.force_login(supervisor)
+    assert '<a href="/supervisor/approvals/">Approvals</a>' in client.get(reverse("supervisor_dashboard")).content.decode()
+    client.force_login(collector)
+    assert 'href="/supervisor/approvals/"' not in client.get("/queue/").content.decode()
+
+
+def test_approvals_show_the_promise_amount(client, supervisor, collector, lender):
+    case = f.CaseFactory(lender=lender, assigned_to=collector, team=collector.team, overdue_amount=D("8855.66"))
+    extension = m.ApprovalRequest.objects.create(kind=m.ApprovalKind.PROMISE_EXTENSION, case=case, requested_by=collector)
+    f.PromiseFactory(case=case, amount=D("4321.5"), promised_date=dt.date.today() + dt.timedelta(days=30),
+                     approval=extension)
+    settlement = m.ApprovalRequest.objects.create(
+        kind=m.ApprovalKind.SETTLEMENT, case=f.CaseFactory(lender=lender, assigned_to=collector, team=collector.team),
+        requested_by=collector, payload={"amount": "5000"},
+    )
+    client.force_login(supervisor)
+    page = client.get(reverse("supervisor_approvals"))
+    rows = {a.kind: a for a in page.context["pending"]}
+    assert rows["promise_extension"].amount == D("4321.50")
+    assert rows[settlement.kind].amount == D("5000.00")
+    html = page.content.decode()
+    assert "4,321.50" in html and "of 8,855.66 overdue" in html and "5,000.00" in html
+
+
+def test_allocation_shows_names_and_load_in_one_query(client, supervisor, lender, team, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    zhang = f.CollectorFactory(username="zhang", first_name="敏", last_name="张", team=team)
+    f.CaseFactory.create_batch(3, lender=lender, assigned_to=zhang, team=team)
+    f.CaseFactory(lender=lender, assigned_to=zhang, team=team, status=m.CaseStatus.CLOSED, close_reason=m.CaseCloseReason.CURED)
+    agent = f.FieldAgentFactory(username="wang", first_name="强", last_name="王", team=team, region="Pudong")
+    m.FieldVisit.objects.create(case=f.CaseFactory(lender=lender), agent=agent, status="approved")
+    client.force_login(supervisor)
+    counts = []
+    for extra in (0, 5):
+        for _ in range(extra):
+            f.CollectorFactory(team=team)
+        with django_assert_max_num_queries(14), CaptureQueriesContext(connection) as ctx:
+            page = client.get(reverse("supervisor_allocation"))
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
+    loads = {u.username: u.open_cases for u in page.context["collectors"]}
+    assert loads["zhang"] == 3
+    html = page.content.decode()
+    assert "张敏 (zhang) · 3 open cases" in html or "敏 张 (zhang) · 3 open cases" in html
+    assert "(wang) · 1 open visit · Pudong" in html
