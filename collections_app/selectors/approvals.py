@@ -5,6 +5,7 @@ promise or settlement, the visit and the field agents to choose from (suggested 
 """
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from collections_app.models import ApprovalKind, ApprovalStatus, FieldVisit, PromiseToPay
@@ -21,6 +22,13 @@ def _decimal(value) -> Decimal | None:
     except (InvalidOperation, ValueError, TypeError):
         return None
     return amount.quantize(Decimal("0.01")) if amount.is_finite() else None
+
+
+def _date(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
 
 
 def pending_with_details(user, visible) -> list:
@@ -42,7 +50,7 @@ def pending_with_details(user, visible) -> list:
         payload = a.payload or {}
         promise = promises.get(a.id)
         a.amount = promise.amount if promise else _decimal(payload.get("amount")) if a.kind in MONEY_KINDS else None
-        a.promised_date = promise.promised_date if promise else payload.get("promised_date")
+        a.promised_date = promise.promised_date if promise else _date(payload.get("promised_date"))
         vid = payload.get("visit_id")
         a.visit = visits.get(int(vid)) if str(vid or "").isdigit() else None
         a.agent_choices, a.agent_choice_id = [], None
