@@ -11,7 +11,15 @@ from urllib.parse import quote
 from django.conf import settings
 
 from accounts.roles import can_see_full_pii, mask_phone
-from collections_app.models import ContactKind, ContactStatus, Loan, PersonalDataAccess, Relation, VisitStatus
+from collections_app.models import (
+    ContactKind,
+    ContactPoint,
+    ContactStatus,
+    Loan,
+    PersonalDataAccess,
+    Relation,
+    VisitStatus,
+)
 from collections_app.services.visits import agent_visits
 
 # Amap (高德) search by default: it works in mainland China; override with settings.MAP_SEARCH_URL
@@ -31,8 +39,6 @@ def map_url(address: str) -> str:
 
 def _phones(borrower_ids) -> dict[int, str]:
     """The borrower's own best phone: primary first, unusable numbers never."""
-    from collections_app.models import ContactPoint
-
     out: dict[int, str] = {}
     rows = (
         ContactPoint.objects.filter(borrower_id__in=borrower_ids, kind=ContactKind.PHONE, relation=Relation.SELF)
