@@ -1,4 +1,10 @@
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import resolve_url
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 class UserLanguageMiddleware:
@@ -15,3 +21,30 @@ class UserLanguageMiddleware:
             translation.activate(lang)
             request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
+
+
+class HtmxLoginRedirectMiddleware:
+    """An htmx request whose session has expired would follow the redirect to the login page and
+    swap that whole page into a fragment of the current one (the "log a contact" panel). Instead,
+    answer with ``HX-Redirect`` so that htmx sends the whole window to the login page, with ``next``
+    set to the page the user was on (the htmx endpoint itself is usually POST-only)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.headers.get("HX-Request") != "true" or response.status_code not in (301, 302, 303, 307, 308):
+            return response
+        login_path = resolve_url(settings.LOGIN_URL)
+        if urlsplit(response.get("Location", "")).path != login_path:
+            return response
+        current = request.headers.get("HX-Current-URL", "")
+        if current and url_has_allowed_host_and_scheme(current, allowed_hosts={request.get_host()}):
+            parts = urlsplit(current)
+            back = parts.path + (f"?{parts.query}" if parts.query else "")
+        else:
+            back = "/"
+        redirected = HttpResponse(status=200)
+        redirected["HX-Redirect"] = f"{login_path}?{urlencode({'next': back})}"
+        return redirected

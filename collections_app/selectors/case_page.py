@@ -42,6 +42,24 @@ def visible_case(user, case_id) -> CollectionCase | None:
     )
 
 
+def payment_channel_label(value: str) -> str:
+    """A payment's channel as the reader's language says it. The channel is free text from the
+    lender's file (shown as written: 支付宝, 银行转账 …); the codes the product itself writes (a field
+    visit's ``cash``) and common English codes are translated."""
+    labels = {
+        "cash": _("cash"),
+        "bank_transfer": _("bank transfer"),
+        "transfer": _("bank transfer"),
+        "card": _("card"),
+        "direct_debit": _("direct debit"),
+        "alipay": _("Alipay"),
+        "wechat": _("WeChat Pay"),
+        "counter": _("counter"),
+    }
+    key = (value or "").strip().lower().replace(" ", "_").replace("-", "_")
+    return str(labels.get(key, value or ""))
+
+
 def mask_value(cp, full: bool) -> str:
     """Phone numbers are masked for roles that do not need them; addresses and employers are
     needed for letters and visits."""
@@ -121,7 +139,7 @@ def timeline(case) -> list[TimelineItem]:
         items.append(
             TimelineItem(
                 _start_of(pay.paid_on), "payment", _("Payment %(amount)s") % {"amount": pay.amount},
-                f"{pay.loan.external_id} {pay.channel} {pay.get_source_display()}", css="good",
+                f"{pay.loan.external_id} {payment_channel_label(pay.channel)} {pay.get_source_display()}", css="good",
             )
         )
     for b in BucketHistory.objects.filter(loan_id__in=loan_ids).select_related("loan").order_by("-on_date")[:TIMELINE_LIMIT]:

@@ -14,6 +14,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
@@ -22,9 +23,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from accounts.roles import can_assign, cases_visible_to, is_admin, is_supervisor_or_admin, visible_users
+from collections_app.domain.compliance import zone
+from collections_app.domain.sla import FIRST_CONTACT_WITHIN, first_contact_due
 from collections_app.models import AssignmentHistory, CaseStatus, CollectionCase, FieldVisit, VisitStatus
 
-FIRST_CONTACT_WITHIN = dt.timedelta(hours=2)
 VISIT_WITHIN_WORKING_DAYS = 2
 WORKING_CASE_STATUSES = (CaseStatus.OPEN, CaseStatus.SUSPENDED)
 ASSIGNABLE_ROLES = (Role.COLLECTOR, Role.SUPERVISOR)
@@ -113,23 +115,53 @@ def _record(cases: Iterable[tuple[int, int | None]], to_user_id, by_user_id, rea
     AssignmentHistory.objects.bulk_create(rows, batch_size=HISTORY_BATCH)
 
 
-def _apply_assignment(case_rows: list[tuple[int, int | None]], to_user: User | None, by_user_id, reason: str, now) -> int:
-    """One UPDATE for these cases (they all go to ``to_user``) and their history rows."""
+WINDOW_FIELDS = ("borrower__timezone", "lender__timezone", "lender__contact_start", "lender__contact_end",
+                 "lender__lunch_start", "lender__lunch_end")
+
+
+def first_contact_deadlines(rows, now) -> dict[int, dt.datetime]:
+    """Case id -> first-contact deadline: the 2-hour clock counted in the borrower's contact window
+    (the lender's hours and lunch break in the borrower's time zone, else the lender's).
+    ``rows`` are dicts with ``id`` and the ``WINDOW_FIELDS``; computed once per distinct window."""
+    cache: dict[tuple, dt.datetime] = {}
+    out = {}
+    for row in rows:
+        key = tuple(row[k] for k in WINDOW_FIELDS)
+        if key not in cache:
+            b_tz, l_tz, start, end, l_start, l_end = key
+            cache[key] = first_contact_due(
+                now, tz=zone(b_tz or l_tz, fallback=settings.TIME_ZONE), contact_start=start, contact_end=end,
+                lunch_start=l_start, lunch_end=l_end, within=FIRST_CONTACT_WITHIN,
+            )
+        out[row["id"]] = cache[key]
+    return out
+
+
+def _apply_assignment(case_rows: list[tuple[int, int | None]], to_user: User | None, by_user_id, reason: str, now,
+                      due_by: dict[int, dt.datetime] | None = None) -> int:
+    """These cases all go to ``to_user``: one UPDATE per first-contact deadline (a handful: one per
+    zone and lender) and their history rows. ``due_by`` (case id -> deadline) saves the query when
+    the caller already read the cases' windows."""
     if not case_rows:
         return 0
     ids = [cid for cid, _from in case_rows]
+    changed = 0
     if to_user is None:
         values = {"assigned_to": None, "assigned_at": None, "first_contact_due_at": None}
+        for start in range(0, len(ids), HISTORY_BATCH):
+            changed += CollectionCase.objects.filter(id__in=ids[start : start + HISTORY_BATCH]).update(**values)
     else:
-        values = {
-            "assigned_to": to_user,
-            "team_id": to_user.team_id,
-            "assigned_at": now,
-            "first_contact_due_at": now + FIRST_CONTACT_WITHIN,
-        }
-    changed = 0
-    for start in range(0, len(ids), HISTORY_BATCH):
-        changed += CollectionCase.objects.filter(id__in=ids[start : start + HISTORY_BATCH]).update(**values)
+        if due_by is None:
+            due_by = first_contact_deadlines(CollectionCase.objects.filter(id__in=ids).values("id", *WINDOW_FIELDS), now)
+        groups: dict[dt.datetime, list[int]] = defaultdict(list)
+        for cid in ids:
+            groups[due_by[cid]].append(cid)
+        values = {"assigned_to": to_user, "team_id": to_user.team_id, "assigned_at": now}
+        for due_at, group in groups.items():
+            for start in range(0, len(group), HISTORY_BATCH):
+                changed += CollectionCase.objects.filter(id__in=group[start : start + HISTORY_BATCH]).update(
+                    first_contact_due_at=due_at, **values
+                )
     _record(case_rows, to_user.id if to_user else None, by_user_id, reason)
     return changed
 
@@ -198,10 +230,11 @@ def auto_allocate(*, case_ids=None, now=None, by_user=None) -> int:
         cases = list(
             qs.select_for_update(of=("self",))
             .order_by("-overdue_amount", "id")
-            .values("id", "lender_id", "bucket", "borrower__region", "borrower__preferred_language")
+            .values("id", "lender_id", "bucket", "borrower__region", "borrower__preferred_language", *WINDOW_FIELDS)
         )
         if not cases:
             return 0
+        due_by = first_contact_deadlines(cases, now)
         load = dict(
             CollectionCase.objects.filter(status__in=WORKING_CASE_STATUSES, assigned_to__in=[c["id"] for c in collectors])
             .values_list("assigned_to")
@@ -224,7 +257,7 @@ def auto_allocate(*, case_ids=None, now=None, by_user=None) -> int:
         reason = _("Automatic allocation")
         total = 0
         for user_id, rows in chosen.items():
-            total += _apply_assignment(rows, by_id[user_id], by_user.id if by_user else None, reason, now)
+            total += _apply_assignment(rows, by_id[user_id], by_user.id if by_user else None, reason, now, due_by)
         return total
 
 

@@ -2,7 +2,7 @@
 is not the requester (the database refuses it too). Approving applies the effect where it is simple.
 
     request_approval(kind, case, user, reason="", payload=None) -> ApprovalRequest
-    decide(approval, user, approve, note="") -> ApprovalRequest
+    decide(approval, user, approve, note="", agent=None) -> ApprovalRequest
     approvals_visible_to(user, qs=None) -> QuerySet
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Role
 from accounts.roles import cases_visible_to, is_admin, is_supervisor_or_admin, visible_users
 from collections_app.models import (
     ActionKind,
@@ -23,6 +24,7 @@ from collections_app.models import (
     ApprovalRequest,
     ApprovalStatus,
     CaseAction,
+    CollectionCase,
     FieldVisit,
     Letter,
     LetterStatus,
@@ -83,13 +85,27 @@ def request_approval(kind, case, user, reason="", payload=None) -> ApprovalReque
         return approval
 
 
-def decide(approval, user, approve: bool, note="", now=None) -> ApprovalRequest:
+def _check_agent(agent, user):
+    """The field agent chosen when approving a visit: an active field agent the decider may direct."""
+    if agent is None:
+        return
+    if agent.role != Role.FIELD_AGENT or not agent.is_active:
+        raise ValidationError({"agent": _("Choose an active field agent.")})
+    if not is_admin(user) and not visible_users(user).filter(id=agent.id).exists():
+        raise PermissionDenied(_("You can only hand visits to field agents of your teams."))
+
+
+def decide(approval, user, approve: bool, note="", now=None, agent=None) -> ApprovalRequest:
     """Approve or reject a pending request. Maker ≠ checker; only supervisors and admins decide,
-    and a supervisor only on their teams' requests. Recorded with history."""
+    and a supervisor only on their teams' requests. Recorded with history.
+
+    Approving a field visit hands it to a field agent: ``agent``, else the one the requester chose;
+    with neither the approval is refused (a visit nobody is sent on would never happen)."""
     if not is_supervisor_or_admin(user):
         raise PermissionDenied(_("Only supervisors and admins can decide approval requests."))
     if not approvals_visible_to(user).filter(id=approval.id).exists():
         raise PermissionDenied(_("This request belongs to another team."))
+    _check_agent(agent, user)
     now = now or timezone.now()
     with transaction.atomic():
         current = ApprovalRequest.objects.select_for_update().get(id=approval.id)
@@ -105,12 +121,12 @@ def decide(approval, user, approve: bool, note="", now=None) -> ApprovalRequest:
         current.decision_note = note or ""
         current._change_reason = "approved" if approve else "rejected"
         current.save()
-        _apply(current, approve, user, now)
+        _apply(current, approve, user, now, agent)
     approval.refresh_from_db()
     return approval
 
 
-def _apply(approval: ApprovalRequest, approve: bool, user, now) -> None:
+def _apply(approval: ApprovalRequest, approve: bool, user, now, agent=None) -> None:
     """The effect of a decision. Saves go through the models so their history records the change."""
     payload = approval.payload or {}
     case = approval.case
@@ -118,23 +134,12 @@ def _apply(approval: ApprovalRequest, approve: bool, user, now) -> None:
         status=ActionStatus.OPEN if approve else ActionStatus.CANCELLED
     )
     kind = approval.kind
-    if kind in (ApprovalKind.FIELD_VISIT, ApprovalKind.VISIT_EXTENSION) and payload.get("visit_id"):
+    if kind == ApprovalKind.FIELD_VISIT:
+        _apply_field_visit(approval, approve, now, agent)
+        return
+    if kind == ApprovalKind.VISIT_EXTENSION and payload.get("visit_id"):
         visit = FieldVisit.objects.filter(id=payload["visit_id"]).first()
-        if visit is None:
-            return
-        if kind == ApprovalKind.FIELD_VISIT:
-            if approve and visit.status == VisitStatus.REQUESTED:
-                from collections_app.services.allocation import VISIT_WITHIN_WORKING_DAYS, add_working_days
-
-                today = timezone.localdate(now)
-                visit.status = VisitStatus.APPROVED
-                visit.handed_over_on = visit.handed_over_on or today
-                visit.due_on = visit.due_on or add_working_days(today, VISIT_WITHIN_WORKING_DAYS)
-                visit.save()
-            elif not approve and visit.status == VisitStatus.REQUESTED:
-                visit.status = VisitStatus.CANCELLED
-                visit.save()
-        elif approve:
+        if visit is not None and approve:
             visit.due_on = dt.date.fromisoformat(str(payload["new_due_on"]))
             visit.save()
         return
@@ -168,3 +173,42 @@ def _apply(approval: ApprovalRequest, approve: bool, user, now) -> None:
         for loan in Loan.objects.filter(case=case, status=LoanStatus.OPEN):
             loan.status = LoanStatus.WRITTEN_OFF
             loan.save()
+
+
+def _apply_field_visit(approval: ApprovalRequest, approve: bool, now, agent) -> None:
+    """Approved: the visit (the requested one, or a new one for a strategy's proposal) goes to the
+    agent, due within 2 working days, and the case's field agent is set so the agent sees it.
+    Rejected: the requested visit is cancelled."""
+    from collections_app.services.allocation import OPEN_VISIT_STATUSES, VISIT_WITHIN_WORKING_DAYS, add_working_days
+
+    case = approval.case
+    visit_id = (approval.payload or {}).get("visit_id")
+    visit = FieldVisit.objects.filter(id=visit_id).first() if visit_id else None
+    if visit is None and case is not None:
+        visit = FieldVisit.objects.filter(case=case, status__in=OPEN_VISIT_STATUSES).order_by("id").first()
+    if not approve:
+        if visit is not None and visit_id and visit.status == VisitStatus.REQUESTED:
+            visit.status = VisitStatus.CANCELLED
+            visit.save()
+        return
+    chosen = agent or (visit.agent if visit is not None else None)
+    if chosen is None:
+        raise ValidationError({"agent": _("Choose the field agent who makes the visit.")})
+    today = timezone.localdate(now)
+    if visit is None:
+        if case is None:
+            return
+        visit = FieldVisit(case=case, requested_by=approval.requested_by, address=(case.borrower.address or "")[:300],
+                           reason=(approval.reason or "")[:300])
+    if visit.status not in (VisitStatus.REQUESTED, VisitStatus.APPROVED, VisitStatus.PLANNED):
+        return
+    if visit.status == VisitStatus.REQUESTED:
+        visit.status = VisitStatus.APPROVED
+    if visit.agent_id != chosen.id:
+        visit.agent = chosen
+        visit.handed_over_on = today
+        visit.due_on = add_working_days(today, VISIT_WITHIN_WORKING_DAYS)
+    visit.handed_over_on = visit.handed_over_on or today
+    visit.due_on = visit.due_on or add_working_days(today, VISIT_WITHIN_WORKING_DAYS)
+    visit.save()
+    CollectionCase.objects.filter(pk=visit.case_id).exclude(field_agent=chosen).update(field_agent=chosen)

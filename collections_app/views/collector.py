@@ -205,6 +205,10 @@ def _points_response(request, case, error=None):
         "relations": Relation.choices, "statuses": ContactStatus.choices,
     }
     if _is_htmx(request):
+        # the "log a contact" number picker is refreshed out of band (a number marked wrong leaves it,
+        # a new one joins it), keeping the number that was chosen when it is still offered
+        ctx["refresh_picker"] = True
+        ctx["values"] = {"contact_point": request.POST.get("contact_point", "")}
         return render(request, "collector/_contact_points.html", ctx)
     if error:
         messages.error(request, error)

@@ -21,7 +21,9 @@ from django.utils.translation import ngettext
 from accounts.models import Role, User
 from accounts.roles import is_admin, role_required, visible_users
 from collections_app.models import ApprovalStatus, CaseStatus, Lender
+from collections_app.selectors import approvals as approval_details
 from collections_app.selectors import dashboard as dash
+from collections_app.selectors import workload
 from collections_app.services import allocation, approvals
 
 supervisor_only = role_required(Role.SUPERVISOR)
@@ -214,6 +216,10 @@ def _collectors(user):
     return qs.select_related("team").order_by("username")
 
 
+def _name(person) -> str:
+    return workload.display_name(person)
+
+
 def _field_agents(user):
     qs = User.objects.filter(role=Role.FIELD_AGENT, is_active=True)
     if not is_admin(user):
@@ -234,7 +240,7 @@ def _allocation_post(request):
             n = allocation.assign_cases(case_ids=ids, to_user=to_user, by_user=user,
                                         reason=request.POST.get("reason", "")[:200])
             messages.success(request, ngettext("%(n)d case assigned to %(name)s.", "%(n)d cases assigned to %(name)s.", n)
-                             % {"n": n, "name": to_user.username})
+                             % {"n": n, "name": _name(to_user)})
         elif action == "auto":
             pool = allocation.assignable_cases(user).filter(status=CaseStatus.OPEN, assigned_to__isnull=True)
             n = allocation.auto_allocate(case_ids=list(pool.values_list("id", flat=True)), by_user=user)
@@ -252,7 +258,7 @@ def _allocation_post(request):
             n = allocation.hand_over(from_user=from_user, to_user=to_user, by_user=user)
             messages.success(request, ngettext("%(n)d case handed over from %(a)s to %(b)s.",
                                                "%(n)d cases handed over from %(a)s to %(b)s.", n)
-                             % {"n": n, "a": from_user.username, "b": to_user.username})
+                             % {"n": n, "a": _name(from_user), "b": _name(to_user)})
         elif action == "field":
             agent = _field_agents(user).filter(id=_int(request.POST.get("agent"))).first()
             ids = [i for i in (_int(v) for v in request.POST.getlist("cases")) if i is not None]
@@ -261,7 +267,7 @@ def _allocation_post(request):
                 return
             n = allocation.hand_to_field_agent(case_ids=ids, agent=agent, by_user=user)
             messages.success(request, ngettext("%(n)d visit handed to %(name)s.", "%(n)d visits handed to %(name)s.", n)
-                             % {"n": n, "name": agent.username})
+                             % {"n": n, "name": _name(agent)})
         else:
             messages.error(request, _("Unknown action."))
     except (ValidationError, PermissionDenied) as exc:
@@ -289,15 +295,16 @@ def allocation_page(request):
     qs = qs.select_related("borrower", "lender", "assigned_to", "team", "field_agent").order_by("-overdue_amount", "id")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     unassigned = allocation.assignable_cases(user).filter(status=CaseStatus.OPEN, assigned_to__isnull=True).count()
-    collectors = list(_collectors(user))
+    collectors = workload.collectors_with_load(user)
+    field_agents = workload.field_agents_with_load(user)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "supervisor/allocation.html", {
         "page": page, "unassigned": unassigned, "collectors": collectors,
-        "field_agents": list(_field_agents(user)), "lenders": list(Lender.objects.order_by("code")),
+        "field_agents": field_agents, "lenders": list(Lender.objects.order_by("code")),
         "buckets": dash.bucket_codes(), "bucket": bucket, "lender_id": lender_id, "collector": collector,
         "query": query.urlencode(), "tab": "allocation",
-        "handover_people": collectors + list(_field_agents(user)),
+        "handover_people": collectors + field_agents,
     })
 
 
@@ -314,17 +321,19 @@ def approvals_page(request):
         if approval is None or decision not in ("approve", "reject"):
             messages.error(request, _("Choose a request and approve or reject it."))
         else:
+            agent_id = _int(request.POST.get("agent"))
+            agent = User.objects.filter(id=agent_id).first() if agent_id else None
             try:
-                approvals.decide(approval, user, decision == "approve", request.POST.get("note", "").strip())
+                approvals.decide(approval, user, decision == "approve", request.POST.get("note", "").strip(), agent=agent)
             except (ValidationError, PermissionDenied) as exc:
                 _messages_from(request, exc)
             else:
                 messages.success(request, _("Request approved.") if decision == "approve" else _("Request rejected."))
         return redirect(request.get_full_path())
-    related = ("case__borrower", "case__lender", "case__assigned_to", "requested_by", "decided_by")
-    pending = list(visible.filter(status=ApprovalStatus.PENDING).select_related(*related).order_by("created_at"))
+    pending = approval_details.pending_with_details(user, visible)
     decided = list(
-        visible.exclude(status=ApprovalStatus.PENDING).select_related(*related).order_by("-decided_at", "-id")[:20]
+        visible.exclude(status=ApprovalStatus.PENDING).select_related(*approval_details.RELATED)
+        .order_by("-decided_at", "-id")[:20]
     )
     return render(request, "supervisor/approvals.html", {
         "pending": pending, "decided": decided, "tab": "approvals", "user_id": user.id,

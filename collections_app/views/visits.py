@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.roles import is_admin, role_required
 from collections_app.models import FieldVisit, Loan
+from collections_app.selectors.visits import visit_cards
 from collections_app.services import visits as svc
 
 
@@ -38,15 +39,7 @@ def _flash_errors(request, exc: ValidationError):
 @role_required(Role.FIELD_AGENT)
 def visit_list(request):
     today = timezone.localdate()
-    visits = list(svc.agent_visits(request.user, today=today)[:200])
-    case_ids = {v.case_id for v in visits}
-    loans_by_case: dict[int, list] = {}
-    for loan in Loan.objects.filter(case_id__in=case_ids).order_by("-dpd", "external_id"):
-        loans_by_case.setdefault(loan.case_id, []).append(loan)
-    for v in visits:
-        v.is_overdue = v.status in ("approved", "planned") and v.due_on is not None and v.due_on < today
-        v.is_open = v.status in ("approved", "planned")
-        v.loans = loans_by_case.get(v.case_id, [])
+    visits = visit_cards(request.user, today=today)
     return render(request, "visits/list.html", {"visits": visits, "today": today})
 
 
@@ -57,6 +50,9 @@ def plan(request, visit_id):
     try:
         svc.plan_visit(visit=visit, user=request.user, planned_for=request.POST.get("planned_for") or None)
         messages.success(request, _("Visit planned."))
+        if visit.due_on and visit.planned_for > visit.due_on:
+            messages.warning(request, _("Planned after the visit's due date (%(due)s): request an extension.")
+                             % {"due": visit.due_on.isoformat()})
     except ValidationError as exc:
         _flash_errors(request, exc)
     return redirect("visits")

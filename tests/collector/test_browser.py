@@ -180,3 +180,118 @@ def test_screenshots(live_server, browser_page, lang):
         page.screenshot(path=str(SHOTS / "queue-phone-en.png"), full_page=True)
     context.close()
     assert (SHOTS / f"case-{lang}.png").stat().st_size > 10000
+
+
+def test_expired_session_keeps_the_note_and_logs_in_again(live_server, browser_page, tmp_path):
+    from django.contrib.sessions.models import Session
+
+    lender = f.LenderFactory(code="demo", name="示范小贷", contact_start=dt.time(0, 0), contact_end=dt.time(23, 59, 59))
+    collector = f.CollectorFactory(username="zhao", language="en")
+    case = f.CaseFactory(lender=lender, assigned_to=collector, bucket="M1")
+    page = browser_page
+    base = live_server.url
+    login(page, base, "zhao")
+    page.goto(f"{base}/cases/{case.pk}/")
+    page.select_option("#f-outcome", "no_answer")
+    page.fill("#f-note", "Rang twice, wife says he is at work")
+    Session.objects.all().delete()  # the session expires while the collector types
+
+    page.click("#contact-form button[type=submit]")
+    page.wait_for_url(f"{base}/accounts/login/?next=%2Fcases%2F{case.pk}%2F")
+    assert page.locator("#contact-panel").count() == 0  # the whole window, not a panel inside the case page
+    page.screenshot(path=str(tmp_path / "session-expired-login.png"))
+    assert not m.ContactLog.objects.exists()
+
+    page.fill("#id_username", "zhao")
+    page.fill("#id_password", f.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/cases/{case.pk}/")
+    assert page.input_value("#f-note") == "Rang twice, wife says he is at work"
+    assert "restored" in page.locator(".draft-restored").inner_text()
+    page.screenshot(path=str(tmp_path / "note-draft-restored.png"))
+
+    page.select_option("#f-outcome", "no_answer")
+    page.click("#contact-form button[type=submit]")
+    page.locator("[data-contact-saved]").wait_for()
+    assert m.ContactLog.objects.get().note == "Rang twice, wife says he is at work"
+    assert page.evaluate("Object.keys(window.localStorage).length") == 0  # the draft is gone once saved
+    page.reload()
+    assert page.input_value("#f-note") == ""
+
+
+def test_marking_a_number_wrong_refreshes_the_picker(live_server, browser_page):
+    lender = f.LenderFactory(code="demo", name="示范小贷", contact_start=dt.time(0, 0), contact_end=dt.time(23, 59, 59))
+    collector = f.CollectorFactory(username="qian", language="en")
+    case = f.CaseFactory(lender=lender, assigned_to=collector, bucket="M2")
+    bad = f.ContactPointFactory(borrower=case.borrower, value="13811112222", is_primary=True)
+    good = f.ContactPointFactory(borrower=case.borrower, value="13933334444")
+    page = browser_page
+    login(page, live_server.url, "qian")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    page.select_option("#f-cp", str(good.pk))
+    assert page.locator(f"#f-cp option[value='{bad.pk}']").count() == 1
+    page.locator("#contact-points li", has_text="2222").locator("button[value=wrong]").click()
+    page.locator(f"#f-cp option[value='{bad.pk}']").wait_for(state="detached")
+    assert page.input_value("#f-cp") == str(good.pk)
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_supervisor_approves_a_visit_with_an_agent(live_server, browser_page, lang):
+    lender = f.LenderFactory(code="demo", name="示范小贷", contact_start=dt.time(0, 0), contact_end=dt.time(23, 59, 59))
+    supervisor = f.SupervisorFactory(username="boss", first_name="伟", last_name="刘", language=lang)
+    team = f.TeamFactory(name="电催一组", supervisor=supervisor, region="浦东")
+    collector = f.CollectorFactory(username="zhang", first_name="敏", last_name="张", team=team, language=lang)
+    busy = f.FieldAgentFactory(username="wang", first_name="强", last_name="王", team=team, region="浦东", language=lang)
+    near = f.FieldAgentFactory(username="zhao", first_name="磊", last_name="赵", team=team, region="浦东", language=lang)
+    f.FieldAgentFactory(username="sun", first_name="丽", last_name="孙", team=team, region="闵行")
+    cases = make_day(collector, lender)
+    m.FieldVisit.objects.create(case=cases[0], agent=busy, status="approved", due_on=timezone.localdate())
+    case = cases[2]
+    case.borrower.region = "浦东"
+    case.borrower.address = "上海市浦东新区世纪大道100号"
+    case.borrower.save()
+    from collections_app.services.visits import request_visit
+
+    visit = request_visit(case=case, user=collector, reason="电话长期无人接听")
+    f.PromiseFactory(case=cases[4], amount=Decimal("980.00"), promised_date=timezone.localdate() + dt.timedelta(days=30),
+                     approval=m.ApprovalRequest.objects.create(kind="promise_extension", case=cases[4], requested_by=collector,
+                                                               reason="发薪日在下月"))
+    context = browser_page.context.browser.new_context(
+        viewport={"width": 1366, "height": 900}, locale="zh-CN" if lang == "zh-hans" else "en-US"
+    )
+    page = context.new_page()
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", f.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/supervisor/")
+    page.click("nav.mainnav a[href='/supervisor/approvals/']")
+    page.wait_for_url(f"{base}/supervisor/approvals/")
+    picker = page.locator("tr[data-kind=field_visit] select[name=agent]")
+    assert picker.input_value() == str(near.pk)  # same region, no open visits
+    assert "980.00" in page.locator("tr[data-kind=promise_extension]").inner_text()
+    page.screenshot(path=str(SHOTS / f"approvals-{lang}.png"), full_page=True)
+    page.locator("tr[data-kind=field_visit] button[value=approve]").click()
+    page.wait_for_load_state()
+    visit.refresh_from_db()
+    assert (visit.status, visit.agent_id) == ("approved", near.pk)
+    visit.status, visit.planned_for = "planned", visit.due_on + dt.timedelta(days=3)  # planned too late
+    visit.save()
+    page.goto(f"{base}/supervisor/allocation/")
+    assert page.locator(".workload").count() == 1
+    page.screenshot(path=str(SHOTS / f"allocation-{lang}.png"), full_page=True)
+    context.close()
+
+    context = browser_page.context.browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", "zhao")
+    page.fill("#id_password", f.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/visits/")
+    card = page.locator(f"#visit-{visit.pk}")
+    assert card.locator("a.map-link").count() == 1
+    assert card.locator(".planned-late").is_visible()
+    page.screenshot(path=str(SHOTS / f"visits-{lang}.png"), full_page=True)
+    context.close()

@@ -185,3 +185,39 @@ def test_schedule_shows_what_the_payments_paid(client, case, collector):
     rows = [" ".join(r.split()) for r in body.split('<table class="schedule">')[1].split("</tbody>")[0].split("<tr")[2:]]
     assert rows[0].startswith('class="paid"><td>1</td>') and "<td class=\"num\">1050.00</td>" in rows[0]
     assert rows[1].startswith('class="late"><td>2</td>') and "<td class=\"num\">300.00</td>" in rows[1]
+
+
+def test_number_picker_is_refreshed_when_a_number_is_marked_wrong(client, case, collector):
+    wrong = case.borrower.contact_points.get()
+    kept = f.ContactPointFactory(borrower=case.borrower, value="13900003333")
+    client.force_login(collector)
+    r = client.post(f"/cases/{case.pk}/contact-points/{wrong.pk}/status/",
+                    {"status": "wrong", "contact_point": str(kept.pk)}, **HX)
+    body = r.content.decode()
+    picker = body[body.index('<select name="contact_point" id="f-cp" hx-swap-oob="true">'):]
+    picker = picker[:picker.index("</select>")]
+    assert f'value="{wrong.pk}"' not in picker  # the wrong number leaves the picker at once
+    assert f'<option value="{kept.pk}" selected>' in picker  # the chosen number stays chosen
+    r = client.post(f"/cases/{case.pk}/contact-points/", {"kind": "phone", "relation": "self", "value": "13900004444"}, **HX)
+    new = m.ContactPoint.objects.get(value="13900004444")
+    assert f'<option value="{new.pk}"' in r.content.decode().split('id="f-cp" hx-swap-oob="true">')[1]
+
+
+def test_full_page_has_no_out_of_band_picker(client, case, collector):
+    client.force_login(collector)
+    assert "hx-swap-oob" not in client.get(f"/cases/{case.pk}/").content.decode()
+
+
+@pytest.mark.zh
+def test_payment_channel_code_is_translated_in_the_timeline(client, case, collector):
+    collector.language = "zh-hans"
+    collector.save()
+    loan = case.loans.get()
+    m.Payment.objects.create(loan=loan, lender=loan.lender, external_id="VISIT-1", paid_on=dt.date(2026, 3, 1),
+                             amount=Decimal("100.00"), channel="cash", source=m.Payment.Source.FIELD)
+    m.Payment.objects.create(loan=loan, lender=loan.lender, external_id="P-2", paid_on=dt.date(2026, 3, 2),
+                             amount=Decimal("50.00"), channel="支付宝")
+    client.force_login(collector)
+    body = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "LN-1 现金" in body and "LN-1 支付宝" in body
+    assert "LN-1 cash" not in body

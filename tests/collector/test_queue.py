@@ -186,3 +186,19 @@ def test_verdict_matches_service(lender, collector, now):
         svc.log_contact(case=case, user=collector, channel="phone", outcome="busy", now=now - dt.timedelta(minutes=h))
     page_case = queue_cases(collector, now=now).get(pk=case.pk)
     assert svc.verdicts_for_cases([page_case], now=now)[case.pk].rule == "daily_cap"
+
+
+def test_new_case_assigned_at_night_is_due_inside_contact_hours(client, lender, collector):
+    """Assigned at 03:44 the first contact is due by 10:00 (two hours of the 08:00–21:00 window)."""
+    from collections_app.services.allocation import assign_cases
+
+    tomorrow = timezone.now().astimezone(SH).date() + dt.timedelta(days=1)
+    assigned = dt.datetime.combine(tomorrow, dt.time(3, 44), tzinfo=SH)
+    case = f.CaseFactory(lender=lender, first_worked_at=None)
+    assign_cases(case_ids=[case.pk], to_user=collector, now=assigned)
+    client.force_login(collector)
+    html = client.get("/queue/").content.decode()
+    assert f"first contact due by {tomorrow:%m-%d} 10:00" in html
+    assert "05:44" not in html
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    assert f"first contact due by {tomorrow:%Y-%m-%d} 10:00" in html

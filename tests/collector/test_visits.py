@@ -102,3 +102,63 @@ def test_extension_creates_approval_request(client, visit, agent):
     assert approval.requested_by == agent
     client.post(f"/visits/{visit.pk}/extension/", {"new_due_on": new_due, "reason": ""})
     assert m.ApprovalRequest.objects.count() == 1
+
+
+def test_visit_card_shows_masked_phone_map_link_and_late_plan_warning(client, visit, agent):
+    b = visit.case.borrower
+    f.ContactPointFactory(borrower=b, value="13800001111", is_primary=False)
+    f.ContactPointFactory(borrower=b, value="13912345678", is_primary=True)
+    f.ContactPointFactory(borrower=b, value="13700000000", is_primary=True, status="wrong")
+    today = timezone.localdate()
+    visit.status, visit.due_on, visit.planned_for = "planned", today + dt.timedelta(days=1), today + dt.timedelta(days=4)
+    visit.address = "上海市浦东新区 世纪大道 100 号"
+    visit.save()
+    client.force_login(agent)
+    body = client.get("/visits/").content.decode()
+    assert "139****5678" in body and "13912345678" not in body  # masked for a field agent
+    assert "https://uri.amap.com/search?keyword=%E4%B8%8A%E6%B5%B7" in body
+    assert "after the visit&#x27;s due date" in body or "after the visit's due date" in body
+    assert not m.PersonalDataAccess.objects.exists()
+
+
+def test_visit_card_without_late_plan_has_no_warning(client, visit, agent):
+    today = timezone.localdate()
+    visit.status, visit.due_on, visit.planned_for = "planned", today + dt.timedelta(days=2), today + dt.timedelta(days=1)
+    visit.save()
+    client.force_login(agent)
+    assert "planned-late" not in client.get("/visits/").content.decode()
+
+
+def test_admin_sees_full_phone_and_the_view_is_recorded(client, visit, admin_user):
+    f.ContactPointFactory(borrower=visit.case.borrower, value="13912345678", is_primary=True)
+    client.force_login(admin_user)
+    body = client.get("/visits/").content.decode()
+    assert 'href="tel:13912345678"' in body
+    assert m.PersonalDataAccess.objects.filter(user=admin_user, borrower=visit.case.borrower, what="phone").exists()
+
+
+def test_planning_after_the_due_date_warns(client, visit, agent):
+    visit.due_on = timezone.localdate() + dt.timedelta(days=1)
+    visit.save()
+    client.force_login(agent)
+    late = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    response = client.post(f"/visits/{visit.pk}/plan/", {"planned_for": late}, follow=True)
+    assert any("request an extension" in str(msg) for msg in response.context["messages"])
+
+
+def test_visit_list_query_count_does_not_grow(client, lender, collector, agent, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(agent)
+    counts = []
+    for n in (1, 8):
+        while m.FieldVisit.objects.filter(agent=agent).count() < n:
+            case = f.CaseFactory(lender=lender, assigned_to=collector, field_agent=agent)
+            f.ContactPointFactory(borrower=case.borrower)
+            f.LoanFactory(lender=lender, borrower=case.borrower, case=case)
+            m.FieldVisit.objects.create(case=case, agent=agent, status="approved", due_on=timezone.localdate())
+        with CaptureQueriesContext(connection) as ctx:
+            client.get("/visits/")
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]

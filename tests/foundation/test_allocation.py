@@ -1,9 +1,9 @@
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 
 from collections_app import models as m
 from collections_app.services import allocation
@@ -21,7 +21,7 @@ def test_add_working_days_skips_weekends():
 
 def test_assign_cases_sets_team_clock_and_history(collector, supervisor, lender):
     cases = f.CaseFactory.create_batch(3, lender=lender)
-    now = timezone.now()
+    now = dt.datetime(2026, 3, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # inside contact hours
     changed = allocation.assign_cases(
         case_ids=[c.id for c in cases], to_user=collector, by_user=supervisor, reason="start", now=now
     )
@@ -37,6 +37,26 @@ def test_assign_cases_sets_team_clock_and_history(collector, supervisor, lender)
     assert {(h.from_user_id, h.to_user_id, h.by_user_id, h.reason) for h in history} == {
         (None, collector.id, supervisor.id, "start")
     }
+
+
+def test_first_contact_clock_counts_only_the_borrowers_contact_hours(collector, lender):
+    """Assigned at 03:44 the case is due by 10:00, not 05:44; each borrower's own zone counts."""
+    sh, ny = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")
+    lender.contact_start, lender.contact_end = dt.time(8), dt.time(21)
+    lender.lunch_start, lender.lunch_end = dt.time(12), dt.time(13)
+    lender.timezone = "Asia/Shanghai"
+    lender.save()
+    local = f.CaseFactory(lender=lender)
+    abroad = f.CaseFactory(lender=lender)
+    abroad.borrower.timezone = "America/New_York"
+    abroad.borrower.save()
+    now = dt.datetime(2026, 3, 4, 3, 44, tzinfo=sh)  # 14:44 the day before in New York
+    assert allocation.assign_cases(case_ids=[local.id, abroad.id], to_user=collector, now=now) == 2
+    local.refresh_from_db()
+    abroad.refresh_from_db()
+    assert local.first_contact_due_at == dt.datetime(2026, 3, 4, 10, 0, tzinfo=sh)
+    assert abroad.first_contact_due_at == dt.datetime(2026, 3, 3, 16, 44, tzinfo=ny)
+    assert local.assigned_at == abroad.assigned_at == now
 
 
 def test_reassign_records_previous_collector_and_skips_unchanged(collector, other_collector, lender):

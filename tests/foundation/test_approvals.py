@@ -114,9 +114,10 @@ def test_visit_extension_needs_a_valid_date(case, collector):
 def test_field_visit_approval_and_rejection(case, collector, supervisor):
     v1 = m.FieldVisit.objects.create(case=case, status=m.VisitStatus.REQUESTED)
     req = approvals.request_approval(m.ApprovalKind.FIELD_VISIT, case, collector, "", {"visit_id": v1.id})
-    approvals.decide(req, supervisor, True)
+    agent = f.FieldAgentFactory(team=collector.team)
+    approvals.decide(req, supervisor, True, agent=agent)
     v1.refresh_from_db()
-    assert v1.status == m.VisitStatus.APPROVED and v1.due_on is not None
+    assert v1.status == m.VisitStatus.APPROVED and v1.due_on is not None and v1.agent == agent
     v2 = m.FieldVisit.objects.create(case=case, status=m.VisitStatus.REQUESTED)
     req2 = approvals.request_approval(m.ApprovalKind.FIELD_VISIT, case, collector, "", {"visit_id": v2.id})
     approvals.decide(req2, supervisor, False, "call first")
@@ -160,3 +161,66 @@ def test_supervisor_sees_own_teams_requests_only(case, collector, supervisor, ad
     theirs = approvals.request_approval(m.ApprovalKind.AGENCY, other_case, f.CollectorFactory(team=f.TeamFactory()))
     assert list(approvals.approvals_visible_to(supervisor)) == [mine]
     assert set(approvals.approvals_visible_to(admin_user)) == {mine, theirs}
+
+
+# --- approving a visit hands it to a field agent ---------------------------------------------------
+
+
+def test_visit_cannot_be_approved_without_an_agent(case, collector, supervisor):
+    visit = m.FieldVisit.objects.create(case=case, status=m.VisitStatus.REQUESTED)
+    req = approvals.request_approval(m.ApprovalKind.FIELD_VISIT, case, collector, "", {"visit_id": visit.id})
+    with pytest.raises(ValidationError) as exc:
+        approvals.decide(req, supervisor, True)
+    assert "field agent" in str(exc.value)
+    req.refresh_from_db()
+    visit.refresh_from_db()
+    assert req.status == m.ApprovalStatus.PENDING and visit.status == m.VisitStatus.REQUESTED
+
+
+def test_approved_visit_reaches_the_chosen_agents_list(case, collector, supervisor):
+    from collections_app.services.visits import agent_visits, request_visit
+
+    agent = f.FieldAgentFactory(team=collector.team)
+    visit = request_visit(case=case, user=collector)
+    req = m.ApprovalRequest.objects.get(kind=m.ApprovalKind.FIELD_VISIT, case=case)
+    approvals.decide(req, supervisor, True, agent=agent, now=dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC))
+    visit.refresh_from_db()
+    case.refresh_from_db()
+    assert (visit.agent, visit.status, visit.handed_over_on, visit.due_on) == (
+        agent, m.VisitStatus.APPROVED, dt.date(2026, 11, 20), dt.date(2026, 11, 24)
+    )
+    assert case.field_agent == agent
+    assert list(agent_visits(agent, today=dt.date(2026, 11, 20))) == [visit]
+
+
+def test_requesters_agent_is_kept_unless_the_supervisor_changes_it(case, collector, supervisor):
+    from collections_app.services.visits import request_visit
+
+    chosen, other = f.FieldAgentFactory(team=collector.team), f.FieldAgentFactory(team=collector.team)
+    visit = request_visit(case=case, user=collector, agent=chosen)
+    req = m.ApprovalRequest.objects.get(kind=m.ApprovalKind.FIELD_VISIT, case=case)
+    approvals.decide(req, supervisor, True, agent=other)
+    visit.refresh_from_db()
+    assert visit.agent == other
+    case.refresh_from_db()
+    assert case.field_agent == other
+
+
+def test_strategy_visit_proposal_approved_with_an_agent_creates_the_visit(case, collector, supervisor):
+    agent = f.FieldAgentFactory(team=collector.team)
+    req = m.ApprovalRequest.objects.create(
+        kind=m.ApprovalKind.FIELD_VISIT, case=case, reason="Day 4: field visit", payload={"rule": "d4", "occurrence": "1"}
+    )
+    approvals.decide(req, supervisor, True, agent=agent)
+    visit = m.FieldVisit.objects.get(case=case)
+    assert (visit.agent, visit.status, visit.reason) == (agent, m.VisitStatus.APPROVED, "Day 4: field visit")
+
+
+def test_supervisor_cannot_send_another_teams_agent(case, collector, supervisor):
+    visit = m.FieldVisit.objects.create(case=case, status=m.VisitStatus.REQUESTED)
+    req = approvals.request_approval(m.ApprovalKind.FIELD_VISIT, case, collector, "", {"visit_id": visit.id})
+    stranger = f.FieldAgentFactory(team=f.TeamFactory())
+    with pytest.raises(PermissionDenied):
+        approvals.decide(req, supervisor, True, agent=stranger)
+    with pytest.raises(ValidationError):
+        approvals.decide(req, supervisor, True, agent=collector)

@@ -217,3 +217,113 @@ def test_other_teams_request_is_invisible(client, supervisor, lender):
     client.post(reverse("supervisor_approvals"), {"approval": theirs.id, "decision": "approve"})
     theirs.refresh_from_db()
     assert theirs.status == m.ApprovalStatus.PENDING
+
+
+def _visit_request(collector, lender, region="Pudong"):
+    from collections_app.services.visits import request_visit
+
+    case = f.CaseFactory(lender=lender, assigned_to=collector, team=collector.team)
+    case.borrower.region = region
+    case.borrower.save()
+    visit = request_visit(case=case, user=collector)
+    return case, visit, m.ApprovalRequest.objects.get(case=case, kind=m.ApprovalKind.FIELD_VISIT)
+
+
+def test_visit_approval_offers_agents_by_region_then_workload(client, supervisor, collector, lender, team):
+    busy_local = f.FieldAgentFactory(username="busy", team=team, region="pudong", first_name="Busy")
+    idle_far = f.FieldAgentFactory(username="idle", team=team, region="Minhang")
+    light_local = f.FieldAgentFactory(username="light", team=team, region="Pudong")
+    f.FieldAgentFactory(username="outsider", team=f.TeamFactory(), region="Pudong")
+    for _ in range(2):
+        m.FieldVisit.objects.create(case=f.CaseFactory(lender=lender), agent=busy_local, status="approved")
+    m.FieldVisit.objects.create(case=f.CaseFactory(lender=lender), agent=light_local, status="planned")
+    case, visit, req = _visit_request(collector, lender)
+    client.force_login(supervisor)
+    page = client.get(reverse("supervisor_approvals"))
+    row = next(a for a in page.context["pending"] if a.id == req.id)
+    assert [c.agent.username for c in row.agent_choices] == ["light", "busy", "idle"]
+    assert row.agent_choice_id == light_local.id
+    html = page.content.decode()
+    assert f'<option value="{light_local.id}" selected>' in html
+    assert "1 open visit · suggested" in html and "outsider" not in html
+
+    client.post(reverse("supervisor_approvals"), {"approval": req.id, "decision": "approve", "agent": idle_far.id})
+    visit.refresh_from_db()
+    case.refresh_from_db()
+    assert (visit.status, visit.agent, case.field_agent) == (m.VisitStatus.APPROVED, idle_far, idle_far)
+
+
+def test_visit_approval_without_any_agent_is_refused_with_a_message(client, supervisor, collector, lender):
+    case, visit, req = _visit_request(collector, lender)
+    client.force_login(supervisor)
+    response = client.post(reverse("supervisor_approvals"), {"approval": req.id, "decision": "approve"}, follow=True)
+    assert any("field agent" in str(msg) for msg in response.context["messages"])
+    req.refresh_from_db()
+    assert req.status == m.ApprovalStatus.PENDING
+
+
+def test_approvals_page_query_count_is_fixed(client, supervisor, collector, lender, team, django_assert_max_num_queries):
+    for i in range(3):
+        f.FieldAgentFactory(team=team, region=f"R{i}")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(supervisor)
+    counts = []
+    for n in (1, 6):
+        while m.ApprovalRequest.objects.filter(kind=m.ApprovalKind.FIELD_VISIT).count() < n:
+            _visit_request(collector, lender)
+        with django_assert_max_num_queries(12), CaptureQueriesContext(connection) as ctx:
+            client.get(reverse("supervisor_approvals"))
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
+
+
+def test_top_menu_has_approvals_for_supervisors_only(client, supervisor, collector):
+    client.force_login(supervisor)
+    assert '<a href="/supervisor/approvals/">Approvals</a>' in client.get(reverse("supervisor_dashboard")).content.decode()
+    client.force_login(collector)
+    assert 'href="/supervisor/approvals/"' not in client.get("/queue/").content.decode()
+
+
+def test_approvals_show_the_promise_amount(client, supervisor, collector, lender):
+    case = f.CaseFactory(lender=lender, assigned_to=collector, team=collector.team, overdue_amount=D("8855.66"))
+    extension = m.ApprovalRequest.objects.create(kind=m.ApprovalKind.PROMISE_EXTENSION, case=case, requested_by=collector)
+    f.PromiseFactory(case=case, amount=D("4321.5"), promised_date=dt.date.today() + dt.timedelta(days=30),
+                     approval=extension)
+    settlement = m.ApprovalRequest.objects.create(
+        kind=m.ApprovalKind.SETTLEMENT, case=f.CaseFactory(lender=lender, assigned_to=collector, team=collector.team),
+        requested_by=collector, payload={"amount": "5000"},
+    )
+    client.force_login(supervisor)
+    page = client.get(reverse("supervisor_approvals"))
+    rows = {a.kind: a for a in page.context["pending"]}
+    assert rows["promise_extension"].amount == D("4321.50")
+    assert rows[settlement.kind].amount == D("5000.00")
+    html = page.content.decode()
+    assert "4,321.50" in html and "of 8,855.66 overdue" in html and "5,000.00" in html
+
+
+def test_allocation_shows_names_and_load_in_one_query(client, supervisor, lender, team, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    zhang = f.CollectorFactory(username="zhang", first_name="敏", last_name="张", team=team)
+    f.CaseFactory.create_batch(3, lender=lender, assigned_to=zhang, team=team)
+    f.CaseFactory(lender=lender, assigned_to=zhang, team=team, status=m.CaseStatus.CLOSED, close_reason=m.CaseCloseReason.CURED)
+    agent = f.FieldAgentFactory(username="wang", first_name="强", last_name="王", team=team, region="Pudong")
+    m.FieldVisit.objects.create(case=f.CaseFactory(lender=lender), agent=agent, status="approved")
+    client.force_login(supervisor)
+    counts = []
+    for extra in (0, 5):
+        for _ in range(extra):
+            f.CollectorFactory(team=team)
+        with django_assert_max_num_queries(14), CaptureQueriesContext(connection) as ctx:
+            page = client.get(reverse("supervisor_allocation"))
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
+    loads = {u.username: u.open_cases for u in page.context["collectors"]}
+    assert loads["zhang"] == 3
+    html = page.content.decode()
+    assert "张敏 (zhang) · 3 open cases" in html or "敏 张 (zhang) · 3 open cases" in html
+    assert "(wang) · 1 open visit · Pudong" in html
