@@ -251,6 +251,7 @@ def log_contact(
 
     The borrower row is locked for the check and the write, so two simultaneous attempts cannot
     both pass a cap. A refused or invalid contact stores nothing."""
+    clock_given = now is not None
     now = now or timezone.now()
     if timezone.is_naive(now):
         raise ValueError("now must be aware")
@@ -295,6 +296,10 @@ def log_contact(
 
     with transaction.atomic():
         borrower = Borrower.objects.select_for_update().get(pk=case.borrower_id)
+        if not clock_given:
+            # the time of the attempt is read under the lock: a clock read before it could be
+            # earlier than an attempt another request stored while this one waited
+            now = timezone.now()
         case.borrower = borrower
         attempts, last_conv = _history([borrower.pk], _lookback([lender], now))
         verdict = _verdict(
