@@ -166,3 +166,15 @@ def test_promise_on_closed_case_is_refused(api, world):
     body = {"case": world.mine.id, "amount": "300.00", "promised_date": today().isoformat()}
     response = api.as_user(world.admin).post("/api/promises/", body, format="json")
     assert response.status_code == 400 and "case" in response.json()
+
+
+def test_a_future_payment_is_refused_by_the_service_with_a_400(api, world):
+    """The rule lives in services.payments.record_payment only; the API's error handler turns the
+    service's ValidationError into a 400 on the field."""
+    loan = world.mine.loans.get()
+    body = {"loan": loan.id, "external_id": "FUT", "paid_on": (today() + dt.timedelta(days=1)).isoformat(),
+            "amount": "10.00"}
+    response = api.as_user(world.admin).post("/api/payments/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json() == {"paid_on": ["A payment cannot be dated in the future."]}
+    assert not m.Payment.objects.exists()
