@@ -186,3 +186,14 @@ def test_verdict_matches_service(lender, collector, now):
         svc.log_contact(case=case, user=collector, channel="phone", outcome="busy", now=now - dt.timedelta(minutes=h))
     page_case = queue_cases(collector, now=now).get(pk=case.pk)
     assert svc.verdicts_for_cases([page_case], now=now)[case.pk].rule == "daily_cap"
+
+
+def test_promise_amount_in_the_queue_has_two_decimals(client, lender, collector, now):
+    """SQLite returns a subquery's decimal with the float's digits (439.830000000000)."""
+    case = mk(lender, collector)
+    f.PromiseFactory(case=case, promised_date=now.date(), amount=Decimal("439.83"))
+    client.force_login(collector)
+    body = client.get("/queue/").content.decode()
+    assert f"{now.date():%m-%d} · 439.83<" in body
+    assert "439.830" not in body
+    assert ">1000.00</td>" in body  # the overdue amount
