@@ -423,18 +423,6 @@ class PaymentCreateSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         self.fields["loan"].queryset = roles.loans_visible_to(_user(self)).select_related("lender")
 
-    def validate(self, attrs):
-        from collections_app.services.delinquency import business_date
-
-        loan = attrs["loan"]
-        try:
-            today = business_date(loan.lender.timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            today = business_date()
-        if attrs["paid_on"] > today:
-            raise serializers.ValidationError({"paid_on": [_("A payment cannot be dated after the business date.")]})
-        return attrs
-
 
 # --- cases, contacts, promises -----------------------------------------------------------------
 

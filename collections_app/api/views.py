@@ -448,11 +448,13 @@ class PromiseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         return m.PromiseToPay.objects.filter(case__in=visible)
 
     def create(self, request, *args, **kwargs):
-        from collections_app.services.promise_taking import take_promise
+        from collections_app.services.promises import take_promise
 
         data = s.PromiseCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        promise = take_promise(user=request.user, **data.validated_data)
+        case = data.validated_data["case"]
+        promise = take_promise(case=case, borrower=case.borrower, user=request.user,
+                               amount=data.validated_data["amount"], date=data.validated_data["promised_date"])
         return Response(self.get_serializer(promise).data, status=status.HTTP_201_CREATED)
 
 

@@ -144,7 +144,9 @@ def _daily_next(rules: ContactRules, t: dt.datetime, attempts: Sequence[dt.datet
     if rules.max_calls_per_day is None:
         return None
     day = _local(t, rules.tz).date()
-    count = sum(1 for a in attempts if a <= t and _local(a, rules.tz).date() == day)
+    # every attempt of the local day counts, also one stamped later than ``t``: an attempt stored
+    # by a request that read its clock after ours is still an attempt of that day
+    count = sum(1 for a in attempts if _local(a, rules.tz).date() == day)
     if count < rules.max_calls_per_day:
         return None
     return _at(day + dt.timedelta(days=1), dt.time(0, 0), rules.tz)
@@ -154,7 +156,7 @@ def _weekly_next(rules: ContactRules, t: dt.datetime, attempts: Sequence[dt.date
     cap = rules.max_calls_per_7_days
     if cap is None:
         return None
-    in_window = sorted(a for a in attempts if t - WINDOW < a <= t)
+    in_window = sorted(a for a in attempts if t - WINDOW < a)  # no upper bound, as for the daily cap
     if len(in_window) < cap:
         return None
     if cap == 0:

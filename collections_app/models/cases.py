@@ -229,6 +229,8 @@ class PromiseToPay(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="promise_amount_positive"),
             models.CheckConstraint(condition=Q(paid_amount__gte=0), name="promise_paid_non_negative"),
+            # one open promise per case: a new one replaces it (services.promises.take_promise)
+            models.UniqueConstraint(fields=["case"], condition=Q(status="pending"), name="one_pending_promise_per_case"),
         ]
         indexes = [models.Index(fields=["case", "status", "promised_date"])]
 

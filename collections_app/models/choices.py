@@ -131,6 +131,7 @@ class PromiseStatus(models.TextChoices):
     PARTIALLY_KEPT = "partially_kept", _("Partially kept")
     BROKEN = "broken", _("Broken")
     CANCELLED = "cancelled", _("Cancelled")
+    REPLACED = "replaced", _("Replaced")
 
 
 class PauseKind(models.TextChoices):

@@ -29,6 +29,7 @@ from collections_app.models import (
     PersonalDataAccess,
     PromiseToPay,
 )
+from collections_app.selectors.payoff import loan_payoff, loan_payoff_total
 from collections_app.services.contacts import contact_verdict
 
 TIMELINE_LIMIT = 200
@@ -183,15 +184,9 @@ def timeline(case) -> list[TimelineItem]:
     return items
 
 
-def _payoff(loan, today):
-    try:
-        from collections_app.services.delinquency import payoff_quote
-    except ImportError:
-        return None
-    try:
-        return payoff_quote(loan, today)
-    except NotImplementedError:
-        return None
+def case_promises(case) -> list[PromiseToPay]:
+    """The Promises card: the case's latest promises, newest first (one query)."""
+    return list(PromiseToPay.objects.filter(case=case).select_related("approval").order_by("-created_at", "-id")[:20])
 
 
 def case_context(case, user, *, now=None, record_access=True) -> dict:
@@ -210,12 +205,9 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
 
     for loan in loans:
         show_paid(loan, today)
-        loan.quote = _payoff(loan, today)
+        loan.quote = loan_payoff(loan, today)
         owed["overdue"] += loan.quote["overdue"] if loan.quote else loan.overdue_amount
-        if loan.quote:
-            owed["total"] += loan.quote["total"]
-        else:
-            owed["total"] += loan.outstanding_amount + loan.penalty_accrued + loan.fees_accrued - loan.overpayment
+        owed["total"] += loan_payoff_total(loan, loan.quote)
     points, full = contact_points(case, user, record_access=record_access)
     borrower = case.borrower
     why = (
@@ -226,7 +218,7 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
     )
     open_actions = list(CaseAction.objects.filter(case=case, status__in=[ActionStatus.OPEN, ActionStatus.AWAITING_APPROVAL]).order_by("due_on")[:10])
     verdict = contact_verdict(case, now=now)
-    promises = list(PromiseToPay.objects.filter(case=case).select_related("approval").order_by("-promised_date", "-id")[:20])
+    promises = case_promises(case)
     visits = list(FieldVisit.objects.filter(case=case).select_related("agent").order_by("-created_at")[:10])
     if full and borrower.national_id:
         PersonalDataAccess.objects.create(user=user, borrower=borrower, what="national id", where=f"/cases/{case.pk}/")

@@ -12,7 +12,7 @@ Definitions (period = business dates ``date_from``..``date_to`` inclusive, in TI
 - recovery rate: collected ÷ opening overdue.
 - target: Σ of the monthly team targets whose month starts in the period (collector targets for
   the league table).
-- promises made: taken in the period; kept / partially kept / broken: resolved in the period;
+- promises made: taken in the period (a promise replaced by a newer one counts once, as the newer); kept / partially kept / broken: resolved in the period;
   keep rate = kept ÷ (kept + partially kept + broken).
 - contact rate: attempts that reached someone (a conversation or a third party) ÷ attempts;
   RPC rate: conversations (right party) ÷ attempts.
@@ -164,10 +164,10 @@ def summary(user, filters: DashboardFilters, cases: QuerySet) -> dict:
         ),
         "amount",
     )
+    made_in_period = Q(created_at__gte=start, created_at__lt=end) & ~Q(status=PromiseStatus.REPLACED)
     promises = PromiseToPay.objects.filter(case_id__in=case_ids).aggregate(
-        made=Count("id", filter=Q(created_at__gte=start, created_at__lt=end)),
-        made_amount=Coalesce(Sum("amount", filter=Q(created_at__gte=start, created_at__lt=end)), Value(ZERO),
-                             output_field=MONEY),
+        made=Count("id", filter=made_in_period),
+        made_amount=Coalesce(Sum("amount", filter=made_in_period), Value(ZERO), output_field=MONEY),
         kept=Count("id", filter=Q(status=PromiseStatus.KEPT, resolved_on__range=(filters.date_from, filters.date_to))),
         partial=Count("id", filter=Q(status=PromiseStatus.PARTIALLY_KEPT,
                                      resolved_on__range=(filters.date_from, filters.date_to))),
@@ -331,7 +331,7 @@ def league(user, filters: DashboardFilters, cases: QuerySet) -> list[dict]:
         for r in PromiseToPay.objects.filter(created_by__in=ids, case__in=cases)
         .values("created_by")
         .annotate(
-            made=Count("id", filter=Q(created_at__gte=start, created_at__lt=end)),
+            made=Count("id", filter=Q(created_at__gte=start, created_at__lt=end) & ~Q(status=PromiseStatus.REPLACED)),
             kept=Count("id", filter=Q(status=PromiseStatus.KEPT, resolved_on__range=period)),
             broken=Count("id", filter=Q(status__in=[PromiseStatus.BROKEN, PromiseStatus.PARTIALLY_KEPT],
                                         resolved_on__range=period)),

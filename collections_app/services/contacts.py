@@ -13,17 +13,21 @@
                     borrower_type="", recording=None, recording_ref="", now=None) -> ContactLog
         raises ContactRefused when the compliance rules forbid the attempt (nothing is stored),
         django.core.exceptions.ValidationError for bad input (field -> messages).
+        Three steps, each a function: validate_contact -> check_compliance (contact_verdict, the one
+        place a verdict is built from the database) -> write_contact; a promise is taken by
+        services.promises.take_promise, as on the API.
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,11 +35,10 @@ from collections_app.domain import compliance as rules_mod
 from collections_app.domain.compliance import ContactRules, Verdict
 from collections_app.models import (
     ActionKind,
-    ApprovalKind,
-    ApprovalRequest,
     Borrower,
     BorrowerType,
     Bucket,
+    CaseStatus,
     Channel,
     CollectionCase,
     ContactLog,
@@ -43,10 +46,10 @@ from collections_app.models import (
     ContactStatus,
     Outcome,
     OverdueReason,
-    PromiseToPay,
     StrategyStatus,
 )
 from collections_app.models.choices import CONVERSATION_OUTCOMES
+from collections_app.services import promises
 
 RETRY_AFTER_NO_ANSWER = dt.timedelta(hours=2)
 
@@ -223,11 +226,24 @@ def _aware(value, field, errors, tz):
     return value
 
 
-def promise_limit(case, borrower) -> int:
-    return rules_mod.promise_limit_days(case.lender.max_promise_days, borrower.promise_reliability)
-
-
 # --- the service ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ContactInput:
+    """A contact's cleaned input (what :func:`validate_contact` returns)."""
+
+    channel: str
+    outcome: str
+    contact_point: ContactPoint | None
+    number_used: str
+    note: str
+    promise_amount: Decimal | None
+    promise_date: dt.date | None
+    callback_at: dt.datetime | None
+    overdue_reason: str
+    borrower_type: str
+    recording_ref: str
+
 
 def log_contact(
     *,
@@ -249,11 +265,33 @@ def log_contact(
 ) -> ContactLog:
     """Validate, check compliance and store one contact with its consequences, atomically.
 
-    The borrower row is locked for the check and the write, so two simultaneous attempts cannot
-    both pass a cap. A refused or invalid contact stores nothing."""
+    The borrower row is locked for the check and the write, and the time of the attempt is read
+    after the lock, so two simultaneous attempts cannot both pass a cap. A refused or invalid
+    contact stores nothing."""
+    clock_given = now is not None
     now = now or timezone.now()
     if timezone.is_naive(now):
         raise ValueError("now must be aware")
+    entry = validate_contact(
+        case=case, channel=channel, outcome=outcome, contact_point=contact_point, number_used=number_used,
+        note=note, promise_amount=promise_amount, promise_date=promise_date, callback_at=callback_at,
+        overdue_reason=overdue_reason, borrower_type=borrower_type, recording_ref=recording_ref, now=now,
+    )
+    with transaction.atomic():
+        borrower = Borrower.objects.select_for_update().get(pk=case.borrower_id)
+        if not clock_given:
+            # a clock read before the lock could be earlier than an attempt another request
+            # stored while this one waited
+            now = timezone.now()
+        case.borrower = borrower
+        check_compliance(case, entry=entry, now=now)
+        log = write_contact(case=case, borrower=borrower, user=user, entry=entry, recording=recording, now=now)
+    return log
+
+
+def validate_contact(*, case, channel, outcome, contact_point, number_used, note, promise_amount, promise_date,
+                     callback_at, overdue_reason, borrower_type, recording_ref, now) -> ContactInput:
+    """The cleaned input, or django ValidationError (field -> messages) listing everything wrong."""
     errors: dict[str, list] = {}
     channel = channel or ""
     outcome = outcome or ""
@@ -270,8 +308,7 @@ def log_contact(
     if note and len(note) > 10000:
         errors.setdefault("note", []).append(_("The note is too long."))
 
-    lender = case.lender
-    ltz = lender_zone(lender)
+    ltz = lender_zone(case.lender)
     today = now.astimezone(ltz).date()
     amount = _money(promise_amount, "promise_amount", errors)
     pdate = _date(promise_date, "promise_date", errors)
@@ -284,85 +321,82 @@ def log_contact(
             errors.setdefault("promise_date", []).append(_("A promise needs a date."))
     elif wants_promise and outcome in Outcome.values:
         errors.setdefault("outcome", []).append(_("To record a promise choose the outcome “Promise to pay”."))
-    if pdate is not None and pdate < today:
-        errors.setdefault("promise_date", []).append(_("The promised date cannot be in the past."))
+    # the promise's own rules, under this form's field names
+    for field, messages in promises.promise_errors(case=case, amount=amount, date=pdate, today=today).items():
+        errors.setdefault(PROMISE_FIELDS.get(field, field), []).extend(messages)
     if callback is not None and callback <= now:
         errors.setdefault("callback_at", []).append(_("The callback time must be in the future."))
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         errors.setdefault("__all__", []).append(_("This case is closed."))
     if errors:
         raise ValidationError(errors)
+    return ContactInput(
+        channel=channel, outcome=outcome, contact_point=contact_point, number_used=number_used or "",
+        note=note or "", promise_amount=amount, promise_date=pdate, callback_at=callback,
+        overdue_reason=overdue_reason or "", borrower_type=borrower_type or "", recording_ref=recording_ref or "",
+    )
 
-    with transaction.atomic():
-        borrower = Borrower.objects.select_for_update().get(pk=case.borrower_id)
-        case.borrower = borrower
-        attempts, last_conv = _history([borrower.pk], _lookback([lender], now))
-        verdict = _verdict(
-            case,
-            now=now,
-            channel=channel,
-            contact_point=contact_point,
-            attempts=attempts.get(borrower.pk, []),
-            last_conversation=last_conv.get(borrower.pk),
-            order=bucket_order(),
-        )
-        if not verdict.allowed:
-            raise ContactRefused(verdict.rule, verdict.detail, verdict.allowed_from)
 
-        is_third_party = bool(contact_point.is_third_party) if contact_point is not None else outcome == Outcome.THIRD_PARTY
-        log = ContactLog(
-            case=case,
-            borrower=borrower,
-            user=user if getattr(user, "is_authenticated", False) else None,
-            channel=channel,
-            outcome=outcome,
-            contact_point=contact_point,
-            number_used=(number_used or (contact_point.value if contact_point is not None else ""))[:300],
-            is_third_party=is_third_party,
-            is_attempt=channel == Channel.PHONE,
-            is_conversation=outcome in CONVERSATION_OUTCOMES,
-            note=note or "",
-            overdue_reason=overdue_reason or "",
-            borrower_type=borrower_type or "",
-            callback_at=callback,
-            recording_ref=(recording_ref or "")[:200],
-            occurred_at=now,
-        )
-        if recording:
-            log.recording = recording
-        log.save()
+# the promise service's field names -> this form's
+PROMISE_FIELDS = {"amount": "promise_amount", "promised_date": "promise_date"}
 
-        promise = None
-        if outcome == Outcome.PROMISE:
-            limit = promise_limit(case, borrower)
-            approval = None
-            if pdate > today + dt.timedelta(days=limit):
-                approval = ApprovalRequest.objects.create(
-                    kind=ApprovalKind.PROMISE_EXTENSION,
-                    case=case,
-                    requested_by=log.user,
-                    reason=_("Promise dated %(date)s is beyond the %(days)s-day limit.") % {"date": pdate, "days": limit},
-                    payload={"amount": str(amount), "promised_date": pdate.isoformat(), "limit_days": limit, "contact": log.pk},
-                )
-            promise = PromiseToPay.objects.create(
-                case=case, borrower=borrower, contact=log, amount=amount, promised_date=pdate,
-                approval=approval, created_by=log.user,
-            )
-            Borrower.objects.filter(pk=borrower.pk).update(promises_made=F("promises_made") + 1)
 
-        if borrower_type:
-            Borrower.objects.filter(pk=borrower.pk).update(borrower_type=borrower_type)
-            borrower.borrower_type = borrower_type
-        if outcome == Outcome.WRONG_NUMBER and contact_point is not None:
-            ContactPoint.objects.filter(pk=contact_point.pk).update(status=ContactStatus.WRONG, updated_at=now)
-            contact_point.status = ContactStatus.WRONG
+def check_compliance(case, *, entry: ContactInput, now: dt.datetime) -> None:
+    """Raises ContactRefused when the rules forbid this contact at ``now`` (case.borrower locked)."""
+    verdict = contact_verdict(case, now=now, contact_point=entry.contact_point, channel=entry.channel)
+    if not verdict.allowed:
+        raise ContactRefused(verdict.rule, verdict.detail, verdict.allowed_from)
 
-        _update_case(case, log=log, promise=promise, callback=callback, now=now, overdue_reason=overdue_reason)
+
+def write_contact(*, case, borrower, user, entry: ContactInput, recording, now) -> ContactLog:
+    """Store the contact and its consequences (promise, borrower type, wrong number, the case)."""
+    contact_point = entry.contact_point
+    if contact_point is not None:
+        is_third_party = bool(contact_point.is_third_party)
+    else:
+        is_third_party = entry.outcome == Outcome.THIRD_PARTY
+    log = ContactLog(
+        case=case,
+        borrower=borrower,
+        user=user if getattr(user, "is_authenticated", False) else None,
+        channel=entry.channel,
+        outcome=entry.outcome,
+        contact_point=contact_point,
+        number_used=(entry.number_used or (contact_point.value if contact_point is not None else ""))[:300],
+        is_third_party=is_third_party,
+        is_attempt=entry.channel == Channel.PHONE,
+        is_conversation=entry.outcome in CONVERSATION_OUTCOMES,
+        note=entry.note,
+        overdue_reason=entry.overdue_reason,
+        borrower_type=entry.borrower_type,
+        callback_at=entry.callback_at,
+        recording_ref=entry.recording_ref[:200],
+        occurred_at=now,
+    )
+    if recording:
+        log.recording = recording
+    log.save()
+
+    promise = None
+    if entry.outcome == Outcome.PROMISE:
+        promise = promises.take_promise(case=case, borrower=borrower, user=log.user, amount=entry.promise_amount,
+                                        date=entry.promise_date, contact=log, now=now)
+    if entry.borrower_type:
+        Borrower.objects.filter(pk=borrower.pk).update(borrower_type=entry.borrower_type)
+        borrower.borrower_type = entry.borrower_type
+    if entry.outcome == Outcome.WRONG_NUMBER and contact_point is not None:
+        ContactPoint.objects.filter(pk=contact_point.pk).update(status=ContactStatus.WRONG, updated_at=now)
+        contact_point.status = ContactStatus.WRONG
+
+    _update_case(case, log=log, promise=promise, callback=entry.callback_at, now=now,
+                 overdue_reason=entry.overdue_reason)
     log.promise_obj = promise
     return log
 
 
 def _update_case(case, *, log, promise, callback, now, overdue_reason):
+    """The case after a contact. A promise has already set the next call (promises.take_promise);
+    a callback time, when given, overrides it."""
     changes = {"last_contact_at": now, "last_outcome": log.outcome, "updated_at": now}
     if case.first_worked_at is None:
         changes["first_worked_at"] = now
@@ -373,11 +407,7 @@ def _update_case(case, *, log, promise, callback, now, overdue_reason):
     else:
         if case.callback_at is not None and case.callback_at <= now:
             changes["callback_at"] = None  # the scheduled callback is done
-        if promise is not None:
-            ltz = lender_zone(case.lender)
-            due = dt.datetime.combine(promise.promised_date + dt.timedelta(days=1), case.lender.contact_start, tzinfo=ltz)
-            changes.update(next_action_at=due, next_action=ActionKind.CALL)
-        elif log.outcome in (Outcome.NO_ANSWER, Outcome.BUSY, Outcome.SWITCHED_OFF):
+        if promise is None and log.outcome in (Outcome.NO_ANSWER, Outcome.BUSY, Outcome.SWITCHED_OFF):
             changes.update(next_action_at=now + RETRY_AFTER_NO_ANSWER, next_action=ActionKind.CALL)
     CollectionCase.objects.filter(pk=case.pk).update(**changes)
     for k, v in changes.items():

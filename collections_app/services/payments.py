@@ -4,6 +4,7 @@ only path)."""
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -25,7 +26,12 @@ def record_payment(*, loan: Loan, external_id: str, paid_on: dt.date, amount: De
         errors["amount"] = _("The amount must be greater than zero.")
     if not external_id:
         errors["external_id"] = _("A payment id is required.")
-    if paid_on > (as_of or business_date(loan.lender.timezone)):
+    if as_of is None:
+        try:
+            as_of = business_date(loan.lender.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):  # a lender's bad time zone never breaks a payment
+            as_of = business_date()
+    if paid_on > as_of:
         errors["paid_on"] = _("A payment cannot be dated in the future.")
     if errors:
         raise ValidationError(errors)
@@ -42,5 +48,5 @@ def record_payment(*, loan: Loan, external_id: str, paid_on: dt.date, amount: De
                                              source=source, recorded_by=user)
     except IntegrityError as exc:  # the same id recorded concurrently
         raise ValidationError({"external_id": _("Payment %(id)s is already recorded.") % {"id": external_id}}) from exc
-    recalculate_loans([loan.id], as_of=as_of or business_date(loan.lender.timezone))
+    recalculate_loans([loan.id], as_of=as_of)
     return payment

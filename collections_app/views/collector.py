@@ -189,6 +189,8 @@ def log_contact(request, case_id):
         ctx["oob"] = saved is not None
         if saved is not None:
             ctx["timeline"] = case_page.timeline(case)
+            if saved.promise_obj is not None:  # the Promises card follows without a reload
+                ctx["promises"] = case_page.case_promises(case)
         return render(request, "collector/_contact_panel.html", ctx)
     if saved is not None:
         messages.success(request, _("Contact saved."))

@@ -166,3 +166,38 @@ def test_promise_on_closed_case_is_refused(api, world):
     body = {"case": world.mine.id, "amount": "300.00", "promised_date": today().isoformat()}
     response = api.as_user(world.admin).post("/api/promises/", body, format="json")
     assert response.status_code == 400 and "case" in response.json()
+
+
+def test_a_future_payment_is_refused_by_the_service_with_a_400(api, world):
+    """The rule lives in services.payments.record_payment only; the API's error handler turns the
+    service's ValidationError into a 400 on the field."""
+    loan = world.mine.loans.get()
+    body = {"loan": loan.id, "external_id": "FUT", "paid_on": (today() + dt.timedelta(days=1)).isoformat(),
+            "amount": "10.00"}
+    response = api.as_user(world.admin).post("/api/payments/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json() == {"paid_on": ["A payment cannot be dated in the future."]}
+    assert not m.Payment.objects.exists()
+
+
+def test_a_promise_above_the_payoff_amount_is_a_400_with_the_cap(api, world):
+    body = {"case": world.mine.id, "amount": "2100.01", "promised_date": today().isoformat()}
+    response = api.as_user(world.collector).post("/api/promises/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json() == {
+        "amount": ["A promise cannot be more than the amount that pays off the case today (2100.00)."]}
+    assert not m.PromiseToPay.objects.exists()
+    body["amount"] = "2100.00"
+    assert api.as_user(world.collector).post("/api/promises/", body, format="json").status_code == 201
+
+
+def test_a_new_promise_supersedes_the_open_one(api, world):
+    client = api.as_user(world.collector)
+    first = client.post("/api/promises/", {"case": world.mine.id, "amount": "300.00",
+                                           "promised_date": today().isoformat()}, format="json").json()
+    second = client.post("/api/promises/", {"case": world.mine.id, "amount": "400.00",
+                                            "promised_date": today().isoformat()}, format="json").json()
+    assert client.get(f"/api/promises/{first['id']}/").json()["status"] == "replaced"
+    assert client.get(f"/api/promises/{second['id']}/").json()["status"] == "pending"
+    assert client.get(f"/api/cases/{world.mine.id}/").json()["promise"]["id"] == second["id"]
+    assert ids(client.get("/api/promises/?status=pending")) == {second["id"]}

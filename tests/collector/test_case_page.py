@@ -221,3 +221,34 @@ def test_payment_channel_code_is_translated_in_the_timeline(client, case, collec
     body = client.get(f"/cases/{case.pk}/").content.decode()
     assert "LN-1 现金" in body and "LN-1 支付宝" in body
     assert "LN-1 cash" not in body
+
+
+def test_taking_a_promise_updates_the_promises_card_without_a_reload(client, case, collector, open_hours):
+    f.PromiseFactory(case=case, amount=Decimal("300.00"), promised_date=timezone.localdate() + dt.timedelta(days=1))
+    client.force_login(collector)
+    promise_date = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    r = client.post(
+        f"/cases/{case.pk}/contact/",
+        {"channel": "phone", "outcome": "promise", "promise_amount": "1234.5", "promise_date": promise_date},
+        **HX,
+    )
+    assert r.status_code == 200
+    body = r.content.decode()
+    card = body[body.index('<div class="card" id="promises-card" hx-swap-oob="true">'):]
+    card = card[:card.index("</div>")]
+    # the new promise first, pending, with 2 decimals; the one it replaced below it
+    assert card.index('data-status="pending">' + promise_date + " · 1234.50") < card.index(
+        'data-status="replaced">')
+    assert "300.00" in card
+    # a contact without a promise leaves the card alone
+    r = client.post(f"/cases/{case.pk}/contact/", {"channel": "sms", "outcome": "no_answer"}, **HX)
+    assert "promises-card" not in r.content.decode()
+
+
+def test_money_on_the_case_page_has_two_decimals(client, case, collector):
+    f.PromiseFactory(case=case, amount=Decimal("439.83"))
+    client.force_login(collector)
+    body = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="promises-card"' in body and "hx-swap-oob" not in body.split('id="promises-card"')[1][:30]
+    assert "· 439.83 " in body
+    assert "<td class=\"num\">1050.00</td>" in body  # an installment's amount

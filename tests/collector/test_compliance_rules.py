@@ -160,3 +160,14 @@ def test_promise_limit_halved_for_unreliable_borrowers():
     assert c.promise_limit_days(14, None) == 14
     assert c.promise_limit_days(14, Decimal("0.8")) == 14
     assert c.promise_limit_days(14, Decimal("0.3")) == 7
+
+
+def test_attempts_stamped_after_now_still_count_for_the_caps():
+    # a request that waited for the borrower's lock may hold an instant earlier than an attempt
+    # stored meanwhile: that attempt is still one of the day's and of the 7-day window's
+    now = at(SH, 2026, 4, 1, 15, 0)
+    later = [now + dt.timedelta(seconds=s) for s in (1, 2, 3)]
+    assert c.check_contact(rules=rules(), now=now, attempts=later).rule == c.DAILY_CAP
+    weekly = rules(max_calls_per_day=10, max_calls_per_7_days=3)
+    v = c.check_contact(rules=weekly, now=now, attempts=[at(SH, 2026, 3, 30, 10), *later[:2]])
+    assert (v.rule, v.allowed_from) == (c.WEEKLY_CAP, at(SH, 2026, 4, 6, 10))

@@ -202,3 +202,14 @@ def test_new_case_assigned_at_night_is_due_inside_contact_hours(client, lender, 
     assert "05:44" not in html
     html = client.get(f"/cases/{case.pk}/").content.decode()
     assert f"first contact due by {tomorrow:%Y-%m-%d} 10:00" in html
+
+
+def test_promise_amount_in_the_queue_has_two_decimals(client, lender, collector, now):
+    """SQLite returns a subquery's decimal with the float's digits (439.830000000000)."""
+    case = mk(lender, collector)
+    f.PromiseFactory(case=case, promised_date=now.date(), amount=Decimal("439.83"))
+    client.force_login(collector)
+    body = client.get("/queue/").content.decode()
+    assert f"{now.date():%m-%d} · 439.83<" in body
+    assert "439.830" not in body
+    assert ">1000.00</td>" in body  # the overdue amount

@@ -410,6 +410,14 @@ class Command(BaseCommand):
                 case_id=c["id"], borrower_id=c["borrower_id"], contact=log, amount=amount, promised_date=promised,
                 status=status, paid_amount=paid, resolved_on=resolved, created_by_id=c["assigned_to_id"],
             ))
+        # one open promise per case: of several, the latest taken stays pending, the others were replaced
+        latest = {}
+        for p in sorted(promises, key=lambda p: p.contact.occurred_at):
+            if p.status == m.PromiseStatus.PENDING:
+                if p.case_id in latest:
+                    latest[p.case_id].status = m.PromiseStatus.REPLACED
+                    latest[p.case_id].resolved_on = p.contact.occurred_at.astimezone(self.tz).date()
+                latest[p.case_id] = p
         m.PromiseToPay.objects.bulk_create(promises, batch_size=BATCH)
         for p in promises:
             p.created_at = p.contact.occurred_at
@@ -470,6 +478,8 @@ class Command(BaseCommand):
         record: dict[int, list] = {}
         for p in promises:
             r = record.setdefault(p.borrower_id, [0, 0, 0, Decimal("0"), Decimal("0")])
+            if p.status == m.PromiseStatus.REPLACED:  # renewed by a later one: counted once, as that one
+                continue
             r[0] += 1
             r[1] += p.status == m.PromiseStatus.KEPT
             r[2] += p.status == m.PromiseStatus.BROKEN

@@ -1,0 +1,42 @@
+"""What settles a case today: the sum of its loans' payoff quotes (the case page's "to pay off
+today", and the cap of a promise to pay)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Prefetch
+
+from collections_app.models import Installment, Loan
+from collections_app.services.delinquency import payoff_quote
+
+ZERO = Decimal("0")
+
+
+def loan_payoff(loan: Loan, today: dt.date) -> dict | None:
+    """The loan's payoff quote on ``today`` (``services.delinquency.payoff_quote``), or None when the
+    engine cannot price it."""
+    try:
+        return payoff_quote(loan, today)
+    except NotImplementedError:
+        return None
+
+
+def loan_payoff_total(loan: Loan, quote: dict | None) -> Decimal:
+    """The quote's total, or the loan's stored figures when there is no quote."""
+    if quote is not None:
+        return quote["total"]
+    return loan.outstanding_amount + loan.penalty_accrued + loan.fees_accrued - loan.overpayment
+
+
+def case_payoff_amount(case, today: dt.date) -> Decimal:
+    """What pays off all the case's loans on ``today`` (4 queries). A case without loan rows (only
+    made by hand) is worth its stored outstanding balance."""
+    loans = list(
+        Loan.objects.filter(case=case)
+        .select_related("product")
+        .prefetch_related(Prefetch("installments", queryset=Installment.objects.order_by("due_date", "seq")), "payments")
+    )
+    if not loans:
+        return case.outstanding_amount
+    return sum((loan_payoff_total(loan, loan_payoff(loan, today)) for loan in loans), ZERO)
