@@ -1,11 +1,10 @@
-"""The supervisor's pages: dashboard (with CSV export of each table), allocation, approvals.
+"""The supervisor's pages: dashboard (with CSV and XLSX export of each table), allocation, approvals.
 
 Thin views: the figures come from selectors.dashboard, the writes from services.allocation and
 services.approvals. Supervisors and admins only (others get 403).
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from decimal import Decimal
 
@@ -20,13 +19,14 @@ from django.utils.translation import ngettext
 
 from accounts.models import Role, User
 from accounts.roles import is_admin, role_required, visible_users
+from collections_app import spreadsheet
 from collections_app.models import ApprovalStatus, CaseStatus, Lender
 from collections_app.selectors import dashboard as dash
 from collections_app.services import allocation, approvals
 
 supervisor_only = role_required(Role.SUPERVISOR)
 PAGE_SIZE = 50
-CSV_TABLES = ("summary", "aging", "roll", "sla", "league")
+EXPORT_TABLES = ("summary", "aging", "roll", "sla", "league")
 
 
 def pct(value: Decimal | None) -> str:
@@ -92,38 +92,25 @@ def _cell(value):
     return value
 
 
-def _csv_response(name: str, header: list, rows: list[list]) -> HttpResponse:
-    """A UTF-8 CSV with BOM (opens in Excel)."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows([_cell(v) for v in row] for row in rows)
-    return response
-
-
-def _export(table: str, d: dash.Dashboard) -> HttpResponse:
-    f = d.filters
-    suffix = f"{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}"
+def _table(table: str, d: dash.Dashboard) -> tuple[str, str, list, list[list]]:
+    """One dashboard table as (file name, sheet title, header, rows) for an export."""
     if table == "summary":
         s = d.summary
-        rows = [[label, s[key]] for key, label in _summary_labels()]
-        return _csv_response(f"summary-{suffix}", [_("Measure"), _("Value")], rows)
+        return "summary", _("Summary"), [_("Measure"), _("Value")], [[label, s[key]] for key, label in _summary_labels()]
     if table == "aging":
-        return _csv_response(
-            f"aging-{suffix}", [_("Bucket"), _("Cases"), _("Overdue"), _("Outstanding")],
+        return (
+            "aging", _("Aging by bucket"), [_("Bucket"), _("Cases"), _("Overdue"), _("Outstanding")],
             [[r["bucket"], r["count"], r["overdue"], r["outstanding"]] for r in d.aging],
         )
     if table == "roll":
-        return _csv_response(
-            f"roll-rates-{suffix}",
+        return (
+            "roll-rates", _("Roll rates"),
             [_("From bucket"), _("Loans"), *d.roll_codes, _("Roll-forward rate"), _("Improved rate"), _("Cure rate")],
             [[r["from"], r["total"], *r["to"], r["roll_forward_rate"], r["improved_rate"], r["cure_rate"]] for r in d.roll],
         )
     if table == "sla":
-        return _csv_response(
-            f"sla-{suffix}",
+        return (
+            "sla", _("Cases outside the SLA"),
             [_("Case"), _("Borrower"), _("Collector"), _("Team"), _("Bucket"), _("Overdue"), _("Opened at"),
              _("First contact due by")],
             [[c.id, c.borrower.name, c.assigned_to.username if c.assigned_to else "", c.team.name if c.team else "",
@@ -131,8 +118,8 @@ def _export(table: str, d: dash.Dashboard) -> HttpResponse:
               timezone.localtime(c.first_contact_due_at).strftime("%Y-%m-%d %H:%M") if c.first_contact_due_at else ""]
              for c in d.sla["cases"]],
         )
-    return _csv_response(
-        f"league-{suffix}",
+    return (
+        "league", _("Collector league table"),
         [_("Rank"), _("Collector"), _("Team"), _("Open cases"), _("Overdue"), _("Collected"), _("Target"),
          _("Target achieved"), _("Call attempts"), _("Right-party contacts"), _("RPC rate"), _("Promises made"),
          _("Promises kept"), _("Keep rate")],
@@ -140,6 +127,14 @@ def _export(table: str, d: dash.Dashboard) -> HttpResponse:
           r["target_achieved"], r["attempts"], r["rpc"], r["rpc_rate"], r["promises_made"], r["promises_kept"],
           r["promise_keep_rate"]] for r in d.league],
     )
+
+
+def _export(table: str, fmt: str, d: dash.Dashboard) -> HttpResponse:
+    """A dashboard table as a CSV (UTF-8 with BOM) or XLSX download, through collections_app.spreadsheet."""
+    f = d.filters
+    name, title, header, rows = _table(table, d)
+    return spreadsheet.download(fmt, f"{name}-{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}", header,
+                                [[_cell(v) for v in row] for row in rows], title=title)
 
 
 def _summary_labels():
@@ -172,12 +167,15 @@ def _summary_labels():
 def dashboard(request):
     filters, teams, lenders = _filters(request)
     d = dash.dashboard(request.user, filters)
-    if request.GET.get("export") == "csv":
+    fmt = request.GET.get("export")
+    if fmt is not None:
         table = request.GET.get("table", "")
-        if table not in CSV_TABLES:
+        if fmt not in spreadsheet.FORMATS:
+            messages.error(request, _("Unknown export format: choose CSV or XLSX."))
+        elif table not in EXPORT_TABLES:
             messages.error(request, _("Unknown table to export."))
         else:
-            return _export(table, d)
+            return _export(table, fmt, d)
     s = d.summary
     rates = {k: pct(s[k]) for k in ("recovery_rate", "target_achieved", "promise_keep_rate", "contact_rate", "rpc_rate")}
     for row in d.roll:
