@@ -46,11 +46,14 @@ def _date(value, default: dt.date, request, label: str) -> dt.date:
     if not value:
         return default
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip())
     except ValueError:
+        day = None
+    if day is None or not dash.EARLIEST_DATE <= day <= dash.LATEST_DATE:
         messages.error(request, _("%(label)s must be a date as YYYY-MM-DD; %(default)s was used.")
                        % {"label": label, "default": default.isoformat()})
         return default
+    return day
 
 
 def _messages_from(request, exc: Exception) -> None:
@@ -64,7 +67,7 @@ def _messages_from(request, exc: Exception) -> None:
 # --- dashboard ---------------------------------------------------------------------------------
 
 
-def _filters(request) -> tuple[dash.DashboardFilters, list, list]:
+def _filters(request) -> tuple[dash.DashboardFilters, list, list, list]:
     today = timezone.localdate()
     date_from = _date(request.GET.get("from"), today.replace(day=1), request, _("From"))
     date_to = _date(request.GET.get("to"), today, request, _("To"))
@@ -80,7 +83,13 @@ def _filters(request) -> tuple[dash.DashboardFilters, list, list]:
     lender_id = _int(request.GET.get("lender"))
     if lender_id is not None and lender_id not in {lnd.id for lnd in lenders}:
         lender_id = None
-    return dash.DashboardFilters(date_from, date_to, team_id=team_id, lender_id=lender_id), teams, lenders
+    collectors = list(dash.collectors_for(request.user).order_by("username"))
+    collector_id = _int(request.GET.get("collector"))
+    if collector_id is not None and collector_id not in {u.id for u in collectors}:
+        messages.error(request, _("That collector is not in your teams; showing all collectors."))
+        collector_id = None
+    filters = dash.DashboardFilters(date_from, date_to, team_id=team_id, lender_id=lender_id, collector_id=collector_id)
+    return filters, teams, lenders, collectors
 
 
 def _cell(value):
@@ -141,7 +150,9 @@ def _summary_labels():
     return [
         ("collected", _("Collected")),
         ("opening_overdue", _("Overdue at the start of the period")),
+        ("recovered", _("Recovered of the overdue at the start")),
         ("recovery_rate", _("Recovery rate")),
+        ("cure_rate", _("Cure rate")),
         ("target", _("Target")),
         ("target_achieved", _("Target achieved")),
         ("promises_made", _("Promises made")),
@@ -165,7 +176,7 @@ def _summary_labels():
 
 @supervisor_only
 def dashboard(request):
-    filters, teams, lenders = _filters(request)
+    filters, teams, lenders, collectors = _filters(request)
     d = dash.dashboard(request.user, filters)
     fmt = request.GET.get("export")
     if fmt is not None:
@@ -177,7 +188,8 @@ def dashboard(request):
         else:
             return _export(table, fmt, d)
     s = d.summary
-    rates = {k: pct(s[k]) for k in ("recovery_rate", "target_achieved", "promise_keep_rate", "contact_rate", "rpc_rate")}
+    rates = {k: pct(s[k]) for k in ("recovery_rate", "target_achieved", "promise_keep_rate", "contact_rate", "rpc_rate",
+                                    "cure_rate")}
     for row in d.roll:
         row["roll_forward_pct"] = pct(row["roll_forward_rate"])
         row["improved_pct"] = pct(row["improved_rate"])
@@ -197,7 +209,7 @@ def dashboard(request):
     query.pop("export", None)
     query.pop("table", None)
     return render(request, "supervisor/dashboard.html", {
-        "d": d, "s": s, "rates": rates, "chart": chart, "teams": teams, "lenders": lenders,
+        "d": d, "s": s, "rates": rates, "chart": chart, "teams": teams, "lenders": lenders, "collectors": collectors,
         "filters": filters, "query": query.urlencode(), "tab": "dashboard",
     })
 
