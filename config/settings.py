@@ -169,7 +169,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "collections_app.api.filters.StrictOrderingFilter",  # an unknown ?ordering= field is a 400
     ],
     "DEFAULT_SCHEMA_CLASS": "collections_app.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "collections_app.api.exceptions.exception_handler",

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.models import Role, User
 from accounts.roles import is_admin, role_required, visible_users
@@ -175,6 +176,7 @@ def _summary_labels():
 
 
 @supervisor_only
+@require_safe
 def dashboard(request):
     filters, teams, lenders, collectors = _filters(request)
     d = dash.dashboard(request.user, filters)
@@ -279,6 +281,7 @@ def _allocation_post(request):
 
 
 @supervisor_only
+@require_http_methods(["GET", "HEAD", "POST"])
 def allocation_page(request):
     if request.method == "POST":
         _allocation_post(request)
@@ -315,6 +318,7 @@ def allocation_page(request):
 
 
 @supervisor_only
+@require_http_methods(["GET", "HEAD", "POST"])
 def approvals_page(request):
     user = request.user
     visible = approvals.approvals_visible_to(user)
