@@ -145,6 +145,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=NIGHTLY_RUN_HOUR, minute=NIGHTLY_RUN_MINUTE),
     },
 }
+# Retention: borrowers of a lender whose agreement ended more than this many years ago are
+# anonymised or purged (Lender.retention_mode) by `purge_expired`, nightly on beat (docs/retention.md).
+RETENTION_YEARS = int(os.environ.get("RETENTION_YEARS", "5"))
+CELERY_BEAT_SCHEDULE["purge-expired-personal-data"] = {
+    "task": "collections_app.tasks.purge_expired",
+    "schedule": crontab(hour=int(os.environ.get("RETENTION_RUN_HOUR", "3")), minute=15),
+}
 # A fixed business date instead of today (replaying a historical book, training); empty = today.
 BUSINESS_DATE = os.environ.get("BUSINESS_DATE") or None
 # Borrowers per chunk of the nightly run (a Celery task each; several workers share the chunks).
