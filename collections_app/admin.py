@@ -61,7 +61,8 @@ class LenderAdmin(RoleAdminMixin, SimpleHistoryAdmin):
     search_fields = ("code", "name")
     inlines = [ProductInline]
     fieldsets = (
-        (None, {"fields": ("code", "name", "timezone", "is_active", "agreement_ends_on", "commission_rate")}),
+        (None, {"fields": ("code", "name", "timezone", "is_active", "agreement_ends_on", "retention_mode",
+                           "commission_rate")}),
         (_("Compliance"), {"fields": ("contact_start", "contact_end", "lunch_start", "lunch_end", "max_calls_per_day",
                                       "max_calls_per_7_days", "quiet_days_after_conversation",
                                       "third_party_from_bucket", "max_promise_days")}),

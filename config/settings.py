@@ -146,6 +146,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=NIGHTLY_RUN_HOUR, minute=NIGHTLY_RUN_MINUTE),
     },
 }
+# Retention: borrowers of a lender whose agreement ended more than this many years ago are
+# anonymised or purged (Lender.retention_mode) by `purge_expired`, nightly on beat (docs/retention.md).
+RETENTION_YEARS = int(os.environ.get("RETENTION_YEARS", "5"))
+CELERY_BEAT_SCHEDULE["purge-expired-personal-data"] = {
+    "task": "collections_app.tasks.purge_expired",
+    "schedule": crontab(hour=int(os.environ.get("RETENTION_RUN_HOUR", "3")), minute=15),
+}
 # A fixed business date instead of today (replaying a historical book, training); empty = today.
 BUSINESS_DATE = os.environ.get("BUSINESS_DATE") or None
 # Borrowers per chunk of the nightly run (a Celery task each; several workers share the chunks).
@@ -170,7 +177,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "collections_app.api.filters.StrictOrderingFilter",  # an unknown ?ordering= field is a 400
     ],
     "DEFAULT_SCHEMA_CLASS": "collections_app.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "collections_app.api.exceptions.exception_handler",

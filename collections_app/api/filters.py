@@ -2,8 +2,11 @@
 import re
 
 from django import forms
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
 
 from accounts.models import Role, Team, User
 from collections_app import models as m
@@ -176,3 +179,47 @@ class PromiseFilter(FilterSet):
     class Meta:
         model = m.PromiseToPay
         fields = ["case", "status", "due_from", "due_to"]
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """``?ordering=`` with the view's ``ordering_fields`` only: an unknown field, an empty term or the
+    parameter given empty or twice is a 400 that lists the fields (DRF's filter silently drops unknown
+    fields and orders by the default). The schema gives the accepted form as
+    a pattern and the fields in the description."""
+
+    def _fields(self, view, queryset=None, request=None) -> list[str]:
+        fields = getattr(view, "ordering_fields", self.ordering_fields)
+        if isinstance(fields, list | tuple):
+            return [item if isinstance(item, str) else item[0] for item in fields]
+        return [item[0] for item in self.get_valid_fields(queryset, view, {"request": request})]
+
+    def get_ordering(self, request, queryset, view):
+        values = request.query_params.getlist(self.ordering_param)
+        if len(values) > 1:
+            raise ValidationError({self.ordering_param: [gettext_now("Give this parameter once.")]})
+        if not values:
+            return self.get_default_ordering(view)
+        if values[0] == "":
+            raise ValidationError({self.ordering_param: [gettext_now("This parameter cannot be empty.")]})
+        terms = values[0].split(",")
+        valid = set(self._fields(view, queryset, request))
+        bad = [term for term in terms if term.removeprefix("-") not in valid]
+        if bad:
+            raise ValidationError({self.ordering_param: [
+                gettext_now("Cannot order by %(bad)s. Order by one or more of %(fields)s, separated by commas; a leading - "
+                  "reverses the order.") % {"bad": ", ".join(repr(t[:50]) for t in bad[:5]),
+                                           "fields": ", ".join(sorted(valid))}
+            ]})
+        return terms
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        fields = getattr(view, "ordering_fields", None)
+        if isinstance(fields, list | tuple) and fields:
+            names = [item if isinstance(item, str) else item[0] for item in fields]
+            one = "-?(?:" + "|".join(re.escape(n) for n in names) + ")"
+            for parameter in parameters:
+                parameter["schema"]["pattern"] = f"^{one}(?:,{one})*$"
+                parameter["description"] = str(_("Order by %(fields)s (several separated by commas; a leading - "
+                                                  "reverses the order).") % {"fields": ", ".join(names)})
+        return parameters

@@ -122,8 +122,8 @@ class LenderSerializer(DescribedModelSerializer):
         fields = [
             "id", "code", "name", "timezone", "contact_start", "contact_end", "lunch_start", "lunch_end",
             "max_calls_per_day", "max_calls_per_7_days", "quiet_days_after_conversation",
-            "third_party_from_bucket", "max_promise_days", "agreement_ends_on", "commission_rate", "is_active",
-            "created_at",
+            "third_party_from_bucket", "max_promise_days", "agreement_ends_on", "retention_mode", "commission_rate",
+            "is_active", "created_at",
         ]
         read_only_fields = ["id", "created_at"]
         extra_kwargs = {

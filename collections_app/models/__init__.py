@@ -14,7 +14,7 @@ from .cases import (
 from .choices import *  # noqa: F403
 from .imports import ImportJob, PersonalDataAccess
 from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
-from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product
+from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product, RetentionMode
 from .strategy import Bucket, DelinquencyRun, StrategyRule, StrategyVersion
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "PersonalDataAccess",
     "Product",
     "PromiseToPay",
+    "RetentionMode",
     "StrategyRule",
     "StrategyVersion",
     "Target",

@@ -14,6 +14,14 @@ from .choices import BorrowerType, ContactKind, ContactSource, ContactStatus, Re
 ZERO = Decimal("0")
 
 
+class RetentionMode(models.TextChoices):
+    """What ``purge_expired`` does with a borrower once the lender's agreement ended more than
+    RETENTION_YEARS ago (docs/retention.md)."""
+
+    ANONYMISE = "anonymise", _("anonymise (keep the figures, remove personal data)")
+    PURGE = "purge", _("purge (delete the borrower's records)")
+
+
 class Lender(models.Model):
     """A lender whose loans are worked (委托方), with its compliance settings (DESIGN.md §7)."""
 
@@ -42,6 +50,11 @@ class Lender(models.Model):
         _("furthest promise date without approval (days)"), default=14
     )
     agreement_ends_on = models.DateField(_("agreement ends on"), null=True, blank=True)
+    retention_mode = models.CharField(
+        _("after the retention period"), max_length=10, choices=RetentionMode.choices, default=RetentionMode.ANONYMISE,
+        help_text=_("What happens to the lender's borrowers once its agreement ended more than the retention period "
+                    "ago (5 years by default)."),
+    )
     commission_rate = models.DecimalField(
         _("commission rate"), max_digits=6, decimal_places=4, default=ZERO, validators=[MinValueValidator(ZERO)]
     )
@@ -132,6 +145,7 @@ class Borrower(models.Model):
     promised_amount_total = models.DecimalField(_("amount promised"), max_digits=16, decimal_places=2, default=ZERO)
     kept_amount_total = models.DecimalField(_("amount paid on promises"), max_digits=16, decimal_places=2, default=ZERO)
     raw = models.JSONField(_("raw import data"), default=dict, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["raw", "updated_at"])

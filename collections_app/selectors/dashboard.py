@@ -3,21 +3,29 @@ queries whatever the size of the book).
 
 Definitions (period = business dates ``date_from``..``date_to`` inclusive, in TIME_ZONE):
 
-- scope: the cases the user may see (accounts.roles.cases_visible_to), optionally one team and
-  one lender; money and work are counted through those cases' loans.
+- scope: the cases the user may see (accounts.roles.cases_visible_to), optionally one team, one
+  lender and one collector (the cases now assigned to them); money and work are counted through
+  those cases' loans.
 - collected: payments with ``paid_on`` in the period on the scope's loans.
 - opening overdue: Σ over the scope's loans of max(0, Σ amount_due of installments due before
   ``date_from`` − Σ payments paid before ``date_from``) — the overdue amount at the start of the
   first day (CONTRACTS.md §2 rule 5 with oldest-first allocation).
-- recovery rate: collected ÷ opening overdue.
-- target: Σ of the monthly team targets whose month starts in the period (collector targets for
-  the league table).
+- recovered: Σ over the scope's loans of min(collected on the loan in the period, its opening
+  overdue) — payments fill the oldest installments first, so this is what the period's payments
+  recovered of the amounts overdue at its start (a payment on a loan that owed nothing then, or
+  beyond what it owed then, is collected but not recovered).
+- recovery rate: recovered ÷ opening overdue (between 0 and 1).
+- target: Σ of the monthly team targets whose month starts in the period (with a collector chosen,
+  that collector's targets; collector targets for the league table).
 - promises made: taken in the period (a promise replaced by a newer one counts once, as the newer); kept / partially kept / broken: resolved in the period;
   keep rate = kept ÷ (kept + partially kept + broken).
 - contact rate: attempts that reached someone (a conversation or a third party) ÷ attempts;
   RPC rate: conversations (right party) ÷ attempts.
 - roll rates: each loan's bucket at the start (its last bucket change before ``date_from``) against
   its bucket at the end (last change on or before ``date_to``); CURRENT when it has none.
+- cure rate: loans that started the period in a delinquent bucket (not CURRENT) and ended it
+  CURRENT ÷ loans that started it delinquent (per start bucket in the roll table, overall in the
+  summary).
 - SLA: open cases assigned but not worked by their first-contact deadline; open cases not
   allocated one day after they were opened.
 - league table: per collector, collected on the loans of the cases now assigned to them.
@@ -31,7 +39,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
 from accounts.models import Role, Team, User
@@ -56,6 +64,9 @@ ZERO = Decimal("0")
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 RATE_PLACES = Decimal("0.0001")
 SLA_LIST_LIMIT = 50
+# The dates a period may use (a day boundary past year 9999 cannot be computed).
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
 UNALLOCATED_AFTER = dt.timedelta(days=1)
 
 
@@ -81,6 +92,7 @@ class DashboardFilters:
     date_to: dt.date
     team_id: int | None = None
     lender_id: int | None = None
+    collector_id: int | None = None
 
     @classmethod
     def month_to_date(cls, today: dt.date | None = None, **kw) -> DashboardFilters:
@@ -106,12 +118,19 @@ def teams_for(user) -> QuerySet:
     return Team.objects.filter(supervisor=user)
 
 
+def collectors_for(user) -> QuerySet:
+    """Collectors whose figures ``user`` may see: those of the teams in :func:`teams_for`."""
+    return User.objects.filter(role=Role.COLLECTOR, team__in=teams_for(user))
+
+
 def scope_cases(user, filters: DashboardFilters) -> QuerySet:
     qs = cases_visible_to(user, CollectionCase.objects.all())
     if filters.team_id:
         qs = qs.filter(team_id=filters.team_id)
     if filters.lender_id:
         qs = qs.filter(lender_id=filters.lender_id)
+    if filters.collector_id:
+        qs = qs.filter(assigned_to_id=filters.collector_id)
     return qs
 
 
@@ -129,7 +148,8 @@ def _sum(qs, expr) -> Decimal:
     return money(qs.aggregate(v=Coalesce(Sum(expr), Value(ZERO), output_field=MONEY))["v"])
 
 
-def opening_overdue(loans: QuerySet, start: dt.date) -> Decimal:
+def _with_opening_overdue(loans: QuerySet, start: dt.date) -> QuerySet:
+    """``loans`` annotated with ``_open``: each loan's overdue amount at the start of ``start``."""
     due = (
         Installment.objects.filter(loan=OuterRef("pk"), due_date__lt=start)
         .values("loan")
@@ -143,7 +163,25 @@ def opening_overdue(loans: QuerySet, start: dt.date) -> Decimal:
         _due=Coalesce(Subquery(due, output_field=MONEY), Value(ZERO), output_field=MONEY),
         _paid=Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY),
     ).annotate(_open=Greatest(F("_due") - F("_paid"), Value(ZERO), output_field=MONEY))
-    return _sum(annotated, "_open")
+    return annotated
+
+
+def opening_and_recovered(loans: QuerySet, date_from: dt.date, date_to: dt.date) -> tuple[Decimal, Decimal]:
+    """(opening overdue, recovered of it in the period) over ``loans``, in one query."""
+    collected = (
+        Payment.objects.filter(loan=OuterRef("pk"), paid_on__range=(date_from, date_to))
+        .values("loan")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    annotated = _with_opening_overdue(loans, date_from).annotate(
+        _collected=Coalesce(Subquery(collected, output_field=MONEY), Value(ZERO), output_field=MONEY),
+    ).annotate(_recovered=Least(F("_collected"), F("_open"), output_field=MONEY))
+    totals = annotated.aggregate(
+        opening=Coalesce(Sum("_open"), Value(ZERO), output_field=MONEY),
+        recovered=Coalesce(Sum("_recovered"), Value(ZERO), output_field=MONEY),
+    )
+    return money(totals["opening"]), money(totals["recovered"])
 
 
 def summary(user, filters: DashboardFilters, cases: QuerySet) -> dict:
@@ -152,18 +190,17 @@ def summary(user, filters: DashboardFilters, cases: QuerySet) -> dict:
     start, end = _day_start(filters.date_from), _day_start(filters.date_to + dt.timedelta(days=1))
     collected = _sum(Payment.objects.filter(loan__case_id__in=case_ids, paid_on__range=(filters.date_from, filters.date_to)),
                      "amount")
-    opening = opening_overdue(loans, filters.date_from)
-    teams = teams_for(user)
-    if filters.team_id:
-        teams = teams.filter(id=filters.team_id)
-    if filters.lender_id:
-        teams = teams.filter(lender_id=filters.lender_id)
-    target = _sum(
-        Target.objects.filter(
-            team__in=teams, period="month", period_start__range=(filters.date_from, filters.date_to)
-        ),
-        "amount",
-    )
+    opening, recovered = opening_and_recovered(loans, filters.date_from, filters.date_to)
+    if filters.collector_id:
+        targets = Target.objects.filter(collector_id=filters.collector_id)
+    else:
+        teams = teams_for(user)
+        if filters.team_id:
+            teams = teams.filter(id=filters.team_id)
+        if filters.lender_id:
+            teams = teams.filter(lender_id=filters.lender_id)
+        targets = Target.objects.filter(team__in=teams)
+    target = _sum(targets.filter(period="month", period_start__range=(filters.date_from, filters.date_to)), "amount")
     made_in_period = Q(created_at__gte=start, created_at__lt=end) & ~Q(status=PromiseStatus.REPLACED)
     promises = PromiseToPay.objects.filter(case_id__in=case_ids).aggregate(
         made=Count("id", filter=made_in_period),
@@ -195,7 +232,8 @@ def summary(user, filters: DashboardFilters, cases: QuerySet) -> dict:
     return {
         "collected": collected,
         "opening_overdue": opening,
-        "recovery_rate": ratio(collected, opening),
+        "recovered": recovered,
+        "recovery_rate": ratio(recovered, opening),
         "target": target,
         "target_achieved": ratio(collected, target),
         "promises_made": promises["made"],
@@ -275,9 +313,21 @@ def roll_rates(cases: QuerySet, filters: DashboardFilters, codes: list[str]) -> 
             "stayed": to.get(b0, 0),
             "roll_forward_rate": ratio(worse, total),
             "improved_rate": ratio(better, total),
+            "cured": to.get("CURRENT", 0) if b0 != "CURRENT" else None,
             "cure_rate": ratio(to.get("CURRENT", 0), total) if b0 != "CURRENT" else None,
         })
     return result
+
+
+def cure_rate(roll: list[dict]) -> Decimal | None:
+    """Overall cure rate from the roll table: cured ÷ loans that started in a delinquent bucket."""
+    delinquent = [r for r in roll if r["from"] != "CURRENT"]
+    return ratio(sum(r["cured"] for r in delinquent), sum(r["total"] for r in delinquent))
+
+
+def roll_matrix(roll: list[dict], codes: list[str]) -> dict[str, dict[str, int]]:
+    """The roll table as {from bucket: {to bucket: loans}}, every bucket of ``codes`` as a column."""
+    return {r["from"]: dict(zip(codes, r["to"], strict=True)) for r in roll}
 
 
 def sla(cases: QuerySet, now: dt.datetime) -> dict:
@@ -294,9 +344,11 @@ def sla(cases: QuerySet, now: dt.datetime) -> dict:
 
 
 def league(user, filters: DashboardFilters, cases: QuerySet) -> list[dict]:
-    collectors = User.objects.filter(role=Role.COLLECTOR, team__in=teams_for(user))
+    collectors = collectors_for(user)
     if filters.team_id:
         collectors = collectors.filter(team_id=filters.team_id)
+    if filters.collector_id:
+        collectors = collectors.filter(id=filters.collector_id)
     collectors = list(collectors.select_related("team").order_by("username"))
     ids = [u.id for u in collectors]
     start, end = _day_start(filters.date_from), _day_start(filters.date_to + dt.timedelta(days=1))
@@ -378,12 +430,49 @@ def dashboard(user, filters: DashboardFilters, *, now: dt.datetime | None = None
     now = now or timezone.now()
     cases = scope_cases(user, filters)
     codes = bucket_codes()
+    roll = roll_rates(cases, filters, codes)
+    figures = summary(user, filters, cases)
+    figures["cure_rate"] = cure_rate(roll)
     return Dashboard(
         filters=filters,
-        summary=summary(user, filters, cases),
+        summary=figures,
         aging=aging(cases, codes),
-        roll=roll_rates(cases, filters, codes),
+        roll=roll,
         roll_codes=codes,
         sla=sla(cases, now),
         league=league(user, filters, cases),
     )
+
+
+def kpis(user, filters: DashboardFilters) -> dict:
+    """The recovery KPIs of ``GET /api/kpis/``: the dashboard's own figures (same functions, same
+    scope), without its lists (SLA cases, league table)."""
+    cases = scope_cases(user, filters)
+    codes = bucket_codes()
+    s = summary(user, filters, cases)
+    roll = roll_rates(cases, filters, codes)
+    return {
+        "date_from": filters.date_from,
+        "date_to": filters.date_to,
+        "collected": s["collected"],
+        "overdue_at_start": s["opening_overdue"],
+        "recovered": s["recovered"],
+        "recovery_rate": s["recovery_rate"],
+        "target": s["target"],
+        "promises_made": s["promises_made"],
+        "promised_amount": s["promised_amount"],
+        "promises_kept": s["promises_kept"],
+        "promises_partially_kept": s["promises_partially_kept"],
+        "promises_broken": s["promises_broken"],
+        "promise_keep_rate": s["promise_keep_rate"],
+        "call_attempts": s["attempts"],
+        "contacts": s["contacts_reached"],
+        "right_party_contacts": s["rpc"],
+        "contact_rate": s["contact_rate"],
+        "rpc_rate": s["rpc_rate"],
+        "roll_rates": roll_matrix(roll, codes),
+        "cure_rate": cure_rate(roll),
+        "open_cases": s["open_cases"],
+        "open_overdue": s["open_overdue"],
+        "aging": aging(cases, codes),
+    }

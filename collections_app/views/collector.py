@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Role, User
 from accounts.roles import is_supervisor_or_admin, mask_phone, role_required, visible_users
@@ -77,6 +77,7 @@ def verdict_view(verdict, case):
 
 
 @role_required(Role.COLLECTOR, Role.SUPERVISOR)
+@require_safe
 def queue(request):
     owner = _queue_owner(request)
     filters = QueueFilters.from_params(request.GET)
@@ -135,6 +136,7 @@ def _form_context(case, user, *, values=None, errors=None, refusal=None, saved=N
 
 
 @login_required
+@require_safe
 def case_detail(request, case_id):
     case = _case_or_404(request, case_id)
     ctx = case_page.case_context(case, request.user)

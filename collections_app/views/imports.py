@@ -8,7 +8,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import can_import
 from collections_app.models import ImportJob, ImportKind, ImportStatus, Lender
@@ -41,6 +41,7 @@ class ImportForm(forms.Form):
 
 
 @_import_access
+@require_http_methods(["GET", "HEAD", "POST"])
 def index(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

@@ -1,11 +1,10 @@
-"""The supervisor's pages: dashboard (with CSV export of each table), allocation, approvals.
+"""The supervisor's pages: dashboard (with CSV and XLSX export of each table), allocation, approvals.
 
 Thin views: the figures come from selectors.dashboard, the writes from services.allocation and
 services.approvals. Supervisors and admins only (others get 403).
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from decimal import Decimal
 
@@ -17,9 +16,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.models import Role, User
 from accounts.roles import is_admin, role_required, visible_users
+from collections_app import spreadsheet
 from collections_app.models import ApprovalStatus, CaseStatus, Lender
 from collections_app.selectors import approvals as approval_details
 from collections_app.selectors import dashboard as dash
@@ -28,7 +29,7 @@ from collections_app.services import allocation, approvals
 
 supervisor_only = role_required(Role.SUPERVISOR)
 PAGE_SIZE = 50
-CSV_TABLES = ("summary", "aging", "roll", "sla", "league")
+EXPORT_TABLES = ("summary", "aging", "roll", "sla", "league")
 
 
 def pct(value: Decimal | None) -> str:
@@ -48,11 +49,14 @@ def _date(value, default: dt.date, request, label: str) -> dt.date:
     if not value:
         return default
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip())
     except ValueError:
+        day = None
+    if day is None or not dash.EARLIEST_DATE <= day <= dash.LATEST_DATE:
         messages.error(request, _("%(label)s must be a date as YYYY-MM-DD; %(default)s was used.")
                        % {"label": label, "default": default.isoformat()})
         return default
+    return day
 
 
 def _messages_from(request, exc: Exception) -> None:
@@ -66,7 +70,7 @@ def _messages_from(request, exc: Exception) -> None:
 # --- dashboard ---------------------------------------------------------------------------------
 
 
-def _filters(request) -> tuple[dash.DashboardFilters, list, list]:
+def _filters(request) -> tuple[dash.DashboardFilters, list, list, list]:
     today = timezone.localdate()
     date_from = _date(request.GET.get("from"), today.replace(day=1), request, _("From"))
     date_to = _date(request.GET.get("to"), today, request, _("To"))
@@ -82,7 +86,13 @@ def _filters(request) -> tuple[dash.DashboardFilters, list, list]:
     lender_id = _int(request.GET.get("lender"))
     if lender_id is not None and lender_id not in {lnd.id for lnd in lenders}:
         lender_id = None
-    return dash.DashboardFilters(date_from, date_to, team_id=team_id, lender_id=lender_id), teams, lenders
+    collectors = list(dash.collectors_for(request.user).order_by("username"))
+    collector_id = _int(request.GET.get("collector"))
+    if collector_id is not None and collector_id not in {u.id for u in collectors}:
+        messages.error(request, _("That collector is not in your teams; showing all collectors."))
+        collector_id = None
+    filters = dash.DashboardFilters(date_from, date_to, team_id=team_id, lender_id=lender_id, collector_id=collector_id)
+    return filters, teams, lenders, collectors
 
 
 def _cell(value):
@@ -94,38 +104,25 @@ def _cell(value):
     return value
 
 
-def _csv_response(name: str, header: list, rows: list[list]) -> HttpResponse:
-    """A UTF-8 CSV with BOM (opens in Excel)."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows([_cell(v) for v in row] for row in rows)
-    return response
-
-
-def _export(table: str, d: dash.Dashboard) -> HttpResponse:
-    f = d.filters
-    suffix = f"{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}"
+def _table(table: str, d: dash.Dashboard) -> tuple[str, str, list, list[list]]:
+    """One dashboard table as (file name, sheet title, header, rows) for an export."""
     if table == "summary":
         s = d.summary
-        rows = [[label, s[key]] for key, label in _summary_labels()]
-        return _csv_response(f"summary-{suffix}", [_("Measure"), _("Value")], rows)
+        return "summary", _("Summary"), [_("Measure"), _("Value")], [[label, s[key]] for key, label in _summary_labels()]
     if table == "aging":
-        return _csv_response(
-            f"aging-{suffix}", [_("Bucket"), _("Cases"), _("Overdue"), _("Outstanding")],
+        return (
+            "aging", _("Aging by bucket"), [_("Bucket"), _("Cases"), _("Overdue"), _("Outstanding")],
             [[r["bucket"], r["count"], r["overdue"], r["outstanding"]] for r in d.aging],
         )
     if table == "roll":
-        return _csv_response(
-            f"roll-rates-{suffix}",
+        return (
+            "roll-rates", _("Roll rates"),
             [_("From bucket"), _("Loans"), *d.roll_codes, _("Roll-forward rate"), _("Improved rate"), _("Cure rate")],
             [[r["from"], r["total"], *r["to"], r["roll_forward_rate"], r["improved_rate"], r["cure_rate"]] for r in d.roll],
         )
     if table == "sla":
-        return _csv_response(
-            f"sla-{suffix}",
+        return (
+            "sla", _("Cases outside the SLA"),
             [_("Case"), _("Borrower"), _("Collector"), _("Team"), _("Bucket"), _("Overdue"), _("Opened at"),
              _("First contact due by")],
             [[c.id, c.borrower.name, c.assigned_to.username if c.assigned_to else "", c.team.name if c.team else "",
@@ -133,8 +130,8 @@ def _export(table: str, d: dash.Dashboard) -> HttpResponse:
               timezone.localtime(c.first_contact_due_at).strftime("%Y-%m-%d %H:%M") if c.first_contact_due_at else ""]
              for c in d.sla["cases"]],
         )
-    return _csv_response(
-        f"league-{suffix}",
+    return (
+        "league", _("Collector league table"),
         [_("Rank"), _("Collector"), _("Team"), _("Open cases"), _("Overdue"), _("Collected"), _("Target"),
          _("Target achieved"), _("Call attempts"), _("Right-party contacts"), _("RPC rate"), _("Promises made"),
          _("Promises kept"), _("Keep rate")],
@@ -144,11 +141,21 @@ def _export(table: str, d: dash.Dashboard) -> HttpResponse:
     )
 
 
+def _export(table: str, fmt: str, d: dash.Dashboard) -> HttpResponse:
+    """A dashboard table as a CSV (UTF-8 with BOM) or XLSX download, through collections_app.spreadsheet."""
+    f = d.filters
+    name, title, header, rows = _table(table, d)
+    return spreadsheet.download(fmt, f"{name}-{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}", header,
+                                [[_cell(v) for v in row] for row in rows], title=title)
+
+
 def _summary_labels():
     return [
         ("collected", _("Collected")),
         ("opening_overdue", _("Overdue at the start of the period")),
+        ("recovered", _("Recovered of the overdue at the start")),
         ("recovery_rate", _("Recovery rate")),
+        ("cure_rate", _("Cure rate")),
         ("target", _("Target")),
         ("target_achieved", _("Target achieved")),
         ("promises_made", _("Promises made")),
@@ -171,17 +178,22 @@ def _summary_labels():
 
 
 @supervisor_only
+@require_safe
 def dashboard(request):
-    filters, teams, lenders = _filters(request)
+    filters, teams, lenders, collectors = _filters(request)
     d = dash.dashboard(request.user, filters)
-    if request.GET.get("export") == "csv":
+    fmt = request.GET.get("export")
+    if fmt is not None:
         table = request.GET.get("table", "")
-        if table not in CSV_TABLES:
+        if fmt not in spreadsheet.FORMATS:
+            messages.error(request, _("Unknown export format: choose CSV or XLSX."))
+        elif table not in EXPORT_TABLES:
             messages.error(request, _("Unknown table to export."))
         else:
-            return _export(table, d)
+            return _export(table, fmt, d)
     s = d.summary
-    rates = {k: pct(s[k]) for k in ("recovery_rate", "target_achieved", "promise_keep_rate", "contact_rate", "rpc_rate")}
+    rates = {k: pct(s[k]) for k in ("recovery_rate", "target_achieved", "promise_keep_rate", "contact_rate", "rpc_rate",
+                                    "cure_rate")}
     for row in d.roll:
         row["roll_forward_pct"] = pct(row["roll_forward_rate"])
         row["improved_pct"] = pct(row["improved_rate"])
@@ -201,7 +213,7 @@ def dashboard(request):
     query.pop("export", None)
     query.pop("table", None)
     return render(request, "supervisor/dashboard.html", {
-        "d": d, "s": s, "rates": rates, "chart": chart, "teams": teams, "lenders": lenders,
+        "d": d, "s": s, "rates": rates, "chart": chart, "teams": teams, "lenders": lenders, "collectors": collectors,
         "filters": filters, "query": query.urlencode(), "tab": "dashboard",
     })
 
@@ -275,6 +287,7 @@ def _allocation_post(request):
 
 
 @supervisor_only
+@require_http_methods(["GET", "HEAD", "POST"])
 def allocation_page(request):
     if request.method == "POST":
         _allocation_post(request)
@@ -312,6 +325,7 @@ def allocation_page(request):
 
 
 @supervisor_only
+@require_http_methods(["GET", "HEAD", "POST"])
 def approvals_page(request):
     user = request.user
     visible = approvals.approvals_visible_to(user)

@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Role
 from accounts.roles import is_admin, role_required
@@ -37,6 +37,7 @@ def _flash_errors(request, exc: ValidationError):
 
 
 @role_required(Role.FIELD_AGENT)
+@require_safe
 def visit_list(request):
     today = timezone.localdate()
     visits = visit_cards(request.user, today=today)

@@ -334,3 +334,19 @@ def test_imported_loans_are_reclassified_at_once(write_csv, lender):
     loan = Loan.objects.get()
     assert job.status == ImportStatus.DONE and not job.message
     assert not loan.needs_recalc and loan.dpd > 0 and loan.overdue_amount == Decimal("1234.50")
+
+
+def test_error_report_neutralises_formulas_from_the_file(write_csv, lender):
+    """A lender's cell such as ``=HYPERLINK(...)`` must not become a live formula in the error report
+    (it opens in Excel); a plain negative amount is reported as the lender wrote it."""
+    link = '=HYPERLINK("http://evil.example","x")'
+    rows = [[*LOAN_HEADER, "=cmd|' /C calc'!A0"],
+            [*loan_row(1, borrower_name=link, principal="=1+1", employer="@SUM(A1)"), "-2+3"],
+            [*loan_row(2, principal="-5", phones="+8613800000000"), "x"]]
+    job = import_file(write_csv(rows), "loans", lender=lender)
+    report = list(csv.reader(io.StringIO(job.error_report.read().decode("utf-8-sig"))))
+    cells = [cell for row in report for cell in row]
+    assert report[0][len(LOAN_HEADER)] == "'=cmd|' /C calc'!A0"
+    assert "'" + link in cells and "'=1+1" in cells and "'@SUM(A1)" in cells and "'+8613800000000" in cells
+    assert "'-2+3" in cells and "-5" in cells
+    assert not any(cell[:1] in ("=", "+", "@") for cell in cells)

@@ -1,7 +1,6 @@
 """The import service: one path for the commands, the page, the API and the Celery task."""
 from __future__ import annotations
 
-import csv
 import logging
 import os
 import queue
@@ -18,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from collections_app.models import ImportJob, ImportStatus, Lender, Loan
+from collections_app.spreadsheet import CsvWriter
 
 from .columns import REQUIRED, header_map, normalize_header
 from .kinds import KINDS
@@ -83,7 +83,7 @@ class _ErrorReport:
 
     def __init__(self, header):
         self.tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8-sig", newline="", suffix=".csv", delete=False)
-        self.writer = csv.writer(self.tmp)
+        self.writer = CsvWriter(self.tmp)
         self.writer.writerow([*header, "row", "column", "error"])
         self.width = len(header)
         self.first = []
