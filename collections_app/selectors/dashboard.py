@@ -8,7 +8,7 @@ Definitions (period = business dates ``date_from``..``date_to`` inclusive, in TI
 - collected: payments with ``paid_on`` in the period on the scope's loans.
 - opening overdue: Σ over the scope's loans of max(0, Σ amount_due of installments due before
   ``date_from`` − Σ payments paid before ``date_from``) — the overdue amount at the start of the
-  first day (CONTRACTS.md §2 rule 5 with oldest-first allocation).
+  first day (docs/delinquency.md rule 5 with oldest-first allocation).
 - recovery rate: collected ÷ opening overdue.
 - target: Σ of the monthly team targets whose month starts in the period (collector targets for
   the league table).

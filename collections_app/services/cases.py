@@ -1,6 +1,6 @@
 """The case lifecycle driven by the delinquency run, and the treatment strategy's actions.
 
-A case is a person, not a loan (DESIGN.md §1): one open case per borrower and lender, holding all
+A case is a person, not a loan (docs/delinquency.md): one open case per borrower and lender, holding all
 of that borrower's delinquent loans with that lender; its bucket and DPD are its worst loan's.
 Both functions work on one chunk of borrowers with a fixed number of queries (no per-case loop of
 queries) and are idempotent: running them twice for a date changes nothing the second time.
@@ -44,7 +44,7 @@ CASE_FIELDS = ["status", "close_reason", "closed_at", "bucket", "stage", "dpd", 
 
 
 def priority(overdue: Decimal, weight: Decimal, reliability: Decimal | None, broken: int) -> Decimal:
-    """balance × bucket risk, raised when the borrower's promises are unreliable (DESIGN.md §3)."""
+    """balance × bucket risk, raised when the borrower's promises are unreliable (docs/collector.md)."""
     factor = Decimal("1") + (Decimal("1") - reliability if reliability is not None else ZERO) + Decimal(min(broken, 5)) / 10
     return (overdue * weight * factor).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 

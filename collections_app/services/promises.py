@@ -1,4 +1,4 @@
-"""Promises to pay judged by payments (DESIGN.md §3): kept, partially kept or broken.
+"""Promises to pay judged by payments (docs/collector.md): kept, partially kept or broken.
 
 A promise counts the payments the borrower made to that lender's loans from the day the promise
 was taken to its promised date. Enough by then: kept (also before the date). After the date,
