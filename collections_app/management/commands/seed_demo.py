@@ -1,8 +1,8 @@
 """python manage.py seed_demo [--loans N] [--seed S]
 
 Demo data for trying the product: two lenders with penalty/fee products, three teams, users of
-every role with known passwords (printed once), N loans with plausible Chinese borrowers, contact
-points, schedules and payments spread over every bucket, then the delinquency run (a month ago and
+every role sharing the documented password ``demo-pass`` (listed in the README), N loans with
+plausible Chinese borrowers, contact points, schedules and payments spread over every bucket, then the delinquency run (a month ago and
 today, so roll rates have something to show), allocation, and a working history on the open cases
 (contacts, promises kept / broken / pending, visits, approvals, complaints, targets).
 
@@ -29,6 +29,9 @@ from collections_app import models as m
 from collections_app.services.allocation import add_working_days
 
 BATCH = 1000
+# Every demo user signs in with this password. Demo data is for trying the product on the embedded
+# database only; the README lists the users (tests/foundation/test_readme_logins.py keeps them in step).
+DEMO_PASSWORD = "demo-pass"
 CENT = Decimal("0.01")
 DEMO_LENDERS = (
     ("demo-xd", "示范小额贷款有限公司", [("xd-biz", "经营贷", "0.000500", "0.0500", "50.00", 3),
@@ -170,7 +173,7 @@ class Command(BaseCommand):
         for role, prefix, count in USERS:
             created[role] = []
             for i in range(1, count + 1):
-                username, password = f"{prefix}{i}", f"demo-pass-{i}"
+                username, password = f"{prefix}{i}", DEMO_PASSWORD
                 if password not in hashes:
                     hashes[password] = demo_password_hash(password)
                 surname = SURNAMES[(i * 7 + len(prefix)) % len(SURNAMES)]
@@ -200,7 +203,7 @@ class Command(BaseCommand):
         return teams, created, passwords
 
     def _print_users(self, passwords):
-        self.stdout.write("Demo users (shown once):")
+        self.stdout.write(f"Demo users (every one signs in with the password {DEMO_PASSWORD}):")
         self.stdout.write(f"  {'username':<14} {'password':<14} role")
         for username, password, role in passwords:
             self.stdout.write(f"  {username:<14} {password:<14} {role}")
