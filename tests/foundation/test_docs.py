@@ -36,3 +36,17 @@ def test_the_domain_rules_have_their_pages():
     text = (ROOT / "docs" / "delinquency.md").read_text(encoding="utf-8")
     for n in range(1, 8):
         assert re.search(rf"^{n}\. \*\*", text, re.M), f"rule {n}"
+
+
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+def test_every_relative_link_in_the_documents_resolves():
+    broken = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in LINK.findall(doc.read_text(encoding="utf-8")):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            if not (doc.parent / target).exists():
+                broken.append(f"{doc.relative_to(ROOT)} -> {target}")
+    assert not broken, "\n".join(broken)
