@@ -10,7 +10,7 @@ from .roles import is_admin
 class RoleAdminMixin:
     """Users with the admin role may use the admin site without per-model permissions.
 
-    Nothing is hard-deleted by a user action (DESIGN.md §8): deleting is allowed only where the
+    Nothing is hard-deleted by a user action (docs/compliance.md): deleting is allowed only where the
     admin class sets ``deletable = True`` (configuration rows such as targets or buckets).
     """
 

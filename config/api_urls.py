@@ -1,4 +1,4 @@
-"""The HTTP API under /api/ (CONTRACTS.md §5)."""
+"""The HTTP API under /api/ (docs/api.md)."""
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 

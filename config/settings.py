@@ -1,4 +1,4 @@
-"""Settings, all from the environment (CONTRACTS.md §1).
+"""Settings, all from the environment (README.md).
 
 With no environment at all the product runs on an embedded SQLite database with Celery eager.
 DATABASE_URL switches the database (postgres://… or sqlite:///absolute/path.sqlite3);

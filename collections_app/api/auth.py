@@ -1,4 +1,4 @@
-"""``POST /api/auth/token/``: a token for scripts (CONTRACTS.md §5), rate-limited (scope "auth")."""
+"""``POST /api/auth/token/``: a token for scripts (docs/api.md), rate-limited (scope "auth")."""
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema

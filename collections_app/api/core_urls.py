@@ -1,4 +1,4 @@
-"""Core API routes (CONTRACTS.md §5). Imports have their own list in api/imports.py."""
+"""Core API routes (docs/api.md). Imports have their own list in api/imports.py."""
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 

@@ -1,4 +1,4 @@
-"""Imports over HTTP (CONTRACTS.md §5): POST /api/imports/, GET /api/imports/{id}/ and its error report."""
+"""Imports over HTTP (docs/api.md): POST /api/imports/, GET /api/imports/{id}/ and its error report."""
 from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404

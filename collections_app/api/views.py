@@ -180,7 +180,7 @@ class BorrowerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
         return roles.borrowers_visible_to(self.request.user, qs)
 
     def _audit(self, borrowers):
-        """Every view of unmasked personal data is recorded (DESIGN.md §7): one insert per page."""
+        """Every view of unmasked personal data is recorded (docs/compliance.md): one insert per page."""
         if roles.can_see_full_pii(self.request.user) and borrowers:
             m.PersonalDataAccess.objects.bulk_create(
                 [

@@ -8,7 +8,7 @@ Steps:
    Before each later night, that day's payment file (``day_payments``, not timed): the paying loans
    pay what falls due, but 2% of them stop paying after D, so each night is like the one before
    (a few hundred new delinquent borrowers, the rest drift) and nights can be compared.
-2. baseline: one hand-written statement computing DPD and bucket of every loan (CONTRACTS.md §2,
+2. baseline: one hand-written statement computing DPD and bucket of every loan (docs/delinquency.md,
    window function over cumulative installment sums vs total paid) into a temp table.
 3. ``run_delinquency(D)`` in-process (first run: opens the cases and creates their actions — once per
    book, reported but not a target), then ``run_delinquency(D+1)`` (steady state). Targets: at most

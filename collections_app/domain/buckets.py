@@ -1,4 +1,4 @@
-"""Delinquency buckets: configurable ranges of aging days (CONTRACTS.md §2 rule 6). Pure."""
+"""Delinquency buckets: configurable ranges of aging days (docs/delinquency.md rule 6). Pure."""
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,4 @@
-"""Contact compliance rules (DESIGN.md §7) as pure functions: no database, no hidden clock.
+"""Contact compliance rules (docs/compliance.md) as pure functions: no database, no hidden clock.
 
 The caller gathers the facts (the lender's settings, the borrower's stop flags, recent call
 attempts, the last conversation) and asks :func:`check_contact`. The answer says whether a

@@ -1,4 +1,4 @@
-"""The delinquency engine as pure functions (CONTRACTS.md §2). No database, no Django.
+"""The delinquency engine as pure functions (docs/delinquency.md). No database, no Django.
 
 ``evaluate(schedule, payments, as_of, ...)`` gives everything the product derives from a loan's
 schedule and payments on a business date: what each payment paid (fee, then interest, then
@@ -15,7 +15,7 @@ path, the payoff quote) computes the same figures:
   ``due_date + grace_days`` when ``as_of`` is later than that day: ``late_fee_rate`` × the amount
   missed then (rounded half-up to the cent), at least ``late_fee_min``.
 
-Neither changes DPD or the waterfall: payments fill the schedule only (CONTRACTS.md §2 rule 2).
+Neither changes DPD or the waterfall: payments fill the schedule only (docs/delinquency.md rule 2).
 """
 from __future__ import annotations
 
@@ -282,7 +282,7 @@ def evaluate(
     buckets: Sequence[BucketRange] = DEFAULT_BUCKETS,
     fees: FeeRules = NO_FEES,
 ) -> LoanState:
-    """A loan on business date ``as_of`` (CONTRACTS.md §2, rules 1–7)."""
+    """A loan on business date ``as_of`` (docs/delinquency.md, rules 1–7)."""
     ordered = order_schedule(schedule)
     payments = list(payments)
     counted = [p for p in payments if p.paid_on <= as_of]

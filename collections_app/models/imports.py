@@ -56,7 +56,7 @@ class ImportJob(models.Model):
 
 
 class PersonalDataAccess(models.Model):
-    """Who looked at whose personal data (national id, phones, address), and when (DESIGN.md §7)."""
+    """Who looked at whose personal data (national id, phones, address), and when (docs/compliance.md)."""
 
     user = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("user"))
     borrower = models.ForeignKey(Borrower, on_delete=models.CASCADE, related_name="+", verbose_name=_("borrower"))

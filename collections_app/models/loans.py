@@ -33,7 +33,7 @@ class Loan(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=LoanStatus.choices, default=LoanStatus.OPEN
     )
-    # Derived by the delinquency engine as of ``as_of`` (CONTRACTS.md §2)
+    # Derived by the delinquency engine as of ``as_of`` (docs/delinquency.md)
     as_of = models.DateField(_("as of"), null=True, blank=True)
     dpd = models.PositiveIntegerField(_("days past due"), default=0)
     aging_days = models.PositiveIntegerField(_("aging days (DPD less paused days)"), default=0)
@@ -178,7 +178,7 @@ class Payment(models.Model):
 
 
 class AgingPause(models.Model):
-    """Days that do not age a loan's bucket (CONTRACTS.md §2 rule 6). DPD stays contractual."""
+    """Days that do not age a loan's bucket (docs/delinquency.md rule 6). DPD stays contractual."""
 
     loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.CASCADE, related_name="pauses")
     kind = models.CharField(_("kind"), max_length=12, choices=PauseKind.choices)

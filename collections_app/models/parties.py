@@ -23,12 +23,12 @@ class RetentionMode(models.TextChoices):
 
 
 class Lender(models.Model):
-    """A lender whose loans are worked (委托方), with its compliance settings (DESIGN.md §7)."""
+    """A lender whose loans are worked (委托方), with its compliance settings (docs/compliance.md)."""
 
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=200)
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
-    # Compliance (CONTRACTS.md §5 names and defaults)
+    # Compliance (docs/api.md names and defaults)
     contact_start = models.TimeField(_("contact allowed from"), default=dt.time(8, 0))
     contact_end = models.TimeField(_("contact allowed until"), default=dt.time(21, 0))
     lunch_start = models.TimeField(_("lunch break from"), null=True, blank=True)
@@ -75,7 +75,7 @@ class Lender(models.Model):
 
 
 class Product(models.Model):
-    """A loan product with its penalty and fee rules (DESIGN.md §1, §2)."""
+    """A loan product with its penalty and fee rules (docs/delinquency.md and docs/strategy.md)."""
 
     lender = models.ForeignKey(Lender, verbose_name=_("lender"), on_delete=models.PROTECT, related_name="products")
     code = models.SlugField(_("code"), max_length=50)
@@ -126,13 +126,13 @@ class Borrower(models.Model):
     )
     region = models.CharField(_("region"), max_length=100, blank=True)
     preferred_language = models.CharField(_("preferred language"), max_length=20, blank=True)
-    # Best time to call (DESIGN.md §3)
+    # Best time to call (docs/collector.md)
     work_starts_at = models.TimeField(_("working day starts at"), null=True, blank=True)
     preferred_call_start = models.TimeField(_("preferred call window from"), null=True, blank=True)
     preferred_call_end = models.TimeField(_("preferred call window until"), null=True, blank=True)
     income_day = models.PositiveSmallIntegerField(_("income day of month"), null=True, blank=True)
     borrower_type = models.CharField(_("borrower type"), max_length=20, choices=BorrowerType.choices, blank=True)
-    # Stop flags (DESIGN.md §7)
+    # Stop flags (docs/compliance.md)
     cease_contact = models.BooleanField(_("cease contact requested"), default=False)
     dispute = models.BooleanField(_("disputes the debt"), default=False)
     deceased = models.BooleanField(_("reported deceased"), default=False)

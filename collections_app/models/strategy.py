@@ -40,7 +40,7 @@ class StrategyVersion(models.Model):
 
 
 class Bucket(models.Model):
-    """A delinquency bucket: a DPD range (aging days, after pauses). Default table in CONTRACTS.md §2."""
+    """A delinquency bucket: a DPD range (aging days, after pauses). Default table in docs/delinquency.md."""
 
     version = models.ForeignKey(StrategyVersion, verbose_name=_("strategy version"), on_delete=models.CASCADE, related_name="buckets")
     code = models.CharField(_("code"), max_length=10)

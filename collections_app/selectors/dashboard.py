@@ -9,7 +9,7 @@ Definitions (period = business dates ``date_from``..``date_to`` inclusive, in TI
 - collected: payments with ``paid_on`` in the period on the scope's loans.
 - opening overdue: Σ over the scope's loans of max(0, Σ amount_due of installments due before
   ``date_from`` − Σ payments paid before ``date_from``) — the overdue amount at the start of the
-  first day (CONTRACTS.md §2 rule 5 with oldest-first allocation).
+  first day (docs/delinquency.md rule 5 with oldest-first allocation).
 - recovered: Σ over the scope's loans of min(collected on the loan in the period, its opening
   overdue) — payments fill the oldest installments first, so this is what the period's payments
   recovered of the amounts overdue at its start (a payment on a loan that owed nothing then, or

@@ -1,4 +1,4 @@
-"""The collector's daily queue (DESIGN.md §3): one ordered, annotated queryset and a page of rows
+"""The collector's daily queue (docs/collector.md): one ordered, annotated queryset and a page of rows
 with their call verdicts — a fixed number of queries whatever the queue's size.
 
 Order: band, then best-time-to-call, then priority.

@@ -1,4 +1,4 @@
-"""Allocating cases to collectors and field agents (DESIGN.md §4, §5).
+"""Allocating cases to collectors and field agents (docs/supervisor.md).
 
 Every change of a case's collector is recorded in AssignmentHistory. The bulk paths are set-based:
 one UPDATE per target user and one bulk INSERT of history rows, never a query per case.

@@ -1,6 +1,6 @@
 """The case lifecycle driven by the delinquency run, and the treatment strategy's actions.
 
-A case is a person, not a loan (DESIGN.md §1): one open case per borrower and lender, holding all
+A case is a person, not a loan (docs/delinquency.md): one open case per borrower and lender, holding all
 of that borrower's delinquent loans with that lender; its bucket and DPD are its worst loan's.
 Both functions work on one chunk of borrowers with a fixed number of queries (no per-case loop of
 queries) and are idempotent: running them twice for a date changes nothing the second time.
@@ -26,6 +26,7 @@ from collections_app.models.choices import (
     LoanStatus,
     Relation,
 )
+from collections_app.services.rows import update_rows
 
 ZERO = Decimal("0")
 ACTIVE_CASE = (CaseStatus.OPEN, CaseStatus.SUSPENDED)
@@ -44,7 +45,7 @@ CASE_FIELDS = ["status", "close_reason", "closed_at", "bucket", "stage", "dpd", 
 
 
 def priority(overdue: Decimal, weight: Decimal, reliability: Decimal | None, broken: int) -> Decimal:
-    """balance × bucket risk, raised when the borrower's promises are unreliable (DESIGN.md §3)."""
+    """balance × bucket risk, raised when the borrower's promises are unreliable (docs/collector.md)."""
     factor = Decimal("1") + (Decimal("1") - reliability if reliability is not None else ZERO) + Decimal(min(broken, 5)) / 10
     return (overdue * weight * factor).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
@@ -150,10 +151,10 @@ def sync_cases(scope, as_of: dt.date, buckets, *, sql: bool = False) -> tuple[in
             if any(getattr(case, f) != was for f, was in zip(CASE_FIELDS, before, strict=True) if f in HISTORY_FIELDS):
                 moved.append(case)
     if link:
-        Loan.objects.bulk_update(link, ["case"], batch_size=2000)
+        update_rows(Loan, link, ["case"])
     if changed:
         # the daily drift of DPD and amounts is not a history event (the loans' bucket history has it)
-        CollectionCase.objects.bulk_update(changed, CASE_FIELDS, batch_size=1000)
+        update_rows(CollectionCase, changed, CASE_FIELDS)
         if moved:
             bulk_history(moved, CollectionCase, "~")
         closed_ids = [c.id for c in changed if c.status == CaseStatus.CLOSED]
@@ -270,4 +271,4 @@ def _set_next_actions(cases) -> None:
             case.next_action, case.next_action_at = kind, at
             changed.append(case)
     if changed:
-        CollectionCase.objects.bulk_update(changed, ["next_action", "next_action_at"], batch_size=1000)
+        update_rows(CollectionCase, changed, ["next_action", "next_action_at"])

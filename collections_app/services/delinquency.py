@@ -7,7 +7,7 @@ actions of the chunk commit together or not at all, so a worker killed midway le
 half-written and re-running the chunk (or the whole date) gives the state of an uninterrupted run.
 
 On PostgreSQL the loan figures are computed by set-based SQL over the whole chunk (window functions
-over cumulative sums, CONTRACTS.md §2). Elsewhere (SQLite) a generic path runs the pure engine
+over cumulative sums, docs/delinquency.md). Elsewhere (SQLite) a generic path runs the pure engine
 (``collections_app.domain.delinquency``) over rows fetched in bulk. Tests check both against the pure
 functions on random books.
 
@@ -349,7 +349,7 @@ def _t(model) -> str:
 
 def _sql_compute(cursor, table: str, scope: Scope, as_of: dt.date, buckets, *, only_loan_ids=None,
                  extra: tuple[str, list] = ("", [])) -> tuple[int, int]:
-    """Create temp table ``table`` with the CONTRACTS §2 figures of the evaluated loans in scope (only
+    """Create temp table ``table`` with the docs/delinquency.md figures of the evaluated loans in scope (only
     ``only_loan_ids``, and only those matching the predicate ``extra`` on ``l`` when given).
     Returns the loan-id range it covered."""
     where, params = scope.sql("l")

@@ -1,5 +1,5 @@
 """Recording payments outside imports (API, collector, field visit). The loan is reclassified at
-once by the same engine as the nightly run (DESIGN.md §1: the nightly run is the sweep, not the
+once by the same engine as the nightly run (docs/delinquency.md: the nightly run is the sweep, not the
 only path)."""
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from collections_app.domain.buckets import DEFAULT_BUCKETS, BucketConfigError, B
 from collections_app.models import Bucket, StrategyRule, StrategyVersion
 from collections_app.models.choices import ActionKind, Channel, StrategyStatus
 
-# The default ladder (DESIGN.md §2) and the meaning of each bucket (DESIGN.md §1).
+# The default ladder (docs/strategy.md) and the meaning of each bucket (docs/delinquency.md).
 # (code, description, bucket, dpd_min, dpd_max, action, channel, repeat_every_days, needs_approval, condition)
 DEFAULT_RULES = [
     ("day1-first-call", "Day 1: call, learn the reason, explain the credit-bureau record, get a committed date",
@@ -58,7 +58,7 @@ def ensure_default_strategy() -> StrategyVersion:
             return version
         number = (StrategyVersion.objects.order_by("-number").values_list("number", flat=True).first() or 0) + 1
         version = StrategyVersion.objects.create(
-            number=number, status=StrategyStatus.ACTIVE, note="Default buckets and ladder (DESIGN.md §1–§2).",
+            number=number, status=StrategyStatus.ACTIVE, note="Default buckets and ladder (docs/delinquency.md and docs/strategy.md).",
             approved_at=timezone.now(), effective_from=timezone.localdate(),
         )
         Bucket.objects.bulk_create(

@@ -1,4 +1,4 @@
-"""Field visits (外访, DESIGN.md §4): requested by a phone collector, approved by a supervisor,
+"""Field visits (外访, docs/supervisor.md): requested by a phone collector, approved by a supervisor,
 handed to a field agent who visits within 2 working days, plans, files the result, and may ask
 for an extension.
 

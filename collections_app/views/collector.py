@@ -1,4 +1,4 @@
-"""The collector's day: the queue and the case page (DESIGN.md §3). Thin views over
+"""The collector's day: the queue and the case page (docs/collector.md). Thin views over
 selectors.queue, selectors.case_page and services.contacts / services.visits."""
 from __future__ import annotations
 

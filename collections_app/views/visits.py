@@ -1,4 +1,4 @@
-"""Field agents' pages (DESIGN.md §4): the visit list, plan, result and extension request."""
+"""Field agents' pages (docs/supervisor.md): the visit list, plan, result and extension request."""
 from __future__ import annotations
 
 from django.contrib import messages

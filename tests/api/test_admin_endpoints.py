@@ -1,4 +1,4 @@
-"""Lenders, teams and users: reads for the signed-in, writes for admins (CONTRACTS.md §5)."""
+"""Lenders, teams and users: reads for the signed-in, writes for admins (docs/api.md)."""
 import pytest
 
 from accounts.models import Team, User

@@ -1,4 +1,4 @@
-"""A deliberately naive day-by-day model of CONTRACTS.md §2, written independently of the engine
+"""A deliberately naive day-by-day model of docs/delinquency.md, written independently of the engine
 (cumulative sums instead of a sequential waterfall, one day at a time), to check it against."""
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal

@@ -1,4 +1,4 @@
-"""500 real loans with their own ground truth (../shared/datasets/kaggle-loan-payments/SOURCE.md),
+"""500 real loans with their own ground truth (the external data set kaggle-loan-payments),
 loaded through the import commands and the nightly run: every DPD the data set records."""
 import csv
 import datetime as dt

@@ -1,4 +1,4 @@
-"""The pure delinquency engine: worked examples from CONTRACTS.md §2 and property tests against a
+"""The pure delinquency engine: worked examples from docs/delinquency.md and property tests against a
 naive day-by-day model."""
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal

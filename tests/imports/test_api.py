@@ -1,4 +1,4 @@
-"""POST /api/imports/, GET /api/imports/{id}/ and its errors/ report (CONTRACTS.md §5)."""
+"""POST /api/imports/, GET /api/imports/{id}/ and its errors/ report (docs/api.md)."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient

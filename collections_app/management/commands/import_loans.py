@@ -1,6 +1,6 @@
 """python manage.py import_loans FILE [--lender CODE] [--encoding ENC] [--errors-out PATH] [--dry-run]
 
-Exit status (CONTRACTS.md §4): 0 every row stored; 1 some rows rejected (report written);
+Exit status (docs/imports.md): 0 every row stored; 1 some rows rejected (report written);
 2 the file was rejected whole.
 """
 from django.core.management.base import BaseCommand

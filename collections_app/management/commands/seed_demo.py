@@ -1,10 +1,12 @@
-"""python manage.py seed_demo [--loans N] [--seed S]
+"""python manage.py seed_demo [--loans N] [--seed S] [--history-months M]
 
 Demo data for trying the product: two lenders with penalty/fee products, three teams, users of
-every role with known passwords (printed once), N loans with plausible Chinese borrowers, contact
-points, schedules and payments spread over every bucket, then the delinquency run (a month ago and
-today, so roll rates have something to show), allocation, and a working history on the open cases
-(contacts, promises kept / broken / pending, visits, approvals, complaints, targets).
+every role sharing the documented password ``demo-pass`` (listed in the README), N loans with
+plausible Chinese borrowers, contact points, schedules and payments spread over every bucket, then the delinquency run at the end of each of
+the last M months and today (so bucket history, roll rates and cure rates cover several months),
+allocation, and months of work on the cases: contacts over each case's life, promises to pay
+(some kept or partly kept by real payments, judged by the product's own rule), visits, approvals,
+complaints, and monthly targets — every dashboard panel has real numbers on a fresh run.
 
 Set-based (bulk_create in batches) and deterministic for a given --seed and day. If the demo
 lenders already exist it says so and changes nothing.
@@ -27,8 +29,12 @@ from django.utils import timezone
 from accounts.models import Role, Team, User
 from collections_app import models as m
 from collections_app.services.allocation import add_working_days
+from collections_app.services.rows import update_rows
 
 BATCH = 1000
+# Every demo user signs in with this password. Demo data is for trying the product on the embedded
+# database only; the README lists the users (tests/foundation/test_readme_logins.py keeps them in step).
+DEMO_PASSWORD = "demo-pass"
 CENT = Decimal("0.01")
 DEMO_LENDERS = (
     ("demo-xd", "示范小额贷款有限公司", [("xd-biz", "经营贷", "0.000500", "0.0500", "50.00", 3),
@@ -102,6 +108,16 @@ def money(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def history_dates(today: dt.date, months: int, days: int = 0) -> list[dt.date]:
+    """Business dates for the history runs: the last day of each of the ``months`` months before
+    ``today``'s month (so a month's roll rates compare its first and last day), plus ``today - days``."""
+    first = today.replace(day=1)
+    dates = {add_months(first, -k + 1) - dt.timedelta(days=1) for k in range(1, months + 1)}
+    if days > 0:
+        dates.add(today - dt.timedelta(days=days))
+    return sorted(d for d in dates if d < today)
+
+
 class Command(BaseCommand):
     help = "Load demo lenders, users, loans, payments and collection work (idempotent: skips if present)."
 
@@ -109,8 +125,13 @@ class Command(BaseCommand):
         parser.add_argument("--loans", type=int, default=2000, help="Number of loans (default 2,000).")
         parser.add_argument("--seed", type=int, default=20240601, help="Random seed (same seed, same data).")
         parser.add_argument(
+            "--history-months", type=int, default=3,
+            help="Run the delinquency engine at the end of each of this many past months, and build that much "
+                 "history of casework (default 3; 0 = today only).",
+        )
+        parser.add_argument(
             "--history-days", type=int, default=0,
-            help="Also run the delinquency engine this many days ago, so roll rates have a past (0 = today only).",
+            help="Also run the delinquency engine this many days ago (0 = no extra run).",
         )
 
     def handle(self, *args, **opts):
@@ -121,6 +142,11 @@ class Command(BaseCommand):
         self.rng = random.Random(opts["seed"])
         self.today = timezone.localdate()
         self.tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+        self.history_dates = history_dates(self.today, max(0, opts["history_months"]), max(0, opts["history_days"]))
+        # casework (contacts, promises) reaches back to the first history run, at least four weeks
+        self.history_start = min([*self.history_dates, self.today - dt.timedelta(days=28)])
+        self.delinquent_since: dict[str, dt.date] = {}  # loan external id -> first day past due
+        self.promise_plans: list[tuple[str, dt.date, dt.date, Decimal]] = []  # (loan, taken, promised, amount)
         n_loans = max(0, opts["loans"])
         with transaction.atomic():
             lenders, products = self._lenders()
@@ -131,7 +157,7 @@ class Command(BaseCommand):
             f"Loaded {counts['borrowers']} borrowers, {counts['loans']} loans, {counts['installments']} installments, "
             f"{counts['payments']} payments in {time.monotonic() - started:.1f} s."
         )
-        ran = self._delinquency(opts["history_days"])
+        ran = self._delinquency(self.history_dates)
         if ran:
             from collections_app.services.allocation import auto_allocate
 
@@ -170,7 +196,7 @@ class Command(BaseCommand):
         for role, prefix, count in USERS:
             created[role] = []
             for i in range(1, count + 1):
-                username, password = f"{prefix}{i}", f"demo-pass-{i}"
+                username, password = f"{prefix}{i}", DEMO_PASSWORD
                 if password not in hashes:
                     hashes[password] = demo_password_hash(password)
                 surname = SURNAMES[(i * 7 + len(prefix)) % len(SURNAMES)]
@@ -200,7 +226,7 @@ class Command(BaseCommand):
         return teams, created, passwords
 
     def _print_users(self, passwords):
-        self.stdout.write("Demo users (shown once):")
+        self.stdout.write(f"Demo users (every one signs in with the password {DEMO_PASSWORD}):")
         self.stdout.write(f"  {'username':<14} {'password':<14} role")
         for username, password, role in passwords:
             self.stdout.write(f"  {username:<14} {password:<14} {role}")
@@ -278,6 +304,7 @@ class Command(BaseCommand):
                 oldest_unpaid = self.today - dt.timedelta(days=rng.randint(lo, hi))
                 paid_through = rng.randrange(0, term)
                 first_due = add_months(oldest_unpaid, -paid_through)
+                self.delinquent_since[f"{lender.code.upper()}-{n:07d}"] = oldest_unpaid + dt.timedelta(days=1)
             disbursed = add_months(first_due, -1)
             inst = []
             per_principal = money(principal / term)
@@ -299,6 +326,8 @@ class Command(BaseCommand):
                 _seq, due, p_due, i_due, fee = inst[paid_through]
                 part = money((p_due + i_due + fee) * Decimal(rng.choice(("0.2", "0.4", "0.6"))))
                 pays.append((min(self.today - dt.timedelta(days=1), due + dt.timedelta(days=rng.randrange(1, 20))), part))
+            if state not in ("settled", "current"):
+                pays += self._promise_plans(f"{lender.code.upper()}-{n:07d}", inst[paid_through])
             payments_by_loan.append(pays)
         m.Loan.objects.bulk_create(loans, batch_size=BATCH)
         installments = [
@@ -320,15 +349,38 @@ class Command(BaseCommand):
         return {"borrowers": len(borrowers), "loans": len(loans), "installments": len(installments),
                 "payments": len(payments)}
 
+    def _promise_plans(self, loan_id: str, oldest_unpaid) -> list[tuple[dt.date, Decimal]]:
+        """Promises this delinquent loan's borrower will have made in the history window, and the
+        payments that kept (or partly kept) some of them. The payments exist before the engine runs,
+        so the loan's history reflects them; the promises are written with the casework and judged
+        then by the product's own rule."""
+        rng = self.rng
+        start = max(self.delinquent_since[loan_id], self.history_start)
+        days = (self.today - start).days
+        if days < 2 or rng.random() >= 0.55:
+            return []
+        _seq, _due, p_due, i_due, fee = oldest_unpaid
+        pays = []
+        for _k in range(rng.choice((1, 1, 2))):
+            taken = start + dt.timedelta(days=rng.randrange(0, days))
+            promised = taken + dt.timedelta(days=rng.randrange(1, 10))
+            amount = money((p_due + i_due + fee) * Decimal(rng.choice(("0.5", "1", "1"))))
+            self.promise_plans.append((loan_id, taken, promised, amount))
+            intent = rng.choices(("kept", "partly", "broken"), (35, 20, 45))[0]
+            if intent != "broken":
+                last = min(promised, self.today - dt.timedelta(days=1))
+                paid_on = taken + dt.timedelta(days=rng.randrange(0, (last - taken).days + 1))
+                pays.append((paid_on, amount if intent == "kept" else money(amount / 2)))
+        return pays
+
     # --- the engine ----------------------------------------------------------------------------
 
-    def _delinquency(self, history_days: int) -> bool:
+    def _delinquency(self, dates: list[dt.date]) -> bool:
         try:
             from collections_app.services.delinquency import run_delinquency
         except ImportError:
             self.stdout.write(self.style.WARNING("The delinquency engine is not installed: run skipped, no cases."))
             return False
-        dates = [self.today - dt.timedelta(days=history_days)] if history_days > 0 else []
         for as_of in [*dates, self.today]:
             t0 = time.monotonic()
             run = run_delinquency(as_of=as_of, triggered_by="seed_demo")
@@ -343,73 +395,117 @@ class Command(BaseCommand):
     def _at(self, day: dt.date, hour: int, minute: int) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=self.tz)
 
+    def _case_spans(self, cases) -> tuple[dict, dict]:
+        """Each case's life in business dates: from the first day its loans were past due to the
+        day the run that closed it ran for (today while open). Cases opened by the runs at
+        past dates get those dates, not the moment the seed ran."""
+        ext_by_case: dict[int, list[str]] = {}
+        loan_case = {}
+        for case_id, ext in m.Loan.objects.filter(case_id__in=[c["id"] for c in cases]).values_list(
+            "case_id", "external_id"
+        ):
+            ext_by_case.setdefault(case_id, []).append(ext)
+            loan_case[ext] = case_id
+        cured_on: dict[int, dt.date] = {}
+        closed = {c["id"] for c in cases if c["status"] == m.CaseStatus.CLOSED}
+        for case_id, on_date in m.BucketHistory.objects.filter(
+            loan__case_id__in=closed, to_bucket="CURRENT"
+        ).values_list("loan__case_id", "on_date"):
+            cured_on[case_id] = max(on_date, cured_on.get(case_id, on_date))
+        spans = {}
+        for c in cases:
+            starts = [self.delinquent_since[e] for e in ext_by_case.get(c["id"], []) if e in self.delinquent_since]
+            begin = min(starts, default=self.today)
+            end = cured_on.get(c["id"], self.today) if c["id"] in closed else self.today
+            spans[c["id"]] = (begin, max(begin, end))
+        return spans, loan_case
+
     def _casework(self, teams, users):
+        from collections_app.services.promises import judge
+
         rng = self.rng
         now = timezone.now()
         cases = list(
-            m.CollectionCase.objects.filter(status=m.CaseStatus.OPEN)
+            m.CollectionCase.objects.filter(assigned_to__isnull=False)
             .order_by("id")
-            .values("id", "borrower_id", "assigned_to_id", "dpd", "overdue_amount", "lender_id", "bucket")
+            .values("id", "borrower_id", "assigned_to_id", "dpd", "overdue_amount", "lender_id", "bucket", "status")
         )
+        spans, loan_case = self._case_spans(cases)
         phones = {}
         for cp_id, borrower_id, value in m.ContactPoint.objects.filter(
             kind=m.ContactKind.PHONE, relation=m.Relation.SELF, is_primary=True,
             borrower_id__in=[c["borrower_id"] for c in cases],
         ).values_list("id", "borrower_id", "value"):
             phones[borrower_id] = (cp_id, value)
-        outcomes, weights = zip(*OUTCOMES, strict=True)
-        logs, promise_specs, case_updates = [], [], []
+        plans_by_case: dict[int, list] = {}
+        for loan_ext, taken, promised, amount in self.promise_plans:
+            if loan_ext in loan_case:
+                plans_by_case.setdefault(loan_case[loan_ext], []).append((taken, promised, amount))
+        paid: dict[tuple[int, int], list] = {}
+        for borrower_id, lender_id, paid_on, amount in m.Payment.objects.filter(
+            loan__borrower_id__in={c["borrower_id"] for c in cases}, paid_on__gte=self.history_start,
+        ).values_list("loan__borrower_id", "lender_id", "paid_on", "amount"):
+            paid.setdefault((borrower_id, lender_id), []).append((paid_on, amount))
+
+        outcomes, weights = zip(*[(o, w) for o, w in OUTCOMES if o != m.Outcome.PROMISE], strict=True)
+        notes = ["", "客户称本周内处理", "无人接听", "已告知逾期后果及征信影响", "客户情绪激动，稍后再联系"]
+        logs, promises, case_updates, worked = [], [], [], set()
         for c in cases:
-            if not c["assigned_to_id"] or rng.random() < 0.12:
-                continue  # some cases not worked yet (SLA table)
-            span = max(1, min(c["dpd"], 28))
-            last = first = None
-            for _k in range(rng.randrange(1, 7)):
-                day = self.today - dt.timedelta(days=rng.randrange(0, span))
+            begin, end = spans[c["id"]]
+            opened = self._at(begin, 1, 30)
+            assigned = self._at(begin, 9, 0)
+            update = m.CollectionCase(id=c["id"], opened_at=opened, assigned_at=assigned,
+                                      first_contact_due_at=assigned + dt.timedelta(hours=2),
+                                      closed_at=self._at(end, 1, 30) if c["status"] == m.CaseStatus.CLOSED else None)
+            case_updates.append(update)
+            recent = (self.today - begin).days <= 10
+            if c["status"] == m.CaseStatus.OPEN and rng.random() < (0.4 if recent else 0.03):
+                continue  # not worked yet: the SLA table has something to show
+            worked.add(c["id"])
+            first_day = max(begin, self.history_start)
+            span = (end - first_day).days + 1
+            days = sorted(rng.sample(range(span), min(span, 2 + span // 10, 10)))
+            if first_day == begin and 0 not in days:
+                days[0] = 0  # a case is called on its first day
+            case_logs = []
+            cp = phones.get(c["borrower_id"])
+            for offset in days:
+                day = first_day + dt.timedelta(days=offset)
                 at = self._at(day, rng.randrange(9, 20), rng.randrange(0, 60))
                 if at > now:
-                    at = now - dt.timedelta(minutes=rng.randrange(5, 600))
+                    continue
                 outcome = rng.choices(outcomes, weights)[0]
-                cp = phones.get(c["borrower_id"])
-                log = m.ContactLog(
-                    case_id=c["id"], borrower_id=c["borrower_id"], user_id=c["assigned_to_id"], channel=m.Channel.PHONE,
-                    outcome=outcome, contact_point_id=cp[0] if cp else None, number_used=cp[1] if cp else "",
-                    is_third_party=outcome == m.Outcome.THIRD_PARTY, is_attempt=True,
-                    is_conversation=outcome in m.CONVERSATION_OUTCOMES, occurred_at=at,
-                    note=rng.choice(["", "客户称本周内处理", "无人接听", "已告知逾期后果及征信影响", "客户情绪激动，稍后再联系"]),
-                    overdue_reason=rng.choice(["", *m.OverdueReason.values]) if outcome in m.CONVERSATION_OUTCOMES else "",
-                )
-                logs.append(log)
-                if last is None or at > last.occurred_at:
-                    last = log
-                if first is None or at < first.occurred_at:
-                    first = log
-                if outcome == m.Outcome.PROMISE:
-                    promise_specs.append((log, c))
-            case_updates.append(
-                m.CollectionCase(id=c["id"], last_contact_at=last.occurred_at, last_outcome=last.outcome,
-                                 first_worked_at=first.occurred_at)
-            )
+                if outcome == m.Outcome.THIRD_PARTY and (day - begin).days < 61:
+                    outcome = m.Outcome.NO_ANSWER  # third parties only from M2 (the lenders' default)
+                case_logs.append(self._log(c, cp, outcome, at, rng.choice(notes)))
+            for taken, promised, amount in plans_by_case.get(c["id"], []):
+                if not begin <= taken <= end:
+                    continue
+                at = self._at(taken, rng.randrange(10, 19), rng.randrange(0, 60))
+                if at > now:
+                    continue
+                log = self._log(c, cp, m.Outcome.PROMISE, at, "客户承诺还款")
+                case_logs.append(log)
+                until = min(promised, self.today)
+                total = sum((a for d, a in paid.get((c["borrower_id"], c["lender_id"]), []) if taken <= d <= until),
+                            Decimal("0"))
+                status = judge(amount, total, promised, self.today)
+                promises.append(m.PromiseToPay(
+                    case_id=c["id"], borrower_id=c["borrower_id"], contact=log, amount=amount, promised_date=promised,
+                    status=status, paid_amount=total,
+                    resolved_on=None if status == m.PromiseStatus.PENDING else until,
+                    created_by_id=c["assigned_to_id"],
+                ))
+            if not case_logs:
+                continue
+            logs += case_logs
+            first = min(case_logs, key=lambda log: log.occurred_at)
+            last = max(case_logs, key=lambda log: log.occurred_at)
+            update.first_worked_at, update.last_contact_at, update.last_outcome = (
+                first.occurred_at, last.occurred_at, last.outcome)
         m.ContactLog.objects.bulk_create(logs, batch_size=BATCH)
-        m.CollectionCase.objects.bulk_update(case_updates, ["last_contact_at", "last_outcome", "first_worked_at"],
-                                             batch_size=BATCH)
-
-        promises = []
-        for log, c in promise_specs:
-            taken_on = log.occurred_at.astimezone(self.tz).date()
-            promised = taken_on + dt.timedelta(days=rng.randrange(1, 10))
-            amount = money(max(Decimal("100"), c["overdue_amount"] * Decimal(rng.choice(("0.3", "0.5", "1")))))
-            if promised >= self.today:
-                status, paid, resolved = m.PromiseStatus.PENDING, Decimal("0"), None
-            else:
-                status = rng.choice([m.PromiseStatus.KEPT, m.PromiseStatus.BROKEN, m.PromiseStatus.BROKEN,
-                                     m.PromiseStatus.PARTIALLY_KEPT])
-                paid = {m.PromiseStatus.KEPT: amount, m.PromiseStatus.BROKEN: Decimal("0")}.get(status, money(amount / 2))
-                resolved = promised
-            promises.append(m.PromiseToPay(
-                case_id=c["id"], borrower_id=c["borrower_id"], contact=log, amount=amount, promised_date=promised,
-                status=status, paid_amount=paid, resolved_on=resolved, created_by_id=c["assigned_to_id"],
-            ))
+        update_rows(m.CollectionCase, case_updates, ["opened_at", "assigned_at", "first_contact_due_at", "closed_at",
+                                                     "first_worked_at", "last_contact_at", "last_outcome"])
         # one open promise per case: of several, the latest taken stays pending, the others were replaced
         latest = {}
         for p in sorted(promises, key=lambda p: p.contact.occurred_at):
@@ -421,20 +517,30 @@ class Command(BaseCommand):
         m.PromiseToPay.objects.bulk_create(promises, batch_size=BATCH)
         for p in promises:
             p.created_at = p.contact.occurred_at
-        m.PromiseToPay.objects.bulk_update(promises, ["created_at"], batch_size=BATCH)
+        update_rows(m.PromiseToPay, promises, ["created_at"])
         self._borrower_promise_record(promises)
 
         agents = users[Role.FIELD_AGENT]
         supervisors = {t.id: t.supervisor_id for t in teams}
-        team_of = dict(User.objects.filter(id__in={c["assigned_to_id"] for c in cases if c["assigned_to_id"]})
-                       .values_list("id", "team_id"))
+        team_of = dict(User.objects.filter(id__in={c["assigned_to_id"] for c in cases}).values_list("id", "team_id"))
         visits, approvals, complaints = [], [], []
         for c in cases:
-            if not c["assigned_to_id"]:
+            if c["id"] not in worked:
                 continue
             collector_id = c["assigned_to_id"]
             supervisor_id = supervisors.get(team_of.get(collector_id))
             roll = rng.random()
+            if roll > 0.985:
+                begin, end = spans[c["id"]]
+                first_day = max(begin, self.history_start)
+                day = first_day + dt.timedelta(days=rng.randrange(0, (end - first_day).days + 1))
+                complaints.append(m.Complaint(
+                    case_id=c["id"], borrower_id=c["borrower_id"], against_user_id=collector_id, channel="电话",
+                    description="客户投诉催收频率过高", received_at=min(now, self._at(day, 16, 0)),
+                    status=m.ComplaintStatus.RESOLVED if day < self.today - dt.timedelta(days=14) else m.ComplaintStatus.OPEN,
+                ))
+            if c["status"] != m.CaseStatus.OPEN:
+                continue
             if c["bucket"] in ("M1", "M2", "M3") and roll < 0.08:
                 agent = rng.choice(agents)
                 handed = self.today - dt.timedelta(days=rng.randrange(0, 6))
@@ -459,11 +565,6 @@ class Command(BaseCommand):
             elif c["bucket"] == "M4+" and 0.1 <= roll < 0.13:
                 approvals.append(m.ApprovalRequest(kind=m.ApprovalKind.WRITE_OFF, case_id=c["id"],
                                                    requested_by_id=collector_id, reason="失联两年以上，建议核销"))
-            if roll > 0.985:
-                complaints.append(m.Complaint(
-                    case_id=c["id"], borrower_id=c["borrower_id"], against_user_id=collector_id, channel="电话",
-                    description="客户投诉催收频率过高", received_at=now - dt.timedelta(days=rng.randrange(0, 20)),
-                ))
         m.FieldVisit.objects.bulk_create(visits, batch_size=BATCH)
         for agent in agents:
             ids = [v.case_id for v in visits if v.agent_id == agent.id]
@@ -473,6 +574,16 @@ class Command(BaseCommand):
         targets = self._targets(teams, users)
         return {"contacts": len(logs), "promises": len(promises), "visits": len(visits), "approvals": len(approvals),
                 "complaints": len(complaints), "targets": targets}
+
+    def _log(self, c, cp, outcome, at, note) -> m.ContactLog:
+        conversation = outcome in m.CONVERSATION_OUTCOMES
+        return m.ContactLog(
+            case_id=c["id"], borrower_id=c["borrower_id"], user_id=c["assigned_to_id"], channel=m.Channel.PHONE,
+            outcome=outcome, contact_point_id=cp[0] if cp else None, number_used=cp[1] if cp else "",
+            is_third_party=outcome == m.Outcome.THIRD_PARTY, is_attempt=True, is_conversation=conversation,
+            occurred_at=at, note=note,
+            overdue_reason=self.rng.choice(["", *m.OverdueReason.values]) if conversation else "",
+        )
 
     def _borrower_promise_record(self, promises):
         record: dict[int, list] = {}
@@ -491,13 +602,13 @@ class Command(BaseCommand):
                        kept_amount_total=r[4])
             for bid, r in record.items()
         ]
-        m.Borrower.objects.bulk_update(
-            borrowers, ["promises_made", "promises_kept", "promises_broken", "promised_amount_total", "kept_amount_total"],
-            batch_size=BATCH,
-        )
+        update_rows(m.Borrower, borrowers,
+                    ["promises_made", "promises_kept", "promises_broken", "promised_amount_total", "kept_amount_total"])
 
     def _targets(self, teams, users) -> int:
-        month = self.today.replace(day=1)
+        """Monthly targets for this month and every history month (team: 15 % of its open overdue)."""
+        months = sorted({d.replace(day=1) for d in [self.history_start, *self.history_dates, self.today]
+                         if d >= self.history_start})
         overdue = {
             row["team_id"]: row["total"] or Decimal("0")
             for row in m.CollectionCase.objects.filter(status=m.CaseStatus.OPEN, team__in=teams)
@@ -505,12 +616,13 @@ class Command(BaseCommand):
         }
         setter = users[Role.ADMIN][0]
         rows = []
-        for team in teams:
-            amount = money(overdue.get(team.id, Decimal("0")) * Decimal("0.15"))
-            rows.append(m.Target(period="month", period_start=month, team=team, amount=amount, set_by=setter))
-            members = [u for u in users[Role.COLLECTOR] if u.team_id == team.id]
-            for u in members:
-                rows.append(m.Target(period="month", period_start=month, collector=u,
-                                     amount=money(amount / max(len(members), 1)), set_by=setter))
+        for month in months:
+            for team in teams:
+                amount = money(overdue.get(team.id, Decimal("0")) * Decimal("0.15"))
+                rows.append(m.Target(period="month", period_start=month, team=team, amount=amount, set_by=setter))
+                members = [u for u in users[Role.COLLECTOR] if u.team_id == team.id]
+                for u in members:
+                    rows.append(m.Target(period="month", period_start=month, collector=u,
+                                         amount=money(amount / max(len(members), 1)), set_by=setter))
         m.Target.objects.bulk_create(rows)
         return len(rows)

@@ -1,4 +1,4 @@
-"""Loan-book, installment and payment imports (CONTRACTS.md §3). See docs/imports.md."""
+"""Loan-book, installment and payment imports (docs/imports.md)."""
 from .reader import FileRejected
 from .runner import ImportAborted, create_import_job, import_file, run_import
 

@@ -1,4 +1,4 @@
-"""Column names of the three files, their Chinese aliases and which are required (CONTRACTS.md §3)."""
+"""Column names of the three files, their Chinese aliases and which are required (docs/imports.md)."""
 from __future__ import annotations
 
 from collections_app.models import ImportKind

@@ -1,4 +1,4 @@
-"""Pure value parsers for lenders' files (CONTRACTS.md §3). Each raises ``ValueError`` with a
+"""Pure value parsers for lenders' files (docs/imports.md). Each raises ``ValueError`` with a
 translatable message; callers turn it into a row error."""
 from __future__ import annotations
 
