@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -21,10 +22,29 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-change-me-in-production"
-if not DEBUG and SECRET_KEY.startswith("dev-only"):
-    raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
+# Off unless turned on explicitly (`python3 dev.py run` turns it on for itself on the embedded
+# SQLite database). Off, the key must be set: a long random one, never a published default.
+DEBUG = env_bool("DEBUG", False)
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
+KNOWN_DEFAULT_SECRET_KEYS = {DEV_SECRET_KEY, "change-me-in-production", "build-only", "changeme", "secret"}
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY = os.environ.get("SECRET_KEY") or (DEV_SECRET_KEY if DEBUG else "")
+if not DEBUG:
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. With DEBUG off (the default) set SECRET_KEY to a long random value, e.g. "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(64))'; for development set DEBUG=1."
+        )
+    if (
+        SECRET_KEY in KNOWN_DEFAULT_SECRET_KEYS
+        or SECRET_KEY.startswith(("django-insecure", "dev-only"))
+        or len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+        or len(set(SECRET_KEY)) < 5
+    ):
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is too weak for DEBUG off: use at least {SECRET_KEY_MIN_LENGTH} random characters "
+            "(python3 -c 'import secrets; print(secrets.token_urlsafe(64))'), never a published default."
+        )
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
@@ -118,8 +138,18 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# Uploaded files (lenders' books, error reports, recordings) have no public URL: they leave only
+# through views that check access (collections_app/views/files.py). PRIVATE_FILE_SERVING picks who
+# sends the bytes: "django" (default), "x-accel-redirect" (nginx: an `internal` location at
+# PRIVATE_FILE_ACCEL_PREFIX aliased to MEDIA_ROOT) or "x-sendfile" (Apache mod_xsendfile, lighttpd).
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+PRIVATE_FILE_SERVING = os.environ.get("PRIVATE_FILE_SERVING", "django").strip().lower()
+if PRIVATE_FILE_SERVING not in {"django", "x-accel-redirect", "x-sendfile"}:
+    raise ImproperlyConfigured("PRIVATE_FILE_SERVING must be django, x-accel-redirect or x-sendfile")
+PRIVATE_FILE_ACCEL_PREFIX = os.environ.get("PRIVATE_FILE_ACCEL_PREFIX", "/protected-media/")
+# A call or visit recording: audio only (checked by type, extension and content), at most this size.
+RECORDING_MAX_BYTES = int(os.environ.get("RECORDING_MAX_BYTES", str(50 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

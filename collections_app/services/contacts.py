@@ -47,6 +47,7 @@ from collections_app.models import (
     StrategyStatus,
 )
 from collections_app.models.choices import CONVERSATION_OUTCOMES
+from collections_app.services.recordings import recording_errors
 
 RETRY_AFTER_NO_ANSWER = dt.timedelta(hours=2)
 
@@ -269,6 +270,8 @@ def log_contact(
         errors.setdefault("contact_point", []).append(_("This contact point belongs to another borrower."))
     if note and len(note) > 10000:
         errors.setdefault("note", []).append(_("The note is too long."))
+    if recording and (problems := recording_errors(recording)):
+        errors["recording"] = problems
 
     lender = case.lender
     ltz = lender_zone(lender)
