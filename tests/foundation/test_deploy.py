@@ -2,6 +2,7 @@
 that `check --deploy` passes, a weak key refused."""
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,8 +34,9 @@ def test_dev_run_turns_debug_on_and_loads_demo_data_only_on_the_embedded_databas
 
 
 def settings_env(**extra):
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"}}
+    """A production-like environment: nothing of the test run's own (its key, settings module,
+    DJANGO_ALLOW_ASYNC_UNSAFE set by the browser tests, ...), only what is given."""
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
     env.update(DJANGO_SETTINGS_MODULE="config.settings", **extra)
     return env
 
@@ -66,3 +68,70 @@ def test_compose_file_requires_a_key_and_has_no_default():
     compose = (ROOT / "docker-compose.yml").read_text()
     assert "SECRET_KEY: ${SECRET_KEY:?" in compose
     assert "change-me" not in compose
+
+
+def test_check_deploy_with_production_settings_reports_nothing():
+    out = manage("check", "--deploy", "--fail-level", "DEBUG", DEBUG="0", ALLOWED_HOSTS="collections.example.com",
+                 SECRET_KEY="Zq" + "x8Y-3kP_w7Rt" * 5)
+    assert out.returncode == 0, out.stderr
+    assert "System check identified no issues (0 silenced)." in out.stdout
+
+
+@pytest.mark.django_db
+def test_pages_send_csp_permissions_policy_and_no_inline_script(client, supervisor, team):
+    client.force_login(supervisor)
+    for path in ("/supervisor/", "/supervisor/allocation/"):
+        resp = client.get(path)
+        assert resp.status_code == 200, path
+        csp = resp["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+        assert "frame-ancestors 'none'" in csp
+        assert "camera=()" in resp["Permissions-Policy"] and "microphone=()" in resp["Permissions-Policy"]
+        html = resp.content.decode()
+        # every <script> has a src (or is a JSON data block); no inline event handlers
+        for tag in re.findall(r"<script\b[^>]*>", html):
+            assert "src=" in tag or 'type="application/json"' in tag, (path, tag)
+        assert not re.search(r"\son(click|change|submit|load)=", html), path
+
+
+@pytest.mark.django_db
+def test_production_settings_redirect_to_https_and_secure_cookies():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SECURE_PROXY_SSL_HEADER, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.SECURE_HSTS_SECONDS > 0, s.SESSION_COOKIE_AGE <= 12 * 3600, s.SESSION_IDLE_TIMEOUT)"
+    )
+    key = "Zq" + "x8Y-3kP_w7Rt" * 5
+    out = manage("shell", "-c", code, SECRET_KEY=key)
+    last = out.stdout.strip().splitlines()[-1]
+    assert last == "True ('HTTP_X_FORWARDED_PROTO', 'https') True True True True 1800", out.stderr
+    out = manage("shell", "-c", code, SECRET_KEY=key, SECURE_SSL_REDIRECT="0", SECURE_PROXY_SSL_HEADER="",
+                 SESSION_IDLE_TIMEOUT="600")
+    assert out.stdout.strip().splitlines()[-1] == "False None True True True True 600"
+
+
+@pytest.mark.django_db
+def test_idle_session_is_ended(client, collector, settings):
+    import time
+
+    settings.SESSION_IDLE_TIMEOUT = 60
+    client.force_login(collector)
+    assert client.get("/queue/").status_code == 200
+    session = client.session
+    session["_last_seen"] = int(time.time()) - 61
+    session.save()
+    resp = client.get("/queue/")
+    assert resp.status_code == 302 and "/accounts/login/" in resp["Location"]
+    assert client.get("/queue/").status_code == 302  # the session is gone, not just this request
+
+
+@pytest.mark.django_db
+def test_api_docs_are_local_and_for_signed_in_users(client, collector):
+    assert client.get("/api/docs/").status_code == 302
+    assert client.get("/api/schema/").status_code == 200  # the OpenAPI document stays public
+    client.force_login(collector)
+    html = client.get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower() and "<style" not in html
+    script = client.get("/api/docs/?script=")
+    assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
