@@ -36,7 +36,7 @@ def ensure_venv(requirements: str) -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     req = ROOT / requirements
     digest = hashlib.sha256()
-    for name in ("requirements.txt", requirements):
+    for name in ("constraints.txt", "requirements.txt", requirements):
         digest.update((ROOT / name).read_bytes())
     stamp = VENV / f".installed-{req.stem}"
     if stamp.exists() and stamp.read_text() == digest.hexdigest():
