@@ -222,3 +222,18 @@ def test_visit_result_refuses_an_html_recording(case, collector):
     assert "recording" in exc.value.message_dict
     visit.refresh_from_db()
     assert (visit.status, visit.recording.name) == ("approved", "")
+
+
+def test_admin_links_stored_files_through_the_checked_views(client, admin_user, job, contact):
+    client.force_login(admin_user)
+    html = client.get(f"/admin/collections_app/importjob/{job.pk}/change/").content.decode()
+    assert f'href="/imports/{job.pk}/file"' in html and f'href="/imports/{job.pk}/errors.csv"' in html
+    html = client.get(f"/admin/collections_app/contactlog/{contact.pk}/change/").content.decode()
+    assert f'href="/contacts/{contact.pk}/recording/"' in html
+    visit = m.FieldVisit.objects.create(case=contact.case, status="done")
+    visit.recording.save("visit.mp3", ContentFile(MP3))
+    html = client.get(f"/admin/collections_app/fieldvisit/{visit.pk}/change/").content.decode()
+    assert f'href="/visits/{visit.pk}/recording/"' in html
+    assert 'type="file"' not in html  # no upload past the audio check
+    for page in (f"/admin/collections_app/importjob/{job.pk}/change/", f"/admin/collections_app/contactlog/{contact.pk}/change/"):
+        assert "/media/" not in client.get(page).content.decode()
