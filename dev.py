@@ -2,11 +2,14 @@
 """The project's two everyday commands, needing nothing but Python 3.11+:
 
     python3 dev.py run     # install into .venv, migrate SQLite, load demo data if empty, serve :8000
+    python3 dev.py run --demo   # the same on DATABASE_URL's database, loading demo data if it is empty
     python3 dev.py test    # install into .venv and run the whole test suite
 
 Extra arguments after `test` go to pytest (e.g. `python3 dev.py test tests/domain -x`).
 Environment variables (DATABASE_URL, REDIS_URL, ...) are passed through unchanged, so the same
-commands run against PostgreSQL and Redis when those are set (see README).
+commands run against PostgreSQL and Redis when those are set (see README). `run` turns DEBUG on
+for itself only on the embedded SQLite database, and loads demo data (users with a known password)
+only there, or with `--demo` / DEMO_DATA=1.
 """
 import hashlib
 import os
@@ -33,7 +36,7 @@ def ensure_venv(requirements: str) -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     req = ROOT / requirements
     digest = hashlib.sha256()
-    for name in ("requirements.txt", requirements):
+    for name in ("constraints.txt", "requirements.txt", requirements):
         digest.update((ROOT / name).read_bytes())
     stamp = VENV / f".installed-{req.stem}"
     if stamp.exists() and stamp.read_text() == digest.hexdigest():
@@ -43,26 +46,44 @@ def ensure_venv(requirements: str) -> None:
     stamp.write_text(digest.hexdigest())
 
 
-def manage(*args) -> int:
-    return sh(PY, "manage.py", *args)
+def run_plan(argv, environ) -> tuple[dict, bool]:
+    """The environment `run` serves with and whether it may load demo data into an empty database.
+
+    On the embedded SQLite database (no DATABASE_URL) it is a development server: DEBUG on unless
+    DEBUG is set, demo users with a known password. With DATABASE_URL it is a real database:
+    DEBUG stays as set (off by default, so SECRET_KEY is required) and demo data only with
+    `--demo` or DEMO_DATA=1."""
+    env = dict(environ)
+    embedded = not env.get("DATABASE_URL")
+    if embedded and not env.get("DEBUG"):
+        env["DEBUG"] = "1"
+    flag = env.get("DEMO_DATA", "").strip().lower() in {"1", "true", "yes", "on"}
+    return env, embedded or flag or "--demo" in argv
 
 
 def cmd_run(argv) -> int:
+    unknown = [a for a in argv if a != "--demo"]
+    if unknown:
+        sys.exit(f"Unknown argument(s) for run: {' '.join(unknown)} (only --demo)")
     ensure_venv("requirements.txt")
-    if manage("migrate", "--noinput") != 0:
+    env, demo = run_plan(argv, os.environ)
+    if sh(PY, "manage.py", "migrate", "--noinput", env=env) != 0:
         return 1
     has_data = subprocess.run(
         [str(PY), "manage.py", "shell", "-c",
          "from collections_app.models import Loan; print(Loan.objects.exists())"],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT, capture_output=True, text=True, env=env,
     ).stdout.strip().endswith("True")
-    if not has_data:
-        if manage("seed_demo") != 0:
+    if not has_data and demo:
+        if sh(PY, "manage.py", "seed_demo", env=env) != 0:
             return 1
+    elif not has_data:
+        print("The database is empty; no demo data loaded (DATABASE_URL is set: add --demo or DEMO_DATA=1 "
+              "to load demo users with a known password).", flush=True)
     addr = os.environ.get("ADDR", "127.0.0.1:8000")
     print(f"\nServing on http://{addr}/  (Ctrl-C stops)\n", flush=True)
     # --insecure serves static files when DEBUG is off too
-    return manage("runserver", "--insecure", addr)
+    return sh(PY, "manage.py", "runserver", "--insecure", addr, env=env)
 
 
 def cmd_test(argv) -> int:

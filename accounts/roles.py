@@ -107,6 +107,37 @@ def borrowers_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
     return qs.filter(cases__in=cases_visible_to(user).values("id")).distinct()
 
 
+def contacts_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    """Contact log entries the user may see: those of the cases they may see."""
+    from collections_app.models import ContactLog
+
+    if qs is None:
+        qs = ContactLog.objects.all()
+    if not (user and user.is_authenticated):
+        return qs.none()
+    if is_admin(user):
+        return qs
+    return qs.filter(case_id__in=cases_visible_to(user).values("id"))
+
+
+def visits_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    """Field visits the user may see: the agent their own; others those of the cases they may see."""
+    from collections_app.models import FieldVisit
+
+    if qs is None:
+        qs = FieldVisit.objects.all()
+    if not (user and user.is_authenticated):
+        return qs.none()
+    if is_admin(user):
+        return qs
+    return qs.filter(Q(agent=user) | Q(case_id__in=cases_visible_to(user).values("id")))
+
+
+def can_download_import_files(user) -> bool:
+    """Lenders' files and their error reports hold whole loan books: only those who import."""
+    return can_import(user)
+
+
 def can_see_full_pii(user) -> bool:
     """National ids and full phone numbers are shown unmasked only to those who need them."""
     return is_supervisor_or_admin(user)

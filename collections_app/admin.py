@@ -6,6 +6,8 @@ Values the delinquency engine writes are read-only; changing a schedule or addin
 reclassifies the loan at once.
 """
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -42,6 +44,13 @@ class ReadOnlyAdmin(RoleAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def _download_link(fieldfile, url_name, pk):
+    """A stored file's link through its access-checked download view (nothing is served from /media/)."""
+    if not fieldfile:
+        return "—"
+    return format_html('<a href="{}">{}</a>', reverse(url_name, args=[pk]), fieldfile.name.rsplit("/", 1)[-1])
 
 
 # --- parties -----------------------------------------------------------------------------------
@@ -335,6 +344,12 @@ class ContactLogAdmin(ReadOnlyAdmin):
     search_fields = ("case__borrower__name", "number_used", "note")
     list_select_related = ("case__borrower", "user")
     date_hierarchy = "occurred_at"
+    exclude = ("recording",)
+    readonly_fields = ("recording_download",)
+
+    @admin.display(description=_("recording"))
+    def recording_download(self, obj):
+        return _download_link(obj.recording, "contact_recording", obj.pk)
 
 
 @admin.register(m.PromiseToPay)
@@ -355,6 +370,13 @@ class FieldVisitAdmin(RoleAdminMixin, SimpleHistoryAdmin):
     search_fields = ("case__borrower__name", "address")
     list_select_related = ("case__borrower", "agent")
     raw_id_fields = ("case", "requested_by", "agent", "reviewed_by")
+    # a recording comes only with the agent's visit result (audio checked there), never by hand here
+    exclude = ("recording",)
+    readonly_fields = ("recording_download",)
+
+    @admin.display(description=_("recording"))
+    def recording_download(self, obj):
+        return _download_link(obj.recording, "visit_recording", obj.pk)
 
 
 @admin.register(m.Letter)
@@ -420,11 +442,21 @@ class ImportJobAdmin(ReadOnlyAdmin):
     search_fields = ("original_name", "file_sha256")
     list_select_related = ("lender", "created_by")
     date_hierarchy = "created_at"
+    exclude = ("file", "error_report")
+    readonly_fields = ("file_download", "error_report_download")
+
+    @admin.display(description=_("file"))
+    def file_download(self, obj):
+        return _download_link(obj.file, "import_file", obj.pk)
+
+    @admin.display(description=_("error report"))
+    def error_report_download(self, obj):
+        return _download_link(obj.error_report, "import_errors", obj.pk)
 
 
 @admin.register(m.PersonalDataAccess)
 class PersonalDataAccessAdmin(ReadOnlyAdmin):
-    list_display = ("at", "user", "borrower", "what", "where")
-    search_fields = ("user__username", "borrower__name", "what")
+    list_display = ("at", "user", "borrower", "what", "file", "where")
+    search_fields = ("user__username", "borrower__name", "what", "file")
     list_select_related = ("user", "borrower")
     date_hierarchy = "at"

@@ -1,6 +1,5 @@
 """Imports over HTTP (docs/api.md): POST /api/imports/, GET /api/imports/{id}/ and its error report."""
 from django.db import transaction
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import re_path
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from accounts import roles
 from collections_app.models import ImportJob, ImportKind, Lender
 from collections_app.services.imports import create_import_job
 from collections_app.tasks.imports import import_file_task
+from collections_app.views.files import import_file_download
 
 
 class CanImport(BasePermission):
@@ -42,12 +42,13 @@ class ImportJobSerializer(serializers.ModelSerializer):
     lender = serializers.SlugRelatedField(slug_field="code", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     error_report_url = serializers.SerializerMethodField()
+    file_url = serializers.SerializerMethodField()
 
     class Meta:
         model = ImportJob
         fields = ["id", "kind", "status", "total_rows", "processed_rows", "stored_rows", "rejected_rows", "errors",
                   "created_rows", "updated_rows", "lender", "dry_run", "original_name", "encoding", "message",
-                  "created_by", "created_at", "started_at", "finished_at", "error_report_url"]
+                  "created_by", "created_at", "started_at", "finished_at", "error_report_url", "file_url"]
         read_only_fields = fields
 
     def get_error_report_url(self, job) -> str | None:
@@ -55,6 +56,13 @@ class ImportJobSerializer(serializers.ModelSerializer):
             return None
         request = self.context.get("request")
         url = f"/api/imports/{job.pk}/errors/"
+        return request.build_absolute_uri(url) if request else url
+
+    def get_file_url(self, job) -> str | None:
+        if not job.file:
+            return None
+        request = self.context.get("request")
+        url = f"/api/imports/{job.pk}/file/"
         return request.build_absolute_uri(url) if request else url
 
 
@@ -109,12 +117,27 @@ class ImportErrorsView(APIView):
         job = _job_or_404(pk)
         if not job.error_report:
             raise NotFound(_("This import has no error report."))
-        return FileResponse(job.error_report.open("rb"), as_attachment=True, filename=f"import-{job.pk}-errors.csv",
-                            content_type="text/csv; charset=utf-8")
+        return import_file_download(request, job, which="errors")
+
+
+class ImportFileView(APIView):
+    permission_classes = [IsAuthenticated, CanImport]
+
+    @extend_schema(
+        summary="The uploaded file of an import (admin)",
+        description="The lender's file as uploaded, as an attachment; each download is recorded.",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="No file.")},
+    )
+    def get(self, request, pk):
+        job = _job_or_404(pk)
+        if not job.file:
+            raise NotFound(_("This import has no stored file."))
+        return import_file_download(request, job, which="file")
 
 
 urlpatterns = [
     re_path(r"^imports/$", ImportCreateView.as_view(), name="api-import-create"),
     re_path(r"^imports/(?P<pk>[^/]+)/$", ImportDetailView.as_view(), name="api-import-detail"),
     re_path(r"^imports/(?P<pk>[^/]+)/errors/$", ImportErrorsView.as_view(), name="api-import-errors"),
+    re_path(r"^imports/(?P<pk>[^/]+)/file/$", ImportFileView.as_view(), name="api-import-file"),
 ]

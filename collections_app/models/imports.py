@@ -56,10 +56,18 @@ class ImportJob(models.Model):
 
 
 class PersonalDataAccess(models.Model):
-    """Who looked at whose personal data (national id, phones, address), and when (docs/compliance.md)."""
+    """Who looked at whose personal data (national id, phones, address), and when; and who
+    downloaded which stored file (a lender's import file or its error report holds a whole book,
+    so its download names the file and the import instead of one borrower) — docs/compliance.md."""
 
     user = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("user"))
-    borrower = models.ForeignKey(Borrower, on_delete=models.CASCADE, related_name="+", verbose_name=_("borrower"))
+    borrower = models.ForeignKey(
+        Borrower, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("borrower")
+    )
+    import_job = models.ForeignKey(
+        ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("import")
+    )
+    file = models.CharField(_("file downloaded"), max_length=300, blank=True)
     what = models.CharField(_("what was shown"), max_length=100)
     where = models.CharField(_("where"), max_length=200, blank=True)
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
@@ -68,6 +76,11 @@ class PersonalDataAccess(models.Model):
         verbose_name = _("personal data access")
         verbose_name_plural = _("personal data accesses")
         ordering = ["-at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(borrower__isnull=False) | ~Q(file=""), name="personal_data_access_names_whom_or_file"
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.user_id} {self.borrower_id} {self.what}"
+        return f"{self.user_id} {self.borrower_id or self.file} {self.what}"

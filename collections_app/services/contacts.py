@@ -50,6 +50,7 @@ from collections_app.models import (
 )
 from collections_app.models.choices import CONVERSATION_OUTCOMES
 from collections_app.services import promises
+from collections_app.services.recordings import recording_errors
 
 RETRY_AFTER_NO_ANSWER = dt.timedelta(hours=2)
 
@@ -275,7 +276,8 @@ def log_contact(
     entry = validate_contact(
         case=case, channel=channel, outcome=outcome, contact_point=contact_point, number_used=number_used,
         note=note, promise_amount=promise_amount, promise_date=promise_date, callback_at=callback_at,
-        overdue_reason=overdue_reason, borrower_type=borrower_type, recording_ref=recording_ref, now=now,
+        overdue_reason=overdue_reason, borrower_type=borrower_type, recording=recording, recording_ref=recording_ref,
+        now=now,
     )
     with transaction.atomic():
         borrower = Borrower.objects.select_for_update().get(pk=case.borrower_id)
@@ -290,7 +292,7 @@ def log_contact(
 
 
 def validate_contact(*, case, channel, outcome, contact_point, number_used, note, promise_amount, promise_date,
-                     callback_at, overdue_reason, borrower_type, recording_ref, now) -> ContactInput:
+                     callback_at, overdue_reason, borrower_type, recording_ref, now, recording=None) -> ContactInput:
     """The cleaned input, or django ValidationError (field -> messages) listing everything wrong."""
     errors: dict[str, list] = {}
     channel = channel or ""
@@ -307,6 +309,8 @@ def validate_contact(*, case, channel, outcome, contact_point, number_used, note
         errors.setdefault("contact_point", []).append(_("This contact point belongs to another borrower."))
     if note and len(note) > 10000:
         errors.setdefault("note", []).append(_("The note is too long."))
+    if recording and (problems := recording_errors(recording)):
+        errors["recording"] = problems
 
     ltz = lender_zone(case.lender)
     today = now.astimezone(ltz).date()

@@ -33,6 +33,7 @@ from collections_app.models import (
     VisitStatus,
 )
 from collections_app.services.allocation import VISIT_WITHIN_WORKING_DAYS, add_working_days
+from collections_app.services.recordings import recording_errors
 
 OPEN_VISIT_STATUSES = (VisitStatus.REQUESTED, VisitStatus.APPROVED, VisitStatus.PLANNED)
 AGENT_VISIBLE_STATUSES = (VisitStatus.APPROVED, VisitStatus.PLANNED, VisitStatus.DONE)
@@ -156,6 +157,8 @@ def record_visit_result(
         errors["place"] = [_("Say where the visit took place.")]
     if visit.status not in (VisitStatus.APPROVED, VisitStatus.PLANNED):
         errors["__all__"] = [_("This visit is not open.")]
+    if recording and (problems := recording_errors(recording)):
+        errors["recording"] = problems
     if errors:
         raise ValidationError(errors)
     cash = _amount(cash_collected)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import collector, visits
+from . import collector, files, visits
 
 urlpatterns = [
     path("queue/", collector.queue, name="queue"),
@@ -14,7 +14,9 @@ urlpatterns = [
     ),
     path("cases/<int:case_id>/notes/", collector.add_note, name="case_add_note"),
     path("cases/<int:case_id>/visit/", collector.request_visit, name="case_request_visit"),
+    path("contacts/<int:contact_id>/recording/", files.contact_recording, name="contact_recording"),
     path("visits/", visits.visit_list, name="visits"),
+    path("visits/<int:visit_id>/recording/", files.visit_recording, name="visit_recording"),
     path("visits/<int:visit_id>/plan/", visits.plan, name="visit_plan"),
     path("visits/<int:visit_id>/result/", visits.result, name="visit_result"),
     path("visits/<int:visit_id>/extension/", visits.extension, name="visit_extension"),

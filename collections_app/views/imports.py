@@ -5,7 +5,6 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -14,6 +13,7 @@ from accounts.roles import can_import
 from collections_app.models import ImportJob, ImportKind, ImportStatus, Lender
 from collections_app.services.imports import create_import_job
 from collections_app.tasks.imports import import_file_task
+from collections_app.views.files import import_file_download
 
 HISTORY_PAGE_SIZE = 20
 
@@ -72,10 +72,14 @@ def progress(request, job_id):
 @require_GET
 def error_report(request, job_id):
     job = get_object_or_404(ImportJob, pk=job_id)
-    if not job.error_report:
-        raise Http404
-    return FileResponse(job.error_report.open("rb"), as_attachment=True, filename=f"import-{job.pk}-errors.csv",
-                        content_type="text/csv; charset=utf-8")
+    return import_file_download(request, job, which="errors")
+
+
+@_import_access
+@require_GET
+def source_file(request, job_id):
+    job = get_object_or_404(ImportJob, pk=job_id)
+    return import_file_download(request, job, which="file")
 
 
 def _finished(job):

@@ -79,6 +79,8 @@ def test_schema_and_docs_are_served(client, api, world):
     schema = response.json()
     assert schema["openapi"].startswith("3.")
     assert "tokenAuth" in schema["components"]["securitySchemes"]
+    assert client.get("/api/docs/").status_code == 302  # signed-in users only
+    client.force_login(world.collector)
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
 

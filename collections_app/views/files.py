@@ -1,0 +1,108 @@
+"""Stored files (lenders' import files, error reports, call and visit recordings) leave only here.
+
+Nothing under MEDIA_ROOT is served by URL: each view asks accounts/roles.py whether the user may
+reach the object, writes the access record, and answers with an attachment whose content type
+comes from a short allow-list (never text/html), `X-Content-Type-Options: nosniff` and a
+sandboxing Content-Security-Policy. With ``PRIVATE_FILE_SERVING`` set to ``x-accel-redirect``
+(nginx) or ``x-sendfile`` (Apache, lighttpd) the front server sends the bytes; see README.
+"""
+from __future__ import annotations
+
+import os
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse
+from django.views.decorators.http import require_GET
+
+from accounts import roles
+from collections_app.services.downloads import record_file_download
+
+# The content types a stored file may be sent with, by extension; anything else is a byte stream.
+SAFE_CONTENT_TYPES = {
+    ".csv": "text/csv; charset=utf-8",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".mp3": "audio/mpeg",
+    ".wav": "audio/wav",
+    ".m4a": "audio/mp4",
+    ".aac": "audio/aac",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".amr": "audio/amr",
+    ".flac": "audio/flac",
+}
+FALLBACK_CONTENT_TYPE = "application/octet-stream"
+
+
+def safe_content_type(name: str) -> str:
+    return SAFE_CONTENT_TYPES.get(os.path.splitext(name or "")[1].lower(), FALLBACK_CONTENT_TYPE)
+
+
+def private_file_response(fieldfile, *, filename: str) -> HttpResponse:
+    """An attachment response for a stored file, sent by Django or handed to the front server."""
+    content_type = safe_content_type(fieldfile.name)
+    mode = settings.PRIVATE_FILE_SERVING
+    if mode == "django":
+        try:
+            handle = fieldfile.open("rb")
+        except FileNotFoundError:
+            raise Http404
+        response = FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
+    else:
+        if not fieldfile.storage.exists(fieldfile.name):
+            raise Http404
+        response = HttpResponse(content_type=content_type)
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+        if mode == "x-accel-redirect":
+            response["X-Accel-Redirect"] = settings.PRIVATE_FILE_ACCEL_PREFIX.rstrip("/") + "/" + quote(fieldfile.name)
+        else:  # x-sendfile
+            response["X-Sendfile"] = fieldfile.path
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def import_file_download(request, job, *, which: str) -> HttpResponse:
+    """The lender's file (``which="file"``) or its error report (``"errors"``) of an import job,
+    for a user already allowed to import; recorded as an access."""
+    if which == "errors":
+        fieldfile, what, filename = job.error_report, "import error report", f"import-{job.pk}-errors.csv"
+    else:
+        fieldfile, what = job.file, "import file"
+        ext = os.path.splitext(job.file.name or "")[1].lower()
+        filename = f"import-{job.pk}{ext if ext in ('.csv', '.xlsx') else ''}"
+    if not fieldfile:
+        raise Http404
+    response = private_file_response(fieldfile, filename=filename)
+    record_file_download(user=request.user, what=what, file_name=fieldfile.name, where=request.path[:200],
+                         import_job=job)
+    return response
+
+
+@login_required
+@require_GET
+def contact_recording(request, contact_id):
+    contact = roles.contacts_visible_to(request.user).filter(pk=contact_id).first()
+    if contact is None or not contact.recording:
+        raise Http404
+    name = f"contact-{contact.pk}-recording{os.path.splitext(contact.recording.name)[1].lower()}"
+    response = private_file_response(contact.recording, filename=name)
+    record_file_download(user=request.user, what="call recording", file_name=contact.recording.name,
+                         where=request.path[:200], borrower=contact.borrower)
+    return response
+
+
+@login_required
+@require_GET
+def visit_recording(request, visit_id):
+    visit = roles.visits_visible_to(request.user).select_related("case").filter(pk=visit_id).first()
+    if visit is None or not visit.recording:
+        raise Http404
+    name = f"visit-{visit.pk}-recording{os.path.splitext(visit.recording.name)[1].lower()}"
+    response = private_file_response(visit.recording, filename=name)
+    record_file_download(user=request.user, what="visit recording", file_name=visit.recording.name,
+                         where=request.path[:200], borrower=visit.case.borrower)
+    return response
