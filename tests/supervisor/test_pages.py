@@ -269,6 +269,7 @@ def test_approvals_page_query_count_is_fixed(client, supervisor, collector, lend
     from django.test.utils import CaptureQueriesContext
 
     client.force_login(supervisor)
+    client.get(reverse("supervisor_approvals"))  # the session's first request stores its last-seen time
     counts = []
     for n in (1, 6):
         while m.ApprovalRequest.objects.filter(kind=m.ApprovalKind.FIELD_VISIT).count() < n:
@@ -314,6 +315,7 @@ def test_allocation_shows_names_and_load_in_one_query(client, supervisor, lender
     agent = f.FieldAgentFactory(username="wang", first_name="强", last_name="王", team=team, region="Pudong")
     m.FieldVisit.objects.create(case=f.CaseFactory(lender=lender), agent=agent, status="approved")
     client.force_login(supervisor)
+    client.get(reverse("supervisor_allocation"))  # the session's first request stores its last-seen time
     counts = []
     for extra in (0, 5):
         for _ in range(extra):
