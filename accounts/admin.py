@@ -1,3 +1,5 @@
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
@@ -68,3 +70,37 @@ class TeamAdmin(RoleAdminMixin, admin.ModelAdmin):
     search_fields = ("name", "supervisor__username")
     autocomplete_fields = ("supervisor", "lender")
     inlines = [MemberInline]
+
+
+# --- sign-in lockout (django-axes) ------------------------------------------------------------
+# Admins see failed sign-ins and lockouts; deleting an access attempt unlocks that account and
+# address (as does `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS`). The logs are
+# evidence: read-only, never deleted here.
+
+
+class _AxesAdmin(RoleAdminMixin):
+    def has_add_permission(self, request, *args, **kwargs):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AccessAttemptAdmin(_AxesAdmin, axes_admin.AccessAttemptAdmin):
+    deletable = True
+
+
+class AccessLogAdmin(_AxesAdmin, axes_admin.AccessLogAdmin):
+    pass
+
+
+class AccessFailureLogAdmin(_AxesAdmin, axes_admin.AccessFailureLogAdmin):
+    pass
+
+
+for _model, _admin_class in (
+    (AccessAttempt, AccessAttemptAdmin), (AccessLog, AccessLogAdmin), (AccessFailureLog, AccessFailureLogAdmin),
+):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _admin_class)
