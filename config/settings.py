@@ -185,7 +185,15 @@ DELINQUENCY_CHUNK_SIZE = int(os.environ.get("DELINQUENCY_CHUNK_SIZE", "50000"))
 DELINQUENCY_WORK_MEM = os.environ.get("DELINQUENCY_WORK_MEM", "64MB")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: with Redis away, its users (the API throttles) fall back at once
+    # (accounts/throttling.py) instead of hanging the request.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
