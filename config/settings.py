@@ -32,6 +32,8 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
+    # first: its `changepassword` command replaces Django's (it also revokes the user's API tokens)
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -46,7 +48,6 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "axes",
-    "accounts",
     "collections_app",
 ]
 
@@ -197,11 +198,15 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# API tokens expire this long after they were issued (then 401; POST /api/auth/token/ issues a
+# new one); a change of password, role or active flag revokes them at once (accounts/services.py).
+API_TOKEN_TTL_HOURS = float(os.environ.get("API_TOKEN_TTL_HOURS", "24"))
+
 # --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: an anonymous API call then answers 401 with "WWW-Authenticate: Token" (not 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

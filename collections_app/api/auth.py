@@ -4,11 +4,11 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.services import token_for_user
 from accounts.throttling import ClientScopedRateThrottle
 
 from .schema import ErrorSerializer
@@ -47,7 +47,9 @@ class ObtainTokenView(APIView):
     @extend_schema(
         tags=["auth"],
         summary="Get an API token",
-        description="Exchange a username and password for the user's API token (the same token every time). "
+        description="Exchange a username and password for the user's API token: the same token until it "
+        "expires (`API_TOKEN_TTL_HOURS`, 24 h by default; an expired token answers 401), then a new one. "
+        "A change of the user's password, role or active flag revokes it. "
         "Rate-limited per client address, and locked for a while after repeated wrong passwords for "
         "the account or from the address (even the right password is then refused); a 429 says when to retry.",
         request=TokenRequestSerializer,
@@ -72,5 +74,5 @@ class ObtainTokenView(APIView):
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        token = token_for_user(user=serializer.validated_data["user"])
         return Response({"token": token.key})
