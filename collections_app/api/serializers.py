@@ -483,7 +483,7 @@ class ContactLogSerializer(OutputSerializer):
         return promise.id if promise else None
 
     def get_number_used(self, obj) -> str:
-        if obj.channel == m.Channel.PHONE and not roles.can_see_full_pii(_user(self)):
+        if obj.channel in (m.Channel.PHONE, m.Channel.SMS) and not roles.can_see_full_pii(_user(self)):
             return roles.mask_phone(obj.number_used)
         return obj.number_used
 

@@ -13,6 +13,7 @@ from accounts.models import Role
 from accounts.roles import is_admin, role_required
 from collections_app.models import FieldVisit, Loan
 from collections_app.services import visits as svc
+from collections_app.services.audit import record_personal_data_access
 
 
 def _visit_or_404(request, visit_id) -> FieldVisit:
@@ -47,6 +48,11 @@ def visit_list(request):
         v.is_overdue = v.status in ("approved", "planned") and v.due_on is not None and v.due_on < today
         v.is_open = v.status in ("approved", "planned")
         v.loans = loans_by_case.get(v.case_id, [])
+    # the page shows each visit's address: recorded, one insert for the page
+    record_personal_data_access(
+        user=request.user, what="address", where=request.get_full_path(),
+        borrower_ids=[v.case.borrower_id for v in visits if v.address or v.case.borrower.address],
+    )
     return render(request, "visits/list.html", {"visits": visits, "today": today})
 
 
