@@ -34,15 +34,13 @@ def revoke_tokens(*, user: User) -> int:
     return deleted
 
 
-@transaction.atomic
 def token_for_user(*, user: User) -> Token:
-    """The user's API token: the same one until it expires, then a new one."""
-    token = Token.objects.select_for_update().filter(user=user).first()
-    if token is not None and token_is_expired(token):
-        token.delete()
-        token = None
-    if token is None:
-        token = Token.objects.create(user=user)
+    """The user's API token: the same one until it expires, then a new one. Simultaneous calls
+    get the same token (one row per user; get_or_create takes the row a concurrent call made)."""
+    token, created = Token.objects.get_or_create(user=user)
+    if not created and token_is_expired(token):
+        Token.objects.filter(pk=token.pk).delete()  # a concurrent call may have deleted it already
+        token, _ = Token.objects.get_or_create(user=user)
     return token
 
 

@@ -221,3 +221,58 @@ def test_demotion_in_the_admin_clears_staff(client, admin):
 
 def test_history_does_not_keep_the_password_hash():
     assert "password" not in {field.name for field in User.history.model._meta.get_fields()}
+
+
+# --- concurrency (PostgreSQL, real threads) ------------------------------------------------------
+
+
+def _run_together(n, work):
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(work())
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_first_token_requests_get_one_token():
+    from accounts.services import token_for_user
+
+    user = f.CollectorFactory(username="racer")
+    results, errors = _run_together(8, lambda: token_for_user(user=User.objects.get(pk=user.pk)).key)
+    assert errors == []
+    assert len(set(results)) == 1 and len(results) == 8
+    assert Token.objects.filter(user=user).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_requests_with_an_expired_token_rotate_it_once():
+    from accounts.services import token_for_user
+
+    user = f.CollectorFactory(username="racer")
+    old = Token.objects.create(user=user)
+    Token.objects.filter(pk=old.pk).update(created=timezone.now() - dt.timedelta(days=30))
+    results, errors = _run_together(8, lambda: token_for_user(user=User.objects.get(pk=user.pk)).key)
+    assert errors == []
+    assert old.key not in results
+    assert Token.objects.filter(user=user).count() == 1
+    assert set(results) == {Token.objects.get(user=user).key}
