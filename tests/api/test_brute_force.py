@@ -1,5 +1,6 @@
 """Brute force on the login page and on POST /api/auth/token/: lockout by account and by client
 address (django-axes), client address taken only from trusted proxies, failed sign-ins recorded."""
+import datetime as dt
 import logging
 
 import pytest
@@ -85,14 +86,24 @@ def test_behind_a_trusted_proxy_the_client_is_the_address_the_proxy_appended(cli
                  HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 302
 
 
-def test_a_success_before_the_limit_resets_the_count(client):
+def test_signing_in_to_ones_own_account_does_not_reset_guesses_at_another(client):
+    f.CollectorFactory(username="insider")
+    f.CollectorFactory(username="victim")
+    for _ in range(3):
+        for _ in range(4):
+            login(client, "victim", "guess", REMOTE_ADDR="198.51.100.2")
+        assert login(client, "insider", f.PASSWORD, REMOTE_ADDR="198.51.100.2").status_code in (302, 429)
+        client.post(reverse("logout"))
+    assert login(client, "victim", f.PASSWORD, REMOTE_ADDR="198.51.100.3").status_code == 429
+
+
+def test_failures_older_than_the_cool_off_no_longer_count(client):
+    from django.utils import timezone
+
     f.CollectorFactory(username="c1")
-    for _ in range(4):
+    for _ in range(5):
         login(client, "c1", "wrong")
-    assert login(client, "c1", f.PASSWORD).status_code == 302
-    client.post(reverse("logout"))
-    for _ in range(4):
-        login(client, "c1", "wrong")
+    AccessAttempt.objects.update(attempt_time=timezone.now() - dt.timedelta(minutes=16))
     assert login(client, "c1", f.PASSWORD).status_code == 302
 
 
