@@ -113,6 +113,7 @@ def test_failed_sign_ins_are_logged_and_recorded(client, caplog):
         for _ in range(5):
             login(client, "c1", "wrong")
     assert AccessFailureLog.objects.filter(username="c1").count() == 5
+    assert "wrong" not in AccessAttempt.objects.get(username="c1").post_data  # the password is masked
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("axes")]
     assert any("login failure" in m.lower() for m in messages)
     assert any("locking out" in m.lower() and "c1" in m and "127.0.0.1" in m for m in messages)
@@ -177,6 +178,14 @@ def test_lockout_on_one_path_holds_on_the_other(client, api, collector):
     for _ in range(5):
         login(client, "coll1", "wrong")
     assert api.post(TOKEN_URL, {"username": "coll1", "password": f.PASSWORD}, format="json").status_code == 429
+
+
+def test_the_admin_login_shares_the_lockout(client, admin_user):
+    for _ in range(5):
+        client.post("/admin/login/", {"username": admin_user.username, "password": "wrong"})
+    response = client.post("/admin/login/", {"username": admin_user.username, "password": f.PASSWORD})
+    assert response.status_code == 429
+    assert not signed_in(client)
 
 
 # --- password rules ---------------------------------------------------------------------------
