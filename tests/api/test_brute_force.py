@@ -161,9 +161,13 @@ def test_token_endpoint_locks_out_even_with_rotating_forwarded_for(api, collecto
     assert int(response["Retry-After"]) > 0
 
 
-def test_token_throttle_keys_on_the_client_not_the_forwarded_header(api, collector, settings):
-    # lockout out of the way: only the rate limit is under test
+def test_token_throttle_keys_on_the_client_not_the_forwarded_header(api, collector, settings, monkeypatch):
+    from django.core.cache.backends.locmem import LocMemCache
+
+    # lockout out of the way: only the rate limit is under test, on a cache of its own (Redis
+    # under CI may be shared with, and cleared by, tests running in parallel)
     settings.AXES_FAILURE_LIMIT = 1000
+    monkeypatch.setattr(ClientScopedRateThrottle, "cache", LocMemCache("test-throttle", {}))
     statuses = [
         api.post(TOKEN_URL, {"username": "nobody", "password": "x"}, format="json",
                  HTTP_X_FORWARDED_FOR=f"10.{i}.0.1").status_code
