@@ -1,6 +1,7 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class Role(models.TextChoices):
@@ -47,6 +48,13 @@ class Team(models.Model):
         return self.name
 
 
+class CollectionsUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        # `createsuperuser` makes an admin of the product
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.COLLECTOR, db_index=True)
     team = models.ForeignKey(
@@ -64,16 +72,32 @@ class User(AbstractUser):
     region = models.CharField(_("region"), max_length=100, blank=True)
     max_open_cases = models.PositiveIntegerField(_("maximum open cases"), default=400)
 
+    objects = CollectionsUserManager()
+    # Who promoted, demoted, deactivated or re-passworded whom, and when (the hash is not kept;
+    # last_login would add a row per sign-in).
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
-    def save(self, *args, **kwargs):
-        # Superusers are admins of the product too.
-        if self.is_superuser:
+    def apply_role(self):
+        """The one place the role decides Django's flags: an admin is staff (the admin site);
+        anyone else is neither staff nor superuser, so a demoted admin loses both. A new user
+        created as superuser (e.g. by a script) is an admin."""
+        if self._state.adding and self.is_superuser:
             self.role = Role.ADMIN
         if self.role == Role.ADMIN:
             self.is_staff = True
+        else:
+            self.is_staff = False
+            self.is_superuser = False
+
+    def save(self, *args, **kwargs):
+        self.apply_role()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "role" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
         super().save(*args, **kwargs)
 
     @property

@@ -6,6 +6,7 @@ Values the delinquency engine writes are read-only; changing a schedule or addin
 reclassifies the loan at once.
 """
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +35,55 @@ def recalculate(loan_ids) -> bool:
         return False
     recalculate_loans(list(loan_ids))
     return True
+
+
+class PersonalDataAuditMixin:
+    """Admin pages that show national ids, phone numbers or addresses record who saw whose
+    (``services.audit``): a list page (a search included, its terms kept in ``where``) one record
+    per borrower on the page, written in one insert; a change page or a historical version one."""
+
+    audit_what = ""
+    # attribute path from a row to its borrower's id
+    audit_borrower = "borrower_id"
+
+    def _borrower_id(self, obj):
+        value = obj
+        for name in self.audit_borrower.split("."):
+            value = getattr(value, name, None)
+            if value is None:
+                return None
+        return value
+
+    def _record(self, request, objects, what):
+        from collections_app.services.audit import record_personal_data_access
+
+        record_personal_data_access(user=request.user, borrower_ids=[self._borrower_id(o) for o in objects],
+                                    what=what, where=request.get_full_path())
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        cl = (getattr(response, "context_data", None) or {}).get("cl")
+        if cl is not None:
+            what = f"{self.audit_what} (search)" if cl.query else self.audit_what
+            self._record(request, cl.result_list, what)
+        return response
+
+    def _record_one(self, request, response):
+        original = (getattr(response, "context_data", None) or {}).get("original")
+        if original is not None:
+            self._record(request, [original], self.audit_what)
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return self._record_one(request, super().change_view(request, object_id, form_url, extra_context))
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        if response.status_code == 200:  # a plain render: no context to read the object from
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None:
+                self._record(request, [obj], self.audit_what)
+        return response
 
 
 class ReadOnlyAdmin(RoleAdminMixin, admin.ModelAdmin):
@@ -95,7 +145,9 @@ class ContactPointInline(RoleAdminMixin, admin.TabularInline):
 
 
 @admin.register(m.Borrower)
-class BorrowerAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+class BorrowerAdmin(PersonalDataAuditMixin, RoleAdminMixin, SimpleHistoryAdmin):
+    audit_what = "national_id,phones,address"
+    audit_borrower = "pk"
     list_display = ("external_id", "name", "lender", "region", "borrower_type", "promises_made", "promises_broken",
                     "cease_contact", "dispute", "deceased")
     list_filter = ("lender", "borrower_type", "cease_contact", "dispute", "deceased", "bankruptcy", "lawyer_represented")
@@ -108,7 +160,8 @@ class BorrowerAdmin(RoleAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(m.ContactPoint)
-class ContactPointAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+class ContactPointAdmin(PersonalDataAuditMixin, RoleAdminMixin, SimpleHistoryAdmin):
+    audit_what = "phones,address"
     list_display = ("value", "kind", "relation", "name", "status", "source", "borrower")
     list_filter = ("kind", "relation", "status", "source")
     search_fields = ("value", "name", "borrower__name", "borrower__external_id")
@@ -117,7 +170,8 @@ class ContactPointAdmin(RoleAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(m.BlacklistEntry)
-class BlacklistEntryAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+class BlacklistEntryAdmin(PersonalDataAuditMixin, RoleAdminMixin, SimpleHistoryAdmin):
+    audit_what = "national_id"
     list_display = ("name", "national_id", "lender", "borrower", "added_on", "removed_on")
     list_filter = ("lender",)
     search_fields = ("name", "national_id", "borrower__name")
@@ -337,7 +391,8 @@ class AssignmentHistoryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(m.ContactLog)
-class ContactLogAdmin(ReadOnlyAdmin):
+class ContactLogAdmin(PersonalDataAuditMixin, ReadOnlyAdmin):
+    audit_what = "number_used"
     list_display = ("occurred_at", "case", "user", "channel", "outcome", "number_used", "is_attempt",
                     "is_conversation", "is_third_party")
     list_filter = ("channel", "outcome", "is_attempt", "is_conversation", "is_third_party")
@@ -363,7 +418,9 @@ class PromiseToPayAdmin(RoleAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(m.FieldVisit)
-class FieldVisitAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+class FieldVisitAdmin(PersonalDataAuditMixin, RoleAdminMixin, SimpleHistoryAdmin):
+    audit_what = "address"
+    audit_borrower = "case.borrower_id"
     list_display = ("case", "agent", "status", "handed_over_on", "due_on", "visited_at", "cash_collected",
                     "signed_acknowledgement")
     list_filter = ("status", "signed_acknowledgement")
@@ -380,7 +437,9 @@ class FieldVisitAdmin(RoleAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(m.Letter)
-class LetterAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+class LetterAdmin(PersonalDataAuditMixin, RoleAdminMixin, SimpleHistoryAdmin):
+    audit_what = "address"
+    audit_borrower = "case.borrower_id"
     list_display = ("case", "kind", "status", "as_of", "amount_as_of", "sent_at")
     list_filter = ("kind", "status")
     search_fields = ("case__borrower__name", "address")

@@ -4,6 +4,7 @@ With no environment at all the product runs on an embedded SQLite database with 
 DATABASE_URL switches the database (postgres://… or sqlite:///absolute/path.sqlite3);
 REDIS_URL / CELERY_BROKER_URL switch Celery to a real broker and the cache to Redis.
 """
+import datetime
 import os
 from pathlib import Path
 
@@ -98,6 +99,8 @@ PERMISSIONS_POLICY = {
 }
 
 INSTALLED_APPS = [
+    # first: its `changepassword` command replaces Django's (it also revokes the user's API tokens)
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -113,7 +116,7 @@ INSTALLED_APPS = [
     "simple_history",
     "drf_spectacular_sidecar",
     "csp",
-    "accounts",
+    "axes",
     "collections_app",
 ]
 
@@ -133,6 +136,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # last: turns a login refused by the lockout into its 429 answer (accounts/lockout.py)
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -184,7 +189,38 @@ LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Sign-in protection (django-axes; docs/security.md) -----------------------------------------
+# The lockout backend comes first: it refuses a locked-out account or address before the password
+# is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Proxies in front of the application that append the client's address to CLIENT_IP_HEADER
+# (0: none, the socket address is the client and forwarded headers are ignored).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+CLIENT_IP_HEADER = "HTTP_" + os.environ.get("CLIENT_IP_HEADER", "X-Forwarded-For").upper().replace("-", "_")
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
+# Locked out by account (any address) and by address (any account), on the login page, the admin
+# and POST /api/auth/token/ alike; records live in the database so the lockout holds when the
+# cache (Redis) is down.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+# A success does not wipe the count: axes would wipe every attempt from the address, so anyone
+# with one valid account could interleave its sign-ins with guesses at others'. Failures age out
+# after the cool-off instead.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_HTTP_RESPONSE_CODE = 429
+# The log names the account and the address tried (axes masks both by default); never the password.
+AXES_SENSITIVE_PARAMETERS = []
 
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -250,15 +286,27 @@ DELINQUENCY_CHUNK_SIZE = int(os.environ.get("DELINQUENCY_CHUNK_SIZE", "50000"))
 DELINQUENCY_WORK_MEM = os.environ.get("DELINQUENCY_WORK_MEM", "64MB")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: with Redis away, its users (the API throttles) fall back at once
+    # (accounts/throttling.py) instead of hanging the request.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# API tokens expire this long after they were issued (then 401; POST /api/auth/token/ issues a
+# new one); a change of password, role or active flag revokes them at once (accounts/services.py).
+API_TOKEN_TTL_HOURS = float(os.environ.get("API_TOKEN_TTL_HOURS", "24"))
 
 # --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: an anonymous API call then answers 401 with "WWW-Authenticate: Token" (not 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -271,6 +319,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "collections_app.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "collections_app.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("AUTH_THROTTLE_RATE", "20/min")},
+    # DRF's own throttles read X-Forwarded-For only behind this many trusted proxies
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
@@ -321,6 +371,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # every failed sign-in (INFO) and every lockout (WARNING), with the account and address
+    "loggers": {"axes": {"level": "INFO"}},
 }
 
 # Development aid: DJANGO_NO_MIGRATIONS=1 builds tables straight from the models

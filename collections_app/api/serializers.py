@@ -244,20 +244,21 @@ class UserSerializer(DescribedModelSerializer):
         return attrs
 
     def create(self, validated_data):
+        from accounts.services import user_set_password
+
         password = validated_data.pop("password")
-        user = User(**validated_data)
-        user.set_password(password)
-        user.save()
-        return user
+        return user_set_password(user=User(**validated_data), password=password)
 
     def update(self, instance, validated_data):
+        # through the service: a new password, role or active flag revokes the user's tokens
+        from accounts.services import user_save, user_set_password
+
         password = validated_data.pop("password", None)
         for key, value in validated_data.items():
             setattr(instance, key, value)
         if password is not None:
-            instance.set_password(password)
-        instance.save()
-        return instance
+            return user_set_password(user=instance, password=password)
+        return user_save(user=instance)
 
 
 # --- borrowers ---------------------------------------------------------------------------------
@@ -470,7 +471,7 @@ class ContactLogSerializer(OutputSerializer):
         return promise.id if promise else None
 
     def get_number_used(self, obj) -> str:
-        if obj.channel == m.Channel.PHONE and not roles.can_see_full_pii(_user(self)):
+        if obj.channel in (m.Channel.PHONE, m.Channel.SMS) and not roles.can_see_full_pii(_user(self)):
             return roles.mask_phone(obj.number_used)
         return obj.number_used
 

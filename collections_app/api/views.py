@@ -180,15 +180,20 @@ class BorrowerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
         return roles.borrowers_visible_to(self.request.user, qs)
 
     def _audit(self, borrowers):
-        """Every view of unmasked personal data is recorded (docs/compliance.md): one insert per page."""
-        if roles.can_see_full_pii(self.request.user) and borrowers:
-            m.PersonalDataAccess.objects.bulk_create(
-                [
-                    m.PersonalDataAccess(user=self.request.user, borrower=b, what="national_id,phones",
-                                         where=self.request.path[:200])
-                    for b in borrowers
-                ]
-            )
+        """Every view of personal data is recorded, one insert per page: unmasked national ids and
+        phones for the roles that see them, and the address, which every role sees."""
+        from collections_app.services.audit import record_personal_data_access
+
+        borrowers = list(borrowers or [])
+        if roles.can_see_full_pii(self.request.user):
+            what, ids = "national_id,phones,address", [b.pk for b in borrowers]
+        else:
+            what, ids = "address", [
+                b.pk for b in borrowers
+                if b.address or any(cp.kind == m.ContactKind.ADDRESS for cp in b.contact_points.all())
+            ]
+        record_personal_data_access(user=self.request.user, borrower_ids=ids, what=what,
+                                    where=self.request.get_full_path())
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
@@ -406,6 +411,27 @@ class CaseContactsView(StrictRequestMixin, generics.ListCreateAPIView):
         if getattr(self, "swagger_fake_view", False):
             return m.ContactLog.objects.none()
         return m.ContactLog.objects.filter(case=self.get_case()).select_related("promise")
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        # Full numbers dialled or texted (supervisors, admins; masked for others) and addresses
+        # written to or visited (every role) are recorded: one record for the page.
+        full = roles.can_see_full_pii(request.user)
+        shown = set()
+        for row in response.data.get("results", []) if isinstance(response.data, dict) else []:
+            if not row.get("number_used"):
+                continue
+            if row.get("channel") in (m.Channel.PHONE, m.Channel.SMS):
+                if full:
+                    shown.add("number_used")
+            elif row.get("channel") in (m.Channel.LETTER, m.Channel.VISIT):
+                shown.add("address")
+        if shown:
+            from collections_app.services.audit import record_personal_data_access
+
+            record_personal_data_access(user=request.user, borrower_ids=[self.get_case().borrower_id],
+                                        what=",".join(sorted(shown)), where=request.get_full_path())
+        return response
 
     def create(self, request, *args, **kwargs):
         from collections_app.services import contacts

@@ -91,16 +91,19 @@ def _who(user) -> str:
 
 
 def contact_points(case, user, *, record_access: bool = True, where: str = ""):
-    """The borrower's contact points with display values: masked unless the user may see full
-    personal data, in which case the viewing is recorded (PersonalDataAccess)."""
+    """The borrower's contact points with display values: phones masked unless the user may see
+    full personal data. The viewing is recorded (PersonalDataAccess): all of them for those who
+    see them in full, the addresses (shown to every role) for the others."""
     full = can_see_full_pii(user)
     points = list(case.borrower.contact_points.all())
     for cp in points:
         cp.display = mask_value(cp, full)
-    if full and record_access and points:
-        PersonalDataAccess.objects.create(
-            user=user, borrower=case.borrower, what="contact points", where=(where or f"/cases/{case.pk}/")[:200]
-        )
+    if record_access and points:
+        what = "contact points" if full else ("address" if any(cp.kind == ContactKind.ADDRESS for cp in points) else "")
+        if what:
+            PersonalDataAccess.objects.create(
+                user=user, borrower=case.borrower, what=what, where=(where or f"/cases/{case.pk}/")[:200]
+            )
     return points, full
 
 
