@@ -262,6 +262,20 @@ class StrategyRuleAdmin(RoleAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("product",)
 
 
+class DelinquencyRunChunkInline(RoleAdminMixin, admin.TabularInline):
+    model = m.DelinquencyRunChunk
+    fields = ("lo", "hi", "done_at", "summary")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(m.DelinquencyRun)
 class DelinquencyRunAdmin(ReadOnlyAdmin):
     list_display = ("as_of", "status", "loans_processed", "bucket_changes", "cases_opened", "cases_closed",
@@ -269,6 +283,7 @@ class DelinquencyRunAdmin(ReadOnlyAdmin):
                     "triggered_by", "started_at")
     list_filter = ("status",)
     date_hierarchy = "as_of"
+    inlines = [DelinquencyRunChunkInline]
 
 
 # --- cases -------------------------------------------------------------------------------------

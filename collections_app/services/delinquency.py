@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Max, Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collections_app.domain import delinquency as engine
 from collections_app.domain.buckets import BucketRange
@@ -39,6 +40,7 @@ from collections_app.models import (
     Borrower,
     BucketHistory,
     DelinquencyRun,
+    DelinquencyRunChunk,
     Installment,
     Loan,
     Payment,
@@ -763,58 +765,127 @@ def recalculate_loans(loan_ids, *, as_of: dt.date | None = None) -> ChunkResult:
     return process_scope(Scope(borrower_ids=borrower_ids), as_of)
 
 
-def start_run(as_of: dt.date, *, triggered_by: str = "", chunks: int = 0) -> DelinquencyRun:
+@dataclass(frozen=True)
+class RunStart:
+    """What ``start_run`` did: started a run, or joined the one already running for the date."""
+
+    run: DelinquencyRun
+    joined: bool
+
+
+def start_run(as_of: dt.date, *, triggered_by: str = "", chunk_size: int | None = None) -> RunStart:
+    """The running run for ``as_of``: a new one with its chunks, or — when one is already running for
+    that date — that one (``joined``; its chunks keep their ranges). The database keeps one running
+    run per date (``one_running_run_per_date``), so of two starts at once exactly one creates it."""
     version = strategy_service.ensure_default_strategy()
-    return DelinquencyRun.objects.create(as_of=as_of, status=RunStatus.RUNNING, strategy_version=version,
-                                         triggered_by=triggered_by[:50], chunks_total=chunks)
+    bounds = chunk_bounds(chunk_size)
+    for attempt in range(3):
+        existing = _running_run(as_of)
+        if existing:
+            return RunStart(existing, joined=True)
+        try:
+            with transaction.atomic():
+                run = DelinquencyRun.objects.create(as_of=as_of, status=RunStatus.RUNNING, strategy_version=version,
+                                                    triggered_by=triggered_by[:50], chunks_total=len(bounds))
+                DelinquencyRunChunk.objects.bulk_create(DelinquencyRunChunk(run=run, lo=lo, hi=hi)
+                                                        for lo, hi in bounds)
+            return RunStart(run, joined=False)
+        except IntegrityError:
+            # another start created it first: join it — unless it ended in the meantime (try again)
+            # or the error was not that constraint (no running run to join after the retries)
+            if attempt == 2:
+                raise
 
 
-def record_chunk(run_id: int, result: ChunkResult | dict) -> None:
-    from django.db.models import F
+def _running_run(as_of: dt.date) -> DelinquencyRun | None:
+    return (DelinquencyRun.objects.select_related("strategy_version")
+            .filter(as_of=as_of, status=RunStatus.RUNNING).first())
 
-    data = result if isinstance(result, dict) else result.as_dict()
-    DelinquencyRun.objects.filter(id=run_id).update(
-        chunks_done=F("chunks_done") + 1,
-        loans_processed=F("loans_processed") + data["loans"],
-        bucket_changes=F("bucket_changes") + data["bucket_changes"],
-        cases_opened=F("cases_opened") + data["cases_opened"],
-        cases_closed=F("cases_closed") + data["cases_closed"],
-        actions_created=F("actions_created") + data["actions_created"],
-        promises_broken=F("promises_broken") + data["promises_broken"],
-    )
+
+def pending_chunks(run_id: int) -> list[tuple[int, int]]:
+    """The (lo, hi) borrower-id ranges of the run not done yet."""
+    return list(DelinquencyRunChunk.objects.filter(run_id=run_id, done_at__isnull=True)
+                .order_by("lo").values_list("lo", "hi"))
+
+
+def run_chunk(run_id: int, lo: int, hi: int, *, buckets=None) -> dict:
+    """One chunk of a run, exactly once: under the chunk row's lock, its work, its ``done_at`` and the
+    run's totals commit together. A chunk already done (a redelivered task, a joined run) or of a run
+    no longer running is skipped. A chunk that raises fails the run with the reason."""
+    try:
+        with transaction.atomic():
+            chunk = (DelinquencyRunChunk.objects.select_for_update(of=("self",))
+                     .select_related("run__strategy_version").get(run_id=run_id, lo=lo, hi=hi))
+            run = chunk.run
+            if chunk.done_at is not None:
+                return {"skipped": "done"}
+            if run.status != RunStatus.RUNNING:
+                return {"skipped": run.status}
+            result = process_scope(Scope(lo=lo, hi=hi), run.as_of, run=run, buckets=buckets).as_dict()
+            chunk.done_at = timezone.now()
+            chunk.summary = result
+            chunk.save(update_fields=["done_at", "summary"])
+            DelinquencyRun.objects.filter(id=run_id).update(
+                chunks_done=F("chunks_done") + 1,
+                loans_processed=F("loans_processed") + result["loans"],
+                bucket_changes=F("bucket_changes") + result["bucket_changes"],
+                cases_opened=F("cases_opened") + result["cases_opened"],
+                cases_closed=F("cases_closed") + result["cases_closed"],
+                actions_created=F("actions_created") + result["actions_created"],
+                promises_broken=F("promises_broken") + result["promises_broken"],
+            )
+            return result
+    except Exception as exc:
+        fail_run(run_id, reason=_("Chunk of borrowers %(lo)s–%(hi)s failed: %(error)s")
+                 % {"lo": lo, "hi": hi, "error": describe_error(exc)})
+        raise
+
+
+def describe_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def fail_run(run_id: int, *, reason: str) -> bool:
+    """Mark a running run failed with the reason (compare-and-set: the first reason stays). Returns
+    whether this call failed it."""
+    return bool(DelinquencyRun.objects.filter(id=run_id, status=RunStatus.RUNNING).update(
+        status=RunStatus.FAILED, message=str(reason)[:2000], finished_at=timezone.now()))
 
 
 def finish_run(run_id: int) -> DelinquencyRun:
+    """Allocate the new cases and mark the run done — once every chunk is done. A run that failed,
+    already finished, or still has chunks to do is returned as it is."""
     from . import allocation
 
     run = DelinquencyRun.objects.get(id=run_id)
-    try:
-        allocation.auto_allocate()
-    except (AttributeError, NotImplementedError):  # allocation rules not configured
-        pass
-    run.status = RunStatus.DONE
-    run.finished_at = timezone.now()
-    run.duration_seconds = (run.finished_at - run.started_at).total_seconds()
-    run.save(update_fields=["status", "finished_at", "duration_seconds"])
+    if run.status != RunStatus.RUNNING or run.chunk_rows.filter(done_at__isnull=True).exists():
+        return run
+    allocation.auto_allocate()
+    finished = timezone.now()
+    DelinquencyRun.objects.filter(id=run_id, status=RunStatus.RUNNING).update(
+        status=RunStatus.DONE, finished_at=finished, duration_seconds=(finished - run.started_at).total_seconds())
+    run.refresh_from_db()
     return run
 
 
 def run_delinquency(as_of: dt.date | None = None, *, triggered_by: str = "", chunk_size: int | None = None
                     ) -> DelinquencyRun:
-    """The whole nightly run in this process, chunk after chunk (tests, seed_demo, eager mode)."""
+    """The whole nightly run in this process, chunk after chunk (tests, seed_demo, eager mode). When a
+    run for the date is already running (another process, or one that died midway), this joins it:
+    does its chunks not done yet and finishes it."""
     as_of = as_of or business_date()
-    bounds = chunk_bounds(chunk_size)
-    run = start_run(as_of, triggered_by=triggered_by, chunks=len(bounds))
     started = time.monotonic()
+    start = start_run(as_of, triggered_by=triggered_by, chunk_size=chunk_size)
+    run = start.run
     buckets = strategy_service.bucket_ranges(run.strategy_version)
+    for lo, hi in pending_chunks(run.id):
+        run_chunk(run.id, lo, hi, buckets=buckets)
     try:
-        for lo, hi in bounds:
-            record_chunk(run.id, process_scope(Scope(lo=lo, hi=hi), as_of, run=run, buckets=buckets))
+        run = finish_run(run.id)
     except Exception as exc:
-        DelinquencyRun.objects.filter(id=run.id).update(status=RunStatus.FAILED, message=str(exc)[:2000],
-                                                        finished_at=timezone.now())
+        fail_run(run.id, reason=_("Finishing the run failed: %(error)s") % {"error": describe_error(exc)})
         raise
-    run = finish_run(run.id)
-    run.duration_seconds = time.monotonic() - started
-    run.save(update_fields=["duration_seconds"])
+    if not start.joined and run.status == RunStatus.DONE:
+        run.duration_seconds = time.monotonic() - started
+        run.save(update_fields=["duration_seconds"])
     return run

@@ -2,7 +2,8 @@
 
 Runs the delinquency engine for a business date (default: today in TIME_ZONE). With a broker the
 run fans out over the Celery workers and this command waits for its summary; without one (the
-embedded default) it runs in this process. Idempotent per date.
+embedded default) it runs in this process. Idempotent per date; when a run for the date is already
+running (or died midway) the command joins it: its chunks not done yet are done, then it finishes.
 """
 import datetime as dt
 import time
@@ -29,6 +30,10 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"--as-of must be YYYY-MM-DD: {exc}") from exc
         started = time.monotonic()
+        running = DelinquencyRun.objects.filter(as_of=as_of, status=RunStatus.RUNNING).first()
+        if running:
+            self.stdout.write(f"A run for {as_of} is already running (run {running.id}, {running.chunks_done} of "
+                              f"{running.chunks_total} chunks done): joining it, its chunk sizes kept.")
         if app.conf.task_always_eager:
             run = service.run_delinquency(as_of, triggered_by="command", chunk_size=opts["chunk_size"])
         else:
