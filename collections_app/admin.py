@@ -27,7 +27,7 @@ ENGINE_CASE_FIELDS = (
 def recalculate(loan_ids) -> bool:
     """Reclassify loans through the engine; False when the engine is not installed."""
     try:
-        from collections_app.services.delinquency import recalculate_loans
+        from collections_app.services.nightly import recalculate_loans
     except ImportError:
         return False
     recalculate_loans(list(loan_ids))

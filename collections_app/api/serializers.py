@@ -313,7 +313,7 @@ class InstallmentListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         items = list(data.all() if hasattr(data, "all") else data)
-        from collections_app.services.delinquency import installment_states
+        from collections_app.selectors.loan_figures import installment_states
 
         self.child.context["installment_states"] = installment_states(items)
         return super().to_representation(items)
@@ -341,7 +341,7 @@ class InstallmentSerializer(OutputSerializer):
     def _state(self, obj):
         states = self.context.get("installment_states")
         if states is None or obj.id not in states:
-            from collections_app.services.delinquency import installment_states
+            from collections_app.selectors.loan_figures import installment_states
 
             states = self.context.setdefault("installment_states", {})
             states.update(installment_states([obj]))
@@ -367,7 +367,7 @@ class LoanSerializer(OutputSerializer):
 
     @extend_schema_field(serializers.DateField(allow_null=True))
     def get_as_of(self, loan):
-        from collections_app.services.delinquency import figures_date, last_run_date
+        from collections_app.selectors.loan_figures import figures_date, last_run_date
 
         if "last_run_date" not in self.context:
             self.context["last_run_date"] = last_run_date()
@@ -424,7 +424,7 @@ class PaymentCreateSerializer(serializers.Serializer):
         self.fields["loan"].queryset = roles.loans_visible_to(_user(self)).select_related("lender")
 
     def validate(self, attrs):
-        from collections_app.services.delinquency import business_date
+        from collections_app.selectors.loan_figures import business_date
 
         loan = attrs["loan"]
         try:

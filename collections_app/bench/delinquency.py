@@ -36,7 +36,8 @@ from django.db import connection
 
 from collections_app.models import DelinquencyRun, Lender, Product
 from collections_app.models.choices import RunStatus
-from collections_app.services.delinquency import EVALUATED_STATUSES, run_delinquency
+from collections_app.selectors.loan_figures import EVALUATED_STATUSES
+from collections_app.services.nightly import run_delinquency
 
 from .common import BenchContext, BenchResult
 

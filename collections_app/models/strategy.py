@@ -124,7 +124,7 @@ class DelinquencyRun(models.Model):
         verbose_name_plural = _("delinquency runs")
         ordering = ["-started_at"]
         constraints = [
-            # a second start for a date joins the running run (services.delinquency.start_run); a failed
+            # a second start for a date joins the running run (services.nightly.start_run); a failed
             # or finished run does not count, so a date can always be run again
             models.UniqueConstraint(fields=["as_of"], condition=Q(status=RunStatus.RUNNING),
                                     name="one_running_run_per_date"),

@@ -1,4 +1,4 @@
-"""Celery tasks of the nightly run: thin wrappers over services.delinquency.
+"""Celery tasks of the nightly run: thin wrappers over services.nightly.
 
 ``nightly_delinquency_run`` (beat) fans the run out as a chord: one ``delinquency_chunk`` per
 borrower-id range not done yet, on whatever workers are listening, then ``delinquency_finish``
@@ -16,7 +16,8 @@ from celery import chord, shared_task
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from collections_app.services import delinquency as service
+from collections_app.selectors.loan_figures import business_date
+from collections_app.services import nightly as service
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def delinquency_failed(request, exc, traceback, run_id: int) -> None:
 def nightly_delinquency_run(as_of: str | None = None, triggered_by: str = "beat") -> int:
     """Start the run for a business date (default: today in TIME_ZONE), or join the one running for
     it, and queue its chunks not done yet. Returns the run id."""
-    day = dt.date.fromisoformat(as_of) if as_of else service.business_date()
+    day = dt.date.fromisoformat(as_of) if as_of else business_date()
     start = service.start_run(day, triggered_by=triggered_by)
     pending = service.pending_chunks(start.run.id)
     if start.joined:

@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 
 from collections_app.models import DelinquencyRun, DelinquencyRunChunk, Loan
 from collections_app.models.choices import RunStatus
-from collections_app.services import delinquency as service
+from collections_app.services import nightly as service
 from collections_app.tasks import delinquency_chunk, delinquency_finish, nightly_delinquency_run
 
 from .test_run import assert_matches_pure, make_loan, random_book
@@ -88,7 +88,9 @@ def test_the_task_joins_a_running_run_and_queues_only_its_chunks_left(lender):
 
 
 def boom_on_second_chunk(monkeypatch):
-    real = service.process_scope
+    from collections_app.services.nightly import run as nightly_run
+
+    real = nightly_run.process_scope
     calls = []
 
     def process_scope(scope, as_of, **kw):
@@ -97,7 +99,7 @@ def boom_on_second_chunk(monkeypatch):
             raise RuntimeError("the chunk's database went away")
         return real(scope, as_of, **kw)
 
-    monkeypatch.setattr(service, "process_scope", process_scope)
+    monkeypatch.setattr(nightly_run, "process_scope", process_scope)
 
 
 def test_a_chunk_that_raises_fails_the_run_with_the_reason_eager(lender, monkeypatch, settings):

@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from collections_app.models import DelinquencyRun
 from collections_app.models.choices import RunStatus
-from collections_app.services import delinquency as service
+from collections_app.selectors.loan_figures import business_date
+from collections_app.services import nightly as service
 from config.celery import app
 
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         try:
-            as_of = dt.date.fromisoformat(opts["as_of"]) if opts["as_of"] else service.business_date()
+            as_of = dt.date.fromisoformat(opts["as_of"]) if opts["as_of"] else business_date()
         except ValueError as exc:
             raise CommandError(f"--as-of must be YYYY-MM-DD: {exc}") from exc
         started = time.monotonic()
