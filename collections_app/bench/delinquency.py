@@ -81,7 +81,7 @@ def _reuse(rows: int) -> dict[str, int] | None:
             needs_recalc = TRUE""")
         cursor.execute(
             f"TRUNCATE {_t('caseaction')}, {_t('historicalapprovalrequest')}, {_t('historicalcollectioncase')}, "
-            f"{_t('buckethistory')}, {_t('delinquencyrun')}"
+            f"{_t('buckethistory')}, {_t('delinquencyrunchunk')}, {_t('delinquencyrun')}"
         )
         cursor.execute(f"DELETE FROM {_t('approvalrequest')}")
         cursor.execute(f"DELETE FROM {_t('payment')} WHERE paid_on >= %s", [AS_OF])  # the nights' payment files
