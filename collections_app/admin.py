@@ -30,7 +30,7 @@ ENGINE_CASE_FIELDS = (
 def recalculate(loan_ids) -> bool:
     """Reclassify loans through the engine; False when the engine is not installed."""
     try:
-        from collections_app.services.delinquency import recalculate_loans
+        from collections_app.services.nightly import recalculate_loans
     except ImportError:
         return False
     recalculate_loans(list(loan_ids))
@@ -326,6 +326,20 @@ class StrategyRuleAdmin(RoleAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("product",)
 
 
+class DelinquencyRunChunkInline(RoleAdminMixin, admin.TabularInline):
+    model = m.DelinquencyRunChunk
+    fields = ("lo", "hi", "done_at", "summary")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(m.DelinquencyRun)
 class DelinquencyRunAdmin(ReadOnlyAdmin):
     list_display = ("as_of", "status", "loans_processed", "bucket_changes", "cases_opened", "cases_closed",
@@ -333,6 +347,7 @@ class DelinquencyRunAdmin(ReadOnlyAdmin):
                     "triggered_by", "started_at")
     list_filter = ("status",)
     date_hierarchy = "as_of"
+    inlines = [DelinquencyRunChunkInline]
 
 
 # --- cases -------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 reclassify it themselves (the admin, the shell, other code through the ORM).
 
 The nightly run advances a loan by arithmetic alone while nothing about it changed
-(``services.delinquency._advance_predicate``): a schedule edit, a payment added, changed or deleted,
+(``services.nightly.postgres.loans.advance_predicate``): a schedule edit, a payment added, changed or deleted,
 or an aging pause must therefore mark it ``needs_recalc``; so must a change of its product's penalty or
 late-fee terms (penalty and fees are recomputed from the loan's whole history with the new terms). Bulk paths (imports) flag the loans they
 touch themselves; recording a payment reclassifies the loan at once.

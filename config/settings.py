@@ -284,6 +284,11 @@ BUSINESS_DATE = os.environ.get("BUSINESS_DATE") or None
 DELINQUENCY_CHUNK_SIZE = int(os.environ.get("DELINQUENCY_CHUNK_SIZE", "50000"))
 # PostgreSQL work_mem for a chunk's statements (hash aggregates over the chunk's installments).
 DELINQUENCY_WORK_MEM = os.environ.get("DELINQUENCY_WORK_MEM", "64MB")
+# Celery time limits (seconds) of each task of the nightly run. A chunk past the soft limit raises
+# and fails the run with that reason; past the hard limit its worker process is killed and the chord's
+# error callback fails the run. A 50,000-borrower chunk takes ~7 s on 2 cores (docs/performance.md).
+DELINQUENCY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("DELINQUENCY_TASK_SOFT_TIME_LIMIT", "900"))
+DELINQUENCY_TASK_TIME_LIMIT = int(os.environ.get("DELINQUENCY_TASK_TIME_LIMIT", "960"))
 
 if REDIS_URL:
     # Short socket timeouts: with Redis away, its users (the API throttles) fall back at once

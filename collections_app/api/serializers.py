@@ -314,7 +314,7 @@ class InstallmentListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         items = list(data.all() if hasattr(data, "all") else data)
-        from collections_app.services.delinquency import installment_states
+        from collections_app.selectors.loan_figures import installment_states
 
         self.child.context["installment_states"] = installment_states(items)
         return super().to_representation(items)
@@ -342,7 +342,7 @@ class InstallmentSerializer(OutputSerializer):
     def _state(self, obj):
         states = self.context.get("installment_states")
         if states is None or obj.id not in states:
-            from collections_app.services.delinquency import installment_states
+            from collections_app.selectors.loan_figures import installment_states
 
             states = self.context.setdefault("installment_states", {})
             states.update(installment_states([obj]))
@@ -368,7 +368,7 @@ class LoanSerializer(OutputSerializer):
 
     @extend_schema_field(serializers.DateField(allow_null=True))
     def get_as_of(self, loan):
-        from collections_app.services.delinquency import figures_date, last_run_date
+        from collections_app.selectors.loan_figures import figures_date, last_run_date
 
         if "last_run_date" not in self.context:
             self.context["last_run_date"] = last_run_date()

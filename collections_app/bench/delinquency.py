@@ -36,7 +36,8 @@ from django.db import connection
 
 from collections_app.models import DelinquencyRun, Lender, Product
 from collections_app.models.choices import RunStatus
-from collections_app.services.delinquency import EVALUATED_STATUSES, run_delinquency
+from collections_app.selectors.loan_figures import EVALUATED_STATUSES
+from collections_app.services.nightly import run_delinquency
 
 from .common import BenchContext, BenchResult
 
@@ -80,7 +81,7 @@ def _reuse(rows: int) -> dict[str, int] | None:
             needs_recalc = TRUE""")
         cursor.execute(
             f"TRUNCATE {_t('caseaction')}, {_t('historicalapprovalrequest')}, {_t('historicalcollectioncase')}, "
-            f"{_t('buckethistory')}, {_t('delinquencyrun')}"
+            f"{_t('buckethistory')}, {_t('delinquencyrunchunk')}, {_t('delinquencyrun')}"
         )
         cursor.execute(f"DELETE FROM {_t('approvalrequest')}")
         cursor.execute(f"DELETE FROM {_t('payment')} WHERE paid_on >= %s", [AS_OF])  # the nights' payment files

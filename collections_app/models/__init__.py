@@ -15,7 +15,7 @@ from .choices import *  # noqa: F403
 from .imports import ImportJob, PersonalDataAccess
 from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
 from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product, RetentionMode
-from .strategy import Bucket, DelinquencyRun, StrategyRule, StrategyVersion
+from .strategy import Bucket, DelinquencyRun, DelinquencyRunChunk, StrategyRule, StrategyVersion
 
 __all__ = [
     "AgingPause",
@@ -32,6 +32,7 @@ __all__ = [
     "ContactLog",
     "ContactPoint",
     "DelinquencyRun",
+    "DelinquencyRunChunk",
     "FieldVisit",
     "ImportJob",
     "Installment",

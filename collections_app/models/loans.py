@@ -118,7 +118,7 @@ class Installment(models.Model):
     )
     # As of the loan's as_of date (written by the delinquency engine)
     # What the payments applied to an installment is not stored: the engine derives it from the
-    # payments (services.delinquency.show_paid / installment_states) for the case page and the API.
+    # payments (selectors.loan_figures.show_paid / installment_states) for the case page and the API.
 
     class Meta:
         verbose_name = _("installment")

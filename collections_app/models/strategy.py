@@ -123,6 +123,35 @@ class DelinquencyRun(models.Model):
         verbose_name = _("delinquency run")
         verbose_name_plural = _("delinquency runs")
         ordering = ["-started_at"]
+        constraints = [
+            # a second start for a date joins the running run (services.nightly.start_run); a failed
+            # or finished run does not count, so a date can always be run again
+            models.UniqueConstraint(fields=["as_of"], condition=Q(status=RunStatus.RUNNING),
+                                    name="one_running_run_per_date"),
+        ]
 
     def __str__(self):
         return f"{self.as_of} {self.get_status_display()}"
+
+
+class DelinquencyRunChunk(models.Model):
+    """One borrower-id range of a run. Its work and its ``done_at`` commit in one transaction under
+    this row's lock, so a chunk delivered twice (or run by two processes at once) counts once."""
+
+    run = models.ForeignKey(DelinquencyRun, on_delete=models.CASCADE, related_name="chunk_rows")
+    lo = models.BigIntegerField(_("first borrower id"))
+    hi = models.BigIntegerField(_("last borrower id"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("delinquency run chunk")
+        verbose_name_plural = _("delinquency run chunks")
+        ordering = ["run", "lo"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "lo"], name="one_chunk_per_range_start"),
+            models.CheckConstraint(condition=Q(lo__lte=F("hi")), name="chunk_range_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.run_id}: {self.lo}–{self.hi}"

@@ -204,7 +204,7 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
         .order_by("-dpd", "external_id")
     )
     owed = {"overdue": Decimal("0"), "total": Decimal("0")}
-    from collections_app.services.delinquency import show_paid
+    from collections_app.selectors.loan_figures import show_paid
 
     for loan in loans:
         show_paid(loan, today)

@@ -8,13 +8,13 @@ from decimal import Decimal
 from django.db.models import Prefetch
 
 from collections_app.models import Installment, Loan
-from collections_app.services.delinquency import payoff_quote
+from collections_app.selectors.loan_figures import payoff_quote
 
 ZERO = Decimal("0")
 
 
 def loan_payoff(loan: Loan, today: dt.date) -> dict | None:
-    """The loan's payoff quote on ``today`` (``services.delinquency.payoff_quote``), or None when the
+    """The loan's payoff quote on ``today`` (``selectors.loan_figures.payoff_quote``), or None when the
     engine cannot price it."""
     try:
         return payoff_quote(loan, today)

@@ -12,8 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from collections_app.models import Loan, Payment
+from collections_app.selectors.loan_figures import business_date
 
-from .delinquency import business_date, recalculate_loans
+from .nightly import recalculate_loans
 
 
 def record_payment(*, loan: Loan, external_id: str, paid_on: dt.date, amount: Decimal, channel: str = "",

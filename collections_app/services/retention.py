@@ -111,7 +111,7 @@ def purge_expired(*, today: dt.date | None = None, dry_run: bool = False) -> Ret
     """Anonymise or purge the borrowers of every lender whose agreement ended more than the
     retention period before ``today`` (default: the business date). ``dry_run`` counts only."""
     if today is None:
-        from collections_app.services.delinquency import business_date
+        from collections_app.selectors.loan_figures import business_date
 
         today = business_date()
     report = RetentionReport(today=today, cutoff=retention_cutoff(today), dry_run=dry_run)

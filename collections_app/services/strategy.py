@@ -6,7 +6,7 @@ before it takes effect; exactly one version is active; every run records the ver
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,6 +52,17 @@ def ensure_default_strategy() -> StrategyVersion:
     version = active_version()
     if version:
         return version
+    try:
+        return _create_default_strategy()
+    except IntegrityError:
+        # two first runs at once: the other created it (version numbers are unique); use that one
+        version = active_version()
+        if version is None:
+            raise
+        return version
+
+
+def _create_default_strategy() -> StrategyVersion:
     with transaction.atomic():
         version = StrategyVersion.objects.select_for_update().filter(status=StrategyStatus.ACTIVE).first()
         if version:

@@ -12,7 +12,7 @@ from collections_app import models as m
 from collections_app.selectors import dashboard
 from collections_app.selectors.payoff import case_payoff_amount
 from collections_app.services import contacts
-from collections_app.services import delinquency as engine_service
+from collections_app.services import nightly as engine_service
 from collections_app.services import promises as svc
 from collections_app.services.payments import record_payment
 from tests import factories as f

@@ -22,7 +22,9 @@ from collections_app.models import (
     PromiseToPay,
 )
 from collections_app.models.choices import ActionStatus, CaseCloseReason, CaseStatus, LoanStatus, PromiseStatus
-from collections_app.services import delinquency as service
+from collections_app.selectors.loan_figures import fee_rules
+from collections_app.services import nightly as service
+from collections_app.services.nightly.postgres import loans as postgres_loans
 from collections_app.services.payments import record_payment
 from tests import factories as f
 
@@ -70,7 +72,7 @@ def pure_state(loan, as_of):
         [engine.PaymentRecord(p.id, p.paid_on, p.amount) for p in Payment.objects.filter(loan=loan)],
         as_of,
         pauses=[engine.Pause(p.starts_on, p.ends_on) for p in AgingPause.objects.filter(loan=loan)],
-        fees=service.fee_rules(product),
+        fees=fee_rules(product),
     )
 
 
@@ -336,7 +338,7 @@ def test_unchanged_loans_are_not_rewritten_but_report_the_run_date(lender):
 
 @pytest.mark.parametrize("seed", [11, 12])
 def test_night_after_night_the_advanced_loans_agree_with_the_pure_engine(lender, seed, monkeypatch):
-    """The nightly run advances loans with nothing new by arithmetic (``_advance_predicate``) and
+    """The nightly run advances loans with nothing new by arithmetic (``advance_predicate``) and
     evaluates the others in full. Night after night over a random book — installments falling due,
     payments dated ahead, pauses, a product with penalty and late fees, rows edited between two nights
     through the ORM (the admin's way), the product's terms changed — every loan equals the pure
@@ -346,8 +348,8 @@ def test_night_after_night_the_advanced_loans_agree_with_the_pure_engine(lender,
                                late_fee_min=M("3"), grace_days=2)
     loans = random_book(lender, rng, n_loans=30, product=product)
     advanced = []
-    real_advance = service._advance_sql
-    monkeypatch.setattr(service, "_advance_sql", lambda *a, **k: _record(advanced, real_advance(*a, **k)))
+    real_advance = postgres_loans.advance_loans
+    monkeypatch.setattr(postgres_loans, "advance_loans", lambda *a, **k: _record(advanced, real_advance(*a, **k)))
     day = D(2025, 7, 1)
     for night in range(75):
         if night == 30:  # edits between two nights, through the ORM

@@ -119,3 +119,69 @@ def test_sigkill_midway_then_rerun_equals_an_uninterrupted_run(worker, lender, s
     open_cases = Counter(CollectionCase.objects.filter(status=CaseStatus.OPEN).values_list("borrower_id", flat=True))
     assert open_cases and max(open_cases.values()) == 1
     assert connection.vendor == "postgresql"
+
+
+def wait_until_ended(run_id, seconds=90):
+    deadline = time.monotonic() + seconds
+    while (run := DelinquencyRun.objects.get(id=run_id)).status == RunStatus.RUNNING:
+        assert time.monotonic() < deadline, f"run {run_id} still running: {run.chunks_done}/{run.chunks_total}"
+        time.sleep(0.1)
+    return run
+
+
+def test_a_chunk_raising_on_the_worker_fails_the_run_with_the_reason(worker, lender, settings):
+    from collections_app.tasks import nightly_delinquency_run
+
+    loans = random_book(lender, random.Random(8), n_loans=9)
+    poisoned = sorted(loans, key=lambda x: x.borrower_id)[4]
+    table = connection.ops.quote_name(Loan._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"""CREATE FUNCTION test_poison() RETURNS trigger AS $$ BEGIN
+                               IF NEW.id = {int(poisoned.id)} THEN RAISE EXCEPTION 'loan % is poisoned', NEW.id; END IF;
+                               RETURN NEW; END $$ LANGUAGE plpgsql""")
+        cursor.execute(f"CREATE TRIGGER test_poison BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION test_poison()")
+    try:
+        settings.DELINQUENCY_CHUNK_SIZE = 3
+        run = wait_until_ended(nightly_delinquency_run("2025-12-01", triggered_by="test"))
+        assert run.status == RunStatus.FAILED and run.finished_at
+        assert f"loan {poisoned.id} is poisoned" in run.message
+        assert run.chunks_done < run.chunks_total
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER IF EXISTS test_poison ON {table}")
+            cursor.execute("DROP FUNCTION IF EXISTS test_poison()")
+    # the date runs again, to the state of an uninterrupted run
+    call_command("advance_delinquency", "--as-of", "2025-12-01", "--chunk-size", "3", "--timeout", "120")
+    again = DelinquencyRun.objects.exclude(id=run.id).get()
+    assert again.status == RunStatus.DONE and again.loans_processed == 9
+    assert_matches_pure(loans, dt.date(2025, 12, 1))
+
+
+def test_a_chunk_past_its_hard_time_limit_fails_the_run_through_the_chord_error_callback(worker, lender, settings):
+    """The worker process of a chunk stuck past its hard time limit is killed: no code of the chunk
+    runs any more, the chord's error callback fails the run with the reason."""
+    import psycopg2
+
+    from collections_app.tasks import nightly_delinquency_run
+
+    loans = random_book(lender, random.Random(9), n_loans=6)
+    first = min(loans, key=lambda x: x.borrower_id)
+    settings.DELINQUENCY_CHUNK_SIZE = 3
+    settings.DELINQUENCY_TASK_SOFT_TIME_LIMIT = None
+    settings.DELINQUENCY_TASK_TIME_LIMIT = 2
+    db = django_settings.DATABASES["default"]
+    blocker = psycopg2.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1",
+                               port=db["PORT"] or 5432)
+    try:
+        with blocker.cursor() as cursor:  # another transaction holds a loan of the first chunk
+            cursor.execute(f"SELECT 1 FROM {Loan._meta.db_table} WHERE id = %s FOR UPDATE", [first.id])
+        run = wait_until_ended(nightly_delinquency_run("2025-12-01", triggered_by="test"))
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert run.status == RunStatus.FAILED
+    assert "TimeLimitExceeded(2" in run.message, run.message
+    assert run.chunks_done == run.chunks_total - 1
+    call_command("advance_delinquency", "--as-of", "2025-12-01", "--chunk-size", "3", "--timeout", "120")
+    assert DelinquencyRun.objects.exclude(id=run.id).get().status == RunStatus.DONE
+    assert_matches_pure(loans, dt.date(2025, 12, 1))

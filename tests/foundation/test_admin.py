@@ -32,7 +32,8 @@ def make_everything(tag: str):
     version = m.StrategyVersion.objects.create(number=m.StrategyVersion.objects.count() + 1)
     m.Bucket.objects.create(version=version, code="M1", min_dpd=31, max_dpd=60, position=1)
     m.StrategyRule.objects.create(version=version, code=f"r-{tag}", description="call", action=m.ActionKind.CALL)
-    run = m.DelinquencyRun.objects.create(as_of=dt.date(2026, 3, 1))
+    run = m.DelinquencyRun.objects.create(as_of=dt.date(2026, 3, 1), status="done")  # one running per date
+    m.DelinquencyRunChunk.objects.create(run=run, lo=borrower.id, hi=borrower.id, done_at=timezone.now())
     m.BucketHistory.objects.create(loan=loan, lender=lender, on_date=dt.date(2026, 3, 1), from_bucket="M0",
                                    to_bucket="M1", dpd=31, run=run)
     m.BlacklistEntry.objects.create(lender=lender, borrower=borrower, name=borrower.name, reason="fraud")

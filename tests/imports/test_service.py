@@ -327,7 +327,7 @@ def test_progress_is_saved_per_batch(write_csv, lender):
 
 
 def test_imported_loans_are_reclassified_at_once(write_csv, lender):
-    delinquency = pytest.importorskip("collections_app.services.delinquency")
+    delinquency = pytest.importorskip("collections_app.services.nightly")
     if not hasattr(delinquency, "recalculate_loans"):
         pytest.skip("the delinquency engine is not there yet")
     job = import_file(write_csv([LOAN_HEADER, loan_row(1, overdue_since="2020-01-01")]), "loans", lender=lender)

@@ -2,7 +2,8 @@
 
 Runs the delinquency engine for a business date (default: today in TIME_ZONE). With a broker the
 run fans out over the Celery workers and this command waits for its summary; without one (the
-embedded default) it runs in this process. Idempotent per date.
+embedded default) it runs in this process. Idempotent per date; when a run for the date is already
+running (or died midway) the command joins it: its chunks not done yet are done, then it finishes.
 """
 import datetime as dt
 import time
@@ -11,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from collections_app.models import DelinquencyRun
 from collections_app.models.choices import RunStatus
-from collections_app.services import delinquency as service
+from collections_app.selectors.loan_figures import business_date
+from collections_app.services import nightly as service
 from config.celery import app
 
 
@@ -25,10 +27,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         try:
-            as_of = dt.date.fromisoformat(opts["as_of"]) if opts["as_of"] else service.business_date()
+            as_of = dt.date.fromisoformat(opts["as_of"]) if opts["as_of"] else business_date()
         except ValueError as exc:
             raise CommandError(f"--as-of must be YYYY-MM-DD: {exc}") from exc
         started = time.monotonic()
+        running = DelinquencyRun.objects.filter(as_of=as_of, status=RunStatus.RUNNING).first()
+        if running:
+            self.stdout.write(f"A run for {as_of} is already running (run {running.id}, {running.chunks_done} of "
+                              f"{running.chunks_total} chunks done): joining it, its chunk sizes kept.")
         if app.conf.task_always_eager:
             run = service.run_delinquency(as_of, triggered_by="command", chunk_size=opts["chunk_size"])
         else:

@@ -377,7 +377,7 @@ class Command(BaseCommand):
 
     def _delinquency(self, dates: list[dt.date]) -> bool:
         try:
-            from collections_app.services.delinquency import run_delinquency
+            from collections_app.services.nightly import run_delinquency
         except ImportError:
             self.stdout.write(self.style.WARNING("The delinquency engine is not installed: run skipped, no cases."))
             return False

@@ -293,7 +293,7 @@ def _run_batches(job, table, columns, lenders, report, progress, batch_size):
 def _recalculate(job, lenders) -> str:
     """Reclassify the loans the file touched (``needs_recalc``), in chunks of ids."""
     try:
-        from collections_app.services.delinquency import recalculate_loans
+        from collections_app.services.nightly import recalculate_loans
     except ImportError:
         return ""
     last = 0

@@ -1,6 +1,6 @@
 """PostgreSQL set-based case lifecycle and strategy actions for one chunk of the nightly run.
 
-The same rules as the generic versions in ``services/cases.py`` (which SQLite runs, and which the
+The same rules as the Python backend's ``nightly/python/cases.py`` (which SQLite runs, and which the
 tests run against the same books on PostgreSQL to check that both agree), written as a handful of
 statements over the whole chunk: no row is fetched into Python.
 

@@ -1,4 +1,5 @@
-"""The case lifecycle driven by the delinquency run, and the treatment strategy's actions.
+"""The case lifecycle driven by the delinquency run, and the treatment strategy's actions (the Python
+backend; ``nightly/postgres/cases.py`` is the same rules set-based).
 
 A case is a person, not a loan (docs/delinquency.md): one open case per borrower and lender, holding all
 of that borrower's delinquent loans with that lender; its bucket and DPD are its worst loan's.
@@ -18,7 +19,6 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from collections_app.models import ApprovalRequest, CaseAction, CollectionCase, ContactPoint, Loan, StrategyRule
 from collections_app.models.choices import (
-    ActionKind,
     ActionStatus,
     ApprovalKind,
     CaseCloseReason,
@@ -28,16 +28,10 @@ from collections_app.models.choices import (
 )
 from collections_app.services.rows import update_rows
 
+from ..rules import APPROVAL_FOR_ACTION
+
 ZERO = Decimal("0")
 ACTIVE_CASE = (CaseStatus.OPEN, CaseStatus.SUSPENDED)
-APPROVAL_FOR_ACTION = {
-    ActionKind.FIELD_VISIT: ApprovalKind.FIELD_VISIT,
-    ActionKind.LAWYER_LETTER: ApprovalKind.LETTER,
-    ActionKind.LETTER: ApprovalKind.LETTER,
-    ActionKind.AGENCY: ApprovalKind.AGENCY,
-    ActionKind.LITIGATION: ApprovalKind.LITIGATION,
-    ActionKind.WRITE_OFF: ApprovalKind.WRITE_OFF,
-}
 # a change of these writes a history row; the daily drift of the other CASE_FIELDS does not
 HISTORY_FIELDS = ("status", "close_reason", "closed_at", "bucket", "stage")
 CASE_FIELDS = ["status", "close_reason", "closed_at", "bucket", "stage", "dpd", "overdue_amount", "outstanding_amount",
@@ -67,16 +61,9 @@ def _is_delinquent(row) -> bool:
     return row["dpd"] > 0 and row["status"] != LoanStatus.SETTLED
 
 
-def sync_cases(scope, as_of: dt.date, buckets, *, sql: bool = False) -> tuple[int, int]:
-    """Open, reopen, update and close the chunk's cases from its loans. Returns (opened, closed).
-
-    ``sql``: the set-based PostgreSQL version (``cases_sql``), same rules."""
+def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
+    """Open, reopen, update and close the chunk's cases from its loans. Returns (opened, closed)."""
     from collections_app.models import Borrower
-
-    if sql:
-        from . import cases_sql
-
-        return cases_sql.sync_cases(scope, as_of, buckets)
 
     position = {b.code: b.position for b in buckets}
     weight = {b.code: b.risk_weight for b in buckets}
@@ -188,20 +175,8 @@ def bulk_history(objs, model, history_type: str) -> None:
     model.history.bulk_history_create(objs, update=history_type == "~", default_change_reason="delinquency run")
 
 
-def apply_strategy(scope, as_of: dt.date, *, run=None, buckets=None, sql: bool = False) -> int:
-    """Create the strategy's actions for the chunk's open cases, once per rule and occurrence.
-
-    ``sql``: the set-based PostgreSQL version (``cases_sql``, after its ``sync_cases``), same rules."""
-    from . import strategy as strategy_service
-
-    version = run.strategy_version if run and run.strategy_version_id else strategy_service.active_version()
-    if version is None:
-        return 0
-    rules = list(version.rules.all())
-    if sql:
-        from . import cases_sql
-
-        return cases_sql.apply_strategy(scope, as_of, run=run, rules=rules, approval_for_action=APPROVAL_FOR_ACTION)
+def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]) -> int:
+    """Create the strategy's actions (``rules``) for the chunk's open cases, once per rule and occurrence."""
     by_key = _loans_by_key(scope)
     cases = list(CollectionCase.objects.filter(borrower_id__in={k[0] for k in by_key}, status=CaseStatus.OPEN))
     if not cases or not rules:
