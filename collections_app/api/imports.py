@@ -16,7 +16,8 @@ from rest_framework.views import APIView
 
 from accounts import roles
 from collections_app.models import ImportJob, ImportKind, Lender
-from collections_app.services.imports import create_import_job
+from collections_app.services.imports import FileRejected, create_import_job
+from collections_app.services.imports.limits import check_upload, request_size_error
 from collections_app.tasks.imports import import_file_task
 
 
@@ -36,6 +37,13 @@ class ImportCreateSerializer(serializers.Serializer):
     )
     dry_run = serializers.BooleanField(required=False, default=False)
     encoding = serializers.CharField(required=False, allow_blank=True, max_length=20)
+
+    def validate_file(self, upload):
+        try:
+            check_upload(upload)
+        except FileRejected as exc:
+            raise serializers.ValidationError(exc.message)
+        return upload
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
@@ -76,9 +84,13 @@ class ImportCreateView(APIView):
             202: inline_serializer("ImportQueued", {"id": serializers.IntegerField(), "status": serializers.CharField()}),
             400: OpenApiResponse(description="Bad input, with a message per field."),
             403: OpenApiResponse(description="Not an admin."),
+            413: OpenApiResponse(description="The request is larger than IMPORT_MAX_UPLOAD_MB."),
         },
     )
     def post(self, request):
+        too_large = request_size_error(request)
+        if too_large:  # refused before the body is read
+            return Response({"detail": too_large}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         data = ImportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data

@@ -134,15 +134,17 @@ class LoansKind:
         return rec, e
 
     header: list[str] = []
+    raw_indexes: list[int] = []  # the columns kept in Loan.raw (runner.raw_column_indexes)
 
     def store(self, records, writer, job):
         if writer.vendor == "postgresql":
             from .pg import store_loans
 
-            return store_loans(self.header, records, writer)
+            return store_loans(self.header, records, writer, self.raw_indexes)
         errors = []
         for r in records:
-            r["raw"] = {h: cell_text(c) for h, c in zip(self.header, r["_cells"], strict=False) if h}
+            cells = r["_cells"]
+            r["raw"] = {self.header[i]: cell_text(cells[i]) for i in self.raw_indexes}
         products = {}
         for r in records:
             if r["product"]:

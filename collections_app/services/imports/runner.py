@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
@@ -21,6 +22,7 @@ from collections_app.models import ImportJob, ImportStatus, Lender, Loan
 
 from .columns import REQUIRED, header_map, normalize_header
 from .kinds import KINDS
+from .limits import check_size
 from .reader import FileRejected, Table, cell_text
 from .store import get_writer
 
@@ -112,6 +114,7 @@ def run_import(job: ImportJob, *, path=None, progress: Callable | None = None, e
         plan = _plan(job, path)
     except FileRejected as exc:
         _reject(job, exc.message)
+        _delete_upload(job)
         return job
     table, columns, lenders = plan
     report = _ErrorReport(table.header)
@@ -144,10 +147,26 @@ def run_import(job: ImportJob, *, path=None, progress: Callable | None = None, e
     return job
 
 
+def _delete_upload(job):
+    """A rejected file is not kept (it may hold a whole loan book of personal data)."""
+    if job.file:
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
+
+
+def raw_column_indexes(header, columns) -> list[int]:
+    """The columns a loan keeps in ``Loan.raw``: the known ones, and the first
+    IMPORT_MAX_RAW_EXTRA_COLUMNS others that have a name."""
+    known = set(columns.values())
+    extra = [i for i, name in enumerate(header) if name and i not in known][: settings.IMPORT_MAX_RAW_EXTRA_COLUMNS]
+    return sorted(known.union(extra))
+
+
 def _plan(job, path):
     """Everything that can reject the whole file, before anything is stored."""
     if not os.path.exists(path):
         raise FileRejected(_("The file does not exist."))
+    check_size(os.path.getsize(path))
     table = Table(path, job.encoding or None)
     mapping = header_map(job.kind)
     columns, seen = {}, set()
@@ -262,6 +281,7 @@ def _read_ahead(batches, depth: int = 1):
 def _run_batches(job, table, columns, lenders, report, progress, batch_size):
     kind = KINDS[job.kind]()
     kind.header = table.header
+    kind.raw_indexes = raw_column_indexes(table.header, columns)
     writer = get_writer()
     counters = {"processed": 0, "stored": 0, "created": 0, "rejected": 0}
     for size, valid, rejected in _read_ahead(_validated_batches(job, table, columns, lenders, kind, batch_size)):
