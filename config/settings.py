@@ -159,6 +159,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "collections_app.tasks.nightly_delinquency_run",
         "schedule": crontab(hour=NIGHTLY_RUN_HOUR, minute=NIGHTLY_RUN_MINUTE),
     },
+    "sweep-imports": {"task": "collections_app.tasks.sweep_imports", "schedule": 60.0},
 }
 # A fixed business date instead of today (replaying a historical book, training); empty = today.
 BUSINESS_DATE = os.environ.get("BUSINESS_DATE") or None

@@ -1,5 +1,4 @@
 """Imports over HTTP (CONTRACTS.md §5): POST /api/imports/, GET /api/imports/{id}/ and its error report."""
-from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import re_path
@@ -17,8 +16,8 @@ from rest_framework.views import APIView
 from accounts import roles
 from collections_app.models import ImportJob, ImportKind, Lender
 from collections_app.services.imports import FileRejected, create_import_job
+from collections_app.services.imports.jobs import enqueue_import_on_commit
 from collections_app.services.imports.limits import check_upload, request_size_error
-from collections_app.tasks.imports import import_file_task
 
 
 class CanImport(BasePermission):
@@ -96,7 +95,7 @@ class ImportCreateView(APIView):
         v = data.validated_data
         job = create_import_job(kind=v["kind"], lender=v.get("lender"), user=request.user, dry_run=v["dry_run"],
                                 encoding=v.get("encoding", ""), upload=v["file"])
-        transaction.on_commit(lambda: import_file_task.delay(job.pk))
+        enqueue_import_on_commit(job)
         return Response({"id": job.pk, "status": job.status}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -4,7 +4,6 @@ from functools import wraps
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +12,8 @@ from django.views.decorators.http import require_GET
 from accounts.roles import can_import
 from collections_app.models import ImportJob, ImportKind, ImportStatus, Lender
 from collections_app.services.imports import FileRejected, create_import_job
+from collections_app.services.imports.jobs import enqueue_import_on_commit
 from collections_app.services.imports.limits import check_upload, request_size_error
-from collections_app.tasks.imports import import_file_task
 
 HISTORY_PAGE_SIZE = 20
 
@@ -58,7 +57,7 @@ def index(request):
     if request.method == "POST" and form.is_valid():
         job = create_import_job(kind=form.cleaned_data["kind"], lender=form.cleaned_data["lender"], user=request.user,
                                 dry_run=form.cleaned_data["dry_run"], upload=form.cleaned_data["file"])
-        transaction.on_commit(lambda: import_file_task.delay(job.pk))
+        enqueue_import_on_commit(job)
         return redirect("import_detail", job_id=job.pk)
     return _index_page(request, form, "", status=400 if form.errors else 200)
 

@@ -1,7 +1,9 @@
 """The import service: one path for the commands, the page, the API and the Celery task."""
 from __future__ import annotations
 
+import contextlib
 import csv
+import glob
 import logging
 import os
 import queue
@@ -31,10 +33,15 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 5000
 RECALC_CHUNK = 10_000
 MAX_STORED_ERRORS = 200
+TMP_PREFIX = "import-errors-"
 
 
 class ImportAborted(Exception):
     """Raised by a progress callback to stop an import between batches."""
+
+
+class LeaseLost(Exception):
+    """Another attempt has taken the job over (this one was silent longer than the lease)."""
 
 
 def create_import_job(*, kind, lender=None, user=None, dry_run=False, encoding="", original_name="", upload=None) -> ImportJob:
@@ -68,23 +75,30 @@ def import_file(path, kind, lender=None, encoding=None, dry_run=False, user=None
                       recalculate=recalculate)
 
 
-def _reject(job, message):
+def _reject(job, message) -> bool:
+    """Mark the job failed with ``message`` (only while this run holds its lease)."""
     now = timezone.now()
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED, message=message, finished_at=now)
+    done = ImportJob.objects.filter(pk=job.pk, attempt=job.attempt).update(
+        status=ImportStatus.FAILED, message=message, finished_at=now)
     job.status, job.message, job.finished_at = ImportStatus.FAILED, message, now
+    return bool(done)
 
 
 def _save_progress(job, **fields):
+    """Write progress and renew the lease; raise LeaseLost when another run has taken the job over."""
     for name, value in fields.items():
         setattr(job, name, value)
-    ImportJob.objects.filter(pk=job.pk).update(**fields)
+    job.heartbeat_at = timezone.now()
+    if not ImportJob.objects.filter(pk=job.pk, attempt=job.attempt).update(heartbeat_at=job.heartbeat_at, **fields):
+        raise LeaseLost(job.pk)
 
 
 class _ErrorReport:
     """Rejected rows streamed to a CSV (UTF-8 with BOM): the original row plus row, column, error."""
 
-    def __init__(self, header):
-        self.tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8-sig", newline="", suffix=".csv", delete=False)
+    def __init__(self, header, job_id):
+        self.tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8-sig", newline="", suffix=".csv", delete=False,
+                                               prefix=f"{TMP_PREFIX}{job_id}-")
         self.writer = csv.writer(self.tmp)
         self.writer.writerow([*header, "row", "column", "error"])
         self.width = len(header)
@@ -102,49 +116,83 @@ class _ErrorReport:
         self.tmp.close()
         return self.tmp.name
 
+    def discard(self):
+        self.tmp.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.tmp.name)
+
+
+def _remove_leftovers(job):
+    """Temporary files of an earlier run of this job that was killed (same machine)."""
+    for leftover in glob.glob(os.path.join(tempfile.gettempdir(), f"{TMP_PREFIX}{job.pk}-*")):
+        with contextlib.suppress(OSError):
+            os.unlink(leftover)
+
 
 def run_import(job: ImportJob, *, path=None, progress: Callable | None = None, errors_out=None,
                batch_size=BATCH_SIZE, recalculate=True) -> ImportJob:
-    """Run ``job`` on its file (or ``path``). Each batch commits on its own, so a run that dies
-    midway leaves whole batches behind, and running the file again upserts them to the same state."""
+    """Run ``job`` on its file (or ``path``). Each batch commits on its own together with the job's
+    progress (the checkpoint), so a run that dies midway leaves whole batches behind. A later
+    attempt (a redelivered task taking over a stale lease, see ``jobs.claim_import``) starts again
+    from the file's first row: rows up to the checkpoint are checked again for the error report but
+    not counted twice, the rest are stored; upserts make the stored data the same either way.
+    Every failure ends as a failed job with its reason; temporary files are removed in every case."""
     started = time.monotonic()
-    path = str(path or job.file.path)
-    _save_progress(job, status=ImportStatus.RUNNING, started_at=timezone.now(), message="")
+    report = None
     try:
-        plan = _plan(job, path)
-    except FileRejected as exc:
-        _reject(job, exc.message)
-        _delete_upload(job)
-        return job
-    table, columns, lenders = plan
-    report = _ErrorReport(table.header)
-    try:
-        _run_batches(job, table, columns, lenders, report, progress, batch_size)
-    except Exception as exc:
-        report.close()
-        os.unlink(report.tmp.name)
-        if not isinstance(exc, ImportAborted):
-            log.exception("import %s stopped", job.pk)
-        _reject(job, _("The import stopped after %(n)d rows: %(error)s. Stored batches are kept; import the file again "
-                       "to finish it.") % {"n": job.processed_rows, "error": exc})
-        return job
-    report_path = report.close()
-    try:
+        path = str(path or job.file.path)
+        resume = _checkpoint(job)
+        _remove_leftovers(job)
+        _save_progress(job, status=ImportStatus.RUNNING, started_at=job.started_at or timezone.now(), message="")
+        try:
+            table, columns, lenders = _plan(job, path)
+        except FileRejected as exc:
+            if _reject(job, exc.message):
+                _delete_upload(job)
+            return job
+        report = _ErrorReport(table.header, job.pk)
+        _run_batches(job, table, columns, lenders, report, progress, batch_size, resume)
+        report_path = report.close()
         if report.count:
             with open(report_path, "rb") as fh:
                 job.error_report.save(f"{Path(job.original_name or 'import').stem}-errors.csv", File(fh), save=False)
             if errors_out:
                 shutil.copyfile(report_path, errors_out)
+        message = ""
+        if recalculate and not job.dry_run:
+            message = _recalculate(job, lenders)
+        seconds = time.monotonic() - started
+        _save_progress(job, status=ImportStatus.DONE, finished_at=timezone.now(), errors=report.first,
+                       error_report=job.error_report.name or "", message=message)
+        job.seconds = seconds
+        return job
+    except LeaseLost:
+        log.warning("import %s: attempt %s lost its lease to a later attempt; stopping", job.pk, job.attempt)
+        if job.error_report:
+            job.error_report.delete(save=False)
+        return job
+    except Exception as exc:
+        if not isinstance(exc, ImportAborted):
+            log.exception("import %s stopped", job.pk)
+        if job.processed_rows:
+            message = _("The import stopped after %(n)d rows: %(error)s. Stored batches are kept; import the file "
+                        "again to finish it.") % {"n": job.processed_rows, "error": exc}
+        else:
+            message = _("The import failed before storing anything: %(error)s") % {"error": exc}
+        _reject(job, message)
+        return job
     finally:
-        os.unlink(report_path)
-    message = ""
-    if recalculate and not job.dry_run:
-        message = _recalculate(job, lenders)
-    seconds = time.monotonic() - started
-    _save_progress(job, status=ImportStatus.DONE, finished_at=timezone.now(), errors=report.first,
-                   error_report=job.error_report.name or "", message=message)
-    job.seconds = seconds
-    return job
+        if report is not None:
+            report.discard()
+
+
+def _checkpoint(job) -> dict:
+    """The counters committed with the last stored batch of an earlier attempt (zero for a first run
+    and for a dry run, which stores nothing and so starts over)."""
+    if job.attempt <= 1 or job.dry_run or job.status != ImportStatus.RUNNING:
+        return {"processed": 0, "stored": 0, "created": 0, "rejected": 0}
+    return {"processed": job.processed_rows, "stored": job.stored_rows, "created": job.created_rows,
+            "rejected": job.rejected_rows}
 
 
 def _delete_upload(job):
@@ -193,9 +241,10 @@ def _plan(job, path):
     return table, columns, lenders
 
 
-def _validated_batches(job, table, columns, lenders, kind, batch_size):
+def _validated_batches(job, table, columns, lenders, kind, batch_size, cut_at=0):
     """The file's rows in batches, validated: yields (rows in the batch, valid records, rejections as
-    (row number, cells, column, message)). Pure Python, no database."""
+    (row number, cells, column, message)); a batch also ends after the ``cut_at``-th row. Pure Python,
+    no database."""
     seen_keys: set[str] = set()
     default_lender = job.lender.code if job.lender_id else None
     key_column = kind.key_column()
@@ -227,9 +276,11 @@ def _validated_batches(job, table, columns, lenders, kind, batch_size):
             valid.append(record)
         return len(batch), valid, rejected
 
+    count = 0
     for item in table.rows():
         batch.append(item)
-        if len(batch) >= batch_size:
+        count += 1
+        if len(batch) >= batch_size or count == cut_at:
             yield check()
             batch = []
     if batch:
@@ -278,36 +329,52 @@ def _read_ahead(batches, depth: int = 1):
         thread.join(timeout=30)
 
 
-def _run_batches(job, table, columns, lenders, report, progress, batch_size):
+def _run_batches(job, table, columns, lenders, report, progress, batch_size, resume):
     kind = KINDS[job.kind]()
     kind.header = table.header
     kind.raw_indexes = raw_column_indexes(table.header, columns)
     writer = get_writer()
-    counters = {"processed": 0, "stored": 0, "created": 0, "rejected": 0}
-    for size, valid, rejected in _read_ahead(_validated_batches(job, table, columns, lenders, kind, batch_size)):
+    counters = dict(resume)
+    seen = 0  # rows read in this attempt
+    batches = _validated_batches(job, table, columns, lenders, kind, batch_size, cut_at=resume["processed"])
+    for size, valid, rejected in _read_ahead(batches):
+        replay = seen + size <= resume["processed"]  # stored and counted by an earlier attempt
+        seen += size
         for number, cells, column, message in rejected:
             if cells is None:
-                counters["rejected"] += 1
+                counters["rejected"] += 0 if replay else 1
             else:
                 report.add(number, cells, column, message)
-        stored = created = 0
-        if valid:
-            with transaction.atomic():
+        with transaction.atomic():
+            stored = created = 0
+            if valid:
+                # a replayed batch is stored again inside a transaction that is rolled back: it gives the
+                # same late errors (unknown loans) for the report and the same state to the kind
                 stored, created, late_errors = kind.store(valid, writer, job)
-                if job.dry_run:
-                    transaction.set_rollback(True)
-            for record, column, message in late_errors:
-                counters["rejected"] += 1
-                report.add(record["_row"], record["_cells"], column, message)
-        counters["processed"] += size
-        counters["stored"] += stored
-        counters["created"] += created
-        _save_progress(job, processed_rows=min(counters["processed"], job.total_rows),
-                       stored_rows=counters["stored"], created_rows=counters["created"],
-                       updated_rows=counters["stored"] - counters["created"], rejected_rows=counters["rejected"],
-                       errors=report.first)
+                for record, column, message in late_errors:
+                    counters["rejected"] += 0 if replay else 1
+                    report.add(record["_row"], record["_cells"], column, message)
+            if replay or job.dry_run:
+                transaction.set_rollback(True)
+            else:  # the checkpoint commits with the batch
+                _batch_progress(job, counters, size, stored, created, report)
+        if replay:
+            _save_progress(job)  # renew the lease
+            continue
+        if job.dry_run:
+            _batch_progress(job, counters, size, stored, created, report)
         if progress:
             progress(job)
+
+
+def _batch_progress(job, counters, size, stored, created, report):
+    counters["processed"] += size
+    counters["stored"] += stored
+    counters["created"] += created
+    _save_progress(job, processed_rows=min(counters["processed"], job.total_rows),
+                   stored_rows=counters["stored"], created_rows=counters["created"],
+                   updated_rows=counters["stored"] - counters["created"], rejected_rows=counters["rejected"],
+                   errors=report.first)
 
 
 def _recalculate(job, lenders) -> str:
@@ -333,3 +400,4 @@ def _recalculate(job, lenders) -> str:
             log.exception("reclassification after import %s failed", job.pk)
             return _("Stored, but reclassifying the loans failed (the nightly run will do it): %(error)s") % {"error": exc}
         last = ids[-1]
+        _save_progress(job)  # renew the lease
