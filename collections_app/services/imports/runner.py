@@ -210,6 +210,16 @@ def raw_column_indexes(header, columns) -> list[int]:
     return sorted(known.union(extra))
 
 
+def column_labels(header, columns) -> dict[str, str]:
+    """How errors name a column: as the file names it, with the internal name beside it when they
+    differ ("放款日期 (disbursed_on)")."""
+    labels = {}
+    for canonical, index in columns.items():
+        name = str(header[index]).replace("\ufeff", "").strip()
+        labels[canonical] = canonical if normalize_header(name) == canonical else f"{name} ({canonical})"
+    return labels
+
+
 def _plan(job, path):
     """Everything that can reject the whole file, before anything is stored."""
     if not os.path.exists(path):
@@ -261,12 +271,12 @@ def _validated_batches(job, table, columns, lenders, kind, batch_size, cut_at=0)
                 errors.add("lender", _("another lender than the one chosen for the file"))
             if any("\ufffd" in c for c in cells if isinstance(c, str)):
                 errors.add("", _("characters that cannot be read in the file's encoding"))
-            if not errors:
+            if code in lenders:  # the duplicate rule is checked on a row with other errors too
                 record["lender_id"] = lenders[code]
                 key = kind.key(record)
                 if key in seen_keys:
                     errors.add(key_column, _("duplicate: an earlier row of this file has the same key"))
-                else:
+                elif not errors:
                     seen_keys.add(key)
             if errors:
                 rejected.extend((number, cells, column, message) for column, message in errors)
@@ -333,6 +343,7 @@ def _run_batches(job, table, columns, lenders, report, progress, batch_size, res
     kind = KINDS[job.kind]()
     kind.header = table.header
     kind.raw_indexes = raw_column_indexes(table.header, columns)
+    labels = column_labels(table.header, columns)
     writer = get_writer()
     counters = dict(resume)
     seen = 0  # rows read in this attempt
@@ -340,20 +351,20 @@ def _run_batches(job, table, columns, lenders, report, progress, batch_size, res
     for size, valid, rejected in _read_ahead(batches):
         replay = seen + size <= resume["processed"]  # stored and counted by an earlier attempt
         seen += size
-        for number, cells, column, message in rejected:
-            if cells is None:
-                counters["rejected"] += 0 if replay else 1
-            else:
-                report.add(number, cells, column, message)
+        errors = [e for e in rejected if e[1] is not None]
+        rejected_rows = len(rejected) - len(errors)
         with transaction.atomic():
             stored = created = 0
             if valid:
                 # a replayed batch is stored again inside a transaction that is rolled back: it gives the
                 # same late errors (unknown loans) for the report and the same state to the kind
                 stored, created, late_errors = kind.store(valid, writer, job)
-                for record, column, message in late_errors:
-                    counters["rejected"] += 0 if replay else 1
-                    report.add(record["_row"], record["_cells"], column, message)
+                errors.extend((r["_row"], r["_cells"], column, message) for r, column, message in late_errors)
+                rejected_rows += len(late_errors)
+            errors.sort(key=lambda e: e[0])  # file order (stable: a row's errors keep their order)
+            for number, cells, column, message in errors:
+                report.add(number, cells, labels.get(column, column), message)
+            counters["rejected"] += 0 if replay else rejected_rows
             if replay or job.dry_run:
                 transaction.set_rollback(True)
             else:  # the checkpoint commits with the batch
