@@ -40,7 +40,9 @@ def queued_job(data, lender, name="book.csv"):
 
 
 def leftovers(job):
-    return glob.glob(os.path.join(tempfile.gettempdir(), f"import-errors-{job.pk}-*"))
+    from collections_app.services.imports.runner import _tmp_prefix
+
+    return glob.glob(os.path.join(tempfile.gettempdir(), f"{_tmp_prefix(job.pk)}*"))
 
 
 def report_rows(job):
@@ -167,3 +169,23 @@ def test_the_sweeper_runs_on_beat_and_finishes_what_it_finds(lender):
     job.refresh_from_db()
     assert (job.status, job.attempt, job.stored_rows, job.rejected_rows) == ("done", 2, 8, 2)
     assert Installment.objects.filter(loan__lender=lender).count() == 8
+
+
+def test_the_first_pass_over_a_long_file_renews_the_lease(tmp_path):
+    from collections_app.services.imports.reader import Table
+
+    path = tmp_path / "long.csv"
+    path.write_text("loan_id\n" + "".join(f"L{i}\n" for i in range(200_001)))
+    ticks = []
+    assert Table(str(path)).scan(None, tick=lambda: ticks.append(1)) == (200_001, set())
+    assert len(ticks) == 2
+
+
+def test_a_killed_runs_temporary_file_is_removed_by_the_next_attempt(lender):
+    from collections_app.services.imports.runner import _tmp_prefix
+
+    job = queued_job(book(), lender)
+    left = tempfile.NamedTemporaryFile(prefix=_tmp_prefix(job.pk), suffix=".csv", delete=False)
+    left.close()
+    assert import_file_task(job.pk) == ImportStatus.DONE
+    assert not os.path.exists(left.name) and leftovers(job) == []

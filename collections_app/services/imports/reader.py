@@ -204,11 +204,14 @@ class Table:
                 cells = cells[:width]  # cells with no header have no name: nothing can keep them
             yield number, cells
 
-    def scan(self, column_index: int | None) -> tuple[int, set[str]]:
-        """Count the data rows and collect the distinct values of one column (the lender)."""
+    def scan(self, column_index: int | None, tick=None) -> tuple[int, set[str]]:
+        """Count the data rows and collect the distinct values of one column (the lender); ``tick()``
+        is called every 100,000 rows (the job's heartbeat)."""
         count, values = 0, set()
         for _number, cells in self.rows():
             count += 1
+            if tick and not count % 100_000:
+                tick()
             if count > settings.IMPORT_MAX_ROWS:
                 raise FileRejected(_("The file has more than %(max)s rows; split it into several files.")
                                    % {"max": f"{settings.IMPORT_MAX_ROWS:,}"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import glob
+import hashlib
 import logging
 import os
 import queue
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -98,7 +99,7 @@ class _ErrorReport:
 
     def __init__(self, header, job_id):
         self.tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8-sig", newline="", suffix=".csv", delete=False,
-                                               prefix=f"{TMP_PREFIX}{job_id}-")
+                                               prefix=_tmp_prefix(job_id))
         self.writer = csv.writer(self.tmp)
         self.writer.writerow([*header, "row", "column", "error"])
         self.width = len(header)
@@ -122,9 +123,15 @@ class _ErrorReport:
             os.unlink(self.tmp.name)
 
 
+def _tmp_prefix(job_id) -> str:
+    """Temporary files of one job of one database (several databases may share a machine)."""
+    database = hashlib.sha1(str(connection.settings_dict["NAME"]).encode()).hexdigest()[:8]
+    return f"{TMP_PREFIX}{database}-{job_id}-"
+
+
 def _remove_leftovers(job):
     """Temporary files of an earlier run of this job that was killed (same machine)."""
-    for leftover in glob.glob(os.path.join(tempfile.gettempdir(), f"{TMP_PREFIX}{job.pk}-*")):
+    for leftover in glob.glob(os.path.join(tempfile.gettempdir(), f"{_tmp_prefix(job.pk)}*")):
         with contextlib.suppress(OSError):
             os.unlink(leftover)
 
@@ -237,7 +244,7 @@ def _plan(job, path):
     if missing:
         raise FileRejected(_("Missing required column(s): %(cols)s.") % {"cols": ", ".join(missing)})
     lender_index = columns.get("lender")
-    total, codes = table.scan(lender_index)
+    total, codes = table.scan(lender_index, tick=lambda: _save_progress(job))
     codes.discard("")
     if job.lender_id:
         codes.add(job.lender.code)
