@@ -246,8 +246,23 @@ if PRIVATE_FILE_SERVING not in {"django", "x-accel-redirect", "x-sendfile"}:
 PRIVATE_FILE_ACCEL_PREFIX = os.environ.get("PRIVATE_FILE_ACCEL_PREFIX", "/protected-media/")
 # A call or visit recording: audio only (checked by type, extension and content), at most this size.
 RECORDING_MAX_BYTES = int(os.environ.get("RECORDING_MAX_BYTES", str(50 * 1024 * 1024)))
+# Request bodies without files are held in memory: refuse one above 10 MB. Uploaded files above
+# 2.5 MB go to a temporary file, never memory; their size cap is IMPORT_MAX_UPLOAD_MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
+# Imports (docs/imports.md, "Limits"): what a lender's file may be before it is refused whole.
+IMPORT_MAX_UPLOAD_MB = float(os.environ.get("IMPORT_MAX_UPLOAD_MB", "200"))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "5000000"))
+IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", "200"))
+IMPORT_MAX_FIELD_CHARS = int(os.environ.get("IMPORT_MAX_FIELD_CHARS", "10000"))
+IMPORT_MAX_RAW_EXTRA_COLUMNS = int(os.environ.get("IMPORT_MAX_RAW_EXTRA_COLUMNS", "50"))
+IMPORT_XLSX_MAX_UNPACKED_MB = int(os.environ.get("IMPORT_XLSX_MAX_UNPACKED_MB", "1024"))
+IMPORT_XLSX_MAX_SHARED_STRINGS_MB = int(os.environ.get("IMPORT_XLSX_MAX_SHARED_STRINGS_MB", "200"))
+IMPORT_XLSX_MAX_RATIO = int(os.environ.get("IMPORT_XLSX_MAX_RATIO", "100"))
+IMPORT_XLSX_MAX_MEMBERS = int(os.environ.get("IMPORT_XLSX_MAX_MEMBERS", "1000"))
+IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "5000"))
+# A running import renews its lease with every stored batch; one silent this long is taken over.
+IMPORT_LEASE_SECONDS = int(os.environ.get("IMPORT_LEASE_SECONDS", "300"))
 
 # --- Redis / Celery -------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -270,6 +285,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "collections_app.tasks.nightly_delinquency_run",
         "schedule": crontab(hour=NIGHTLY_RUN_HOUR, minute=NIGHTLY_RUN_MINUTE),
     },
+    "sweep-imports": {"task": "collections_app.tasks.sweep_imports", "schedule": 60.0},
 }
 # Retention: borrowers of a lender whose agreement ended more than this many years ago are
 # anonymised or purged (Lender.retention_mode) by `purge_expired`, nightly on beat (docs/retention.md).

@@ -1,5 +1,4 @@
 """Imports over HTTP (docs/api.md): POST /api/imports/, GET /api/imports/{id}/ and its error report."""
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import re_path
 from django.utils.translation import gettext as _
@@ -15,8 +14,9 @@ from rest_framework.views import APIView
 
 from accounts import roles
 from collections_app.models import ImportJob, ImportKind, Lender
-from collections_app.services.imports import create_import_job
-from collections_app.tasks.imports import import_file_task
+from collections_app.services.imports import FileRejected, create_import_job
+from collections_app.services.imports.jobs import enqueue_import_on_commit
+from collections_app.services.imports.limits import check_upload, request_size_error
 from collections_app.views.files import import_file_download
 
 
@@ -36,6 +36,13 @@ class ImportCreateSerializer(serializers.Serializer):
     )
     dry_run = serializers.BooleanField(required=False, default=False)
     encoding = serializers.CharField(required=False, allow_blank=True, max_length=20)
+
+    def validate_file(self, upload):
+        try:
+            check_upload(upload)
+        except FileRejected as exc:
+            raise serializers.ValidationError(exc.message)
+        return upload
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
@@ -84,15 +91,19 @@ class ImportCreateView(APIView):
             202: inline_serializer("ImportQueued", {"id": serializers.IntegerField(), "status": serializers.CharField()}),
             400: OpenApiResponse(description="Bad input, with a message per field."),
             403: OpenApiResponse(description="Not an admin."),
+            413: OpenApiResponse(description="The request is larger than IMPORT_MAX_UPLOAD_MB."),
         },
     )
     def post(self, request):
+        too_large = request_size_error(request)
+        if too_large:  # refused before the body is read
+            return Response({"detail": too_large}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         data = ImportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         job = create_import_job(kind=v["kind"], lender=v.get("lender"), user=request.user, dry_run=v["dry_run"],
                                 encoding=v.get("encoding", ""), upload=v["file"])
-        transaction.on_commit(lambda: import_file_task.delay(job.pk))
+        enqueue_import_on_commit(job)
         return Response({"id": job.pk, "status": job.status}, status=status.HTTP_202_ACCEPTED)
 
 

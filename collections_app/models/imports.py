@@ -32,6 +32,13 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The lease of the worker running the job: renewed with each stored batch; a job whose heartbeat
+    # is older than IMPORT_LEASE_SECONDS is taken over by the next delivery of its task (attempt + 1,
+    # and only the holder of the current attempt may write the job's progress).
+    attempt = models.PositiveIntegerField(_("attempt"), default=0)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    # When the task was handed to the broker (empty: not yet; the sweeper sends it again).
+    enqueued_at = models.DateTimeField(_("sent to the workers at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import")

@@ -4,15 +4,15 @@ from functools import wraps
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import can_import
 from collections_app.models import ImportJob, ImportKind, ImportStatus, Lender
-from collections_app.services.imports import create_import_job
-from collections_app.tasks.imports import import_file_task
+from collections_app.services.imports import FileRejected, create_import_job
+from collections_app.services.imports.jobs import enqueue_import_on_commit
+from collections_app.services.imports.limits import check_upload, request_size_error
 from collections_app.views.files import import_file_download
 
 HISTORY_PAGE_SIZE = 20
@@ -39,19 +39,35 @@ class ImportForm(forms.Form):
     file = forms.FileField(label=_("File (CSV or XLSX)"))
     dry_run = forms.BooleanField(label=_("Dry run: check the file, store nothing"), required=False)
 
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            check_upload(upload)
+        except FileRejected as exc:
+            raise forms.ValidationError(exc.message)
+        return upload
+
 
 @_import_access
 @require_http_methods(["GET", "HEAD", "POST"])
 def index(request):
+    too_large = request_size_error(request) if request.method == "POST" else ""
+    if too_large:  # refused before the body is read
+        return _index_page(request, ImportForm(), too_large, status=413)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         job = create_import_job(kind=form.cleaned_data["kind"], lender=form.cleaned_data["lender"], user=request.user,
                                 dry_run=form.cleaned_data["dry_run"], upload=form.cleaned_data["file"])
-        transaction.on_commit(lambda: import_file_task.delay(job.pk))
+        enqueue_import_on_commit(job)
         return redirect("import_detail", job_id=job.pk)
+    return _index_page(request, form, "", status=400 if form.errors else 200)
+
+
+def _index_page(request, form, upload_error, *, status):
     jobs = ImportJob.objects.select_related("lender", "created_by").order_by("-created_at", "-id")
     page = Paginator(jobs, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "imports/index.html", {"form": form, "page": page}, status=400 if form.errors else 200)
+    return render(request, "imports/index.html", {"form": form, "page": page, "upload_error": upload_error},
+                  status=status)
 
 
 @_import_access

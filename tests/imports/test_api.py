@@ -47,7 +47,7 @@ def test_admin_posts_and_polls(api, admin_user, lender, django_capture_on_commit
         assert key in body
     assert (body["kind"], body["status"], body["total_rows"], body["stored_rows"], body["rejected_rows"]) == (
         "loans", "done", 2, 1, 1)
-    assert body["errors"] == [{"row": 3, "column": "disbursed_on", "error": "not a valid calendar date"}]
+    assert body["errors"] == [{"row": 3, "column": "放款日期 (disbursed_on)", "error": "not a valid calendar date"}]
     report = api.get(f"/api/imports/{job_id}/errors/")
     assert report.status_code == 200
     assert "not a valid calendar date" in b"".join(report.streaming_content).decode("utf-8-sig")

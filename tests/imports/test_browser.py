@@ -62,6 +62,7 @@ def test_admin_uploads_a_book_with_a_bad_row_and_downloads_the_report(live_serve
     text = data.decode("utf-8-sig")
     assert "L99,B99,坏行,-100,2025-13-45" in text
     assert "42,贷款本金,must not be negative" not in text  # columns are named by their canonical name
-    assert "42,principal,must not be negative" in text and "42,disbursed_on,not a valid calendar date" in text
+    assert "42,贷款本金 (principal),must not be negative" in text
+    assert "42,放款日期 (disbursed_on),not a valid calendar date" in text
     assert Loan.objects.count() == 40
     assert ImportJob.objects.get().rejected_rows == 1

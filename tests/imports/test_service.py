@@ -281,9 +281,9 @@ def test_installments_replace_the_schedule_and_reject_unknown_loans(write_csv, l
     assert list(loan.installments.order_by("seq").values_list("seq", "principal_due", "fee_due")) == [
         (1, Decimal("1000.00"), Decimal("0.00")), (2, Decimal("1000.00"), Decimal("5.00"))]
     errors = {(e["row"], e["column"]): e["error"] for e in job.errors}
-    assert "unknown loan" in errors[(4, "loan_id")]
-    assert "duplicate" in errors[(5, "seq")]
-    assert errors[(6, "principal_due")] == "required value missing"
+    assert "unknown loan" in errors[(4, "贷款编号 (loan_id)")]
+    assert "duplicate" in errors[(5, "期数 (seq)")]
+    assert errors[(6, "应还本金 (principal_due)")] == "required value missing"
     loan.refresh_from_db()
     assert loan.needs_recalc
 

@@ -31,12 +31,14 @@ class ImportCommand(BaseCommand):
         if job.status == ImportStatus.FAILED:
             self.stderr.write(job.message)
             raise SystemExit(2)
-        summary = _("%(prefix)sstored %(stored)d (created %(created)d, updated %(updated)d), rejected %(rejected)d, "
-                    "%(seconds).1f s") % {
-            "prefix": _("dry run: ") if job.dry_run else "",
-            "stored": job.stored_rows, "created": job.created_rows, "updated": job.updated_rows,
-            "rejected": job.rejected_rows, "seconds": getattr(job, "seconds", 0.0),
-        }
+        counts = {"stored": job.stored_rows, "created": job.created_rows, "updated": job.updated_rows,
+                  "rejected": job.rejected_rows, "seconds": getattr(job, "seconds", 0.0)}
+        if job.dry_run:
+            summary = _("dry run: would store %(stored)d (create %(created)d, update %(updated)d), reject "
+                        "%(rejected)d; nothing was stored, %(seconds).1f s") % counts
+        else:
+            summary = _("stored %(stored)d (created %(created)d, updated %(updated)d), rejected %(rejected)d, "
+                        "%(seconds).1f s") % counts
         self.stdout.write(summary)
         if job.message:
             self.stderr.write(job.message)

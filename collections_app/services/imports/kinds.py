@@ -134,15 +134,17 @@ class LoansKind:
         return rec, e
 
     header: list[str] = []
+    raw_indexes: list[int] = []  # the columns kept in Loan.raw (runner.raw_column_indexes)
 
     def store(self, records, writer, job):
         if writer.vendor == "postgresql":
             from .pg import store_loans
 
-            return store_loans(self.header, records, writer)
+            return store_loans(self.header, records, writer, self.raw_indexes)
         errors = []
         for r in records:
-            r["raw"] = {h: cell_text(c) for h, c in zip(self.header, r["_cells"], strict=False) if h}
+            cells = r["_cells"]
+            r["raw"] = {self.header[i]: cell_text(cells[i]) for i in self.raw_indexes}
         products = {}
         for r in records:
             if r["product"]:
@@ -273,6 +275,11 @@ class InstallmentsKind:
 class PaymentsKind:
     kind = ImportKind.PAYMENTS
 
+    def __init__(self, today=None):
+        from collections_app.services.delinquency import business_date
+
+        self.today = today or business_date()
+
     def key(self, record):
         return f"{record['lender_id']}\x1f{record['payment_id']}"
 
@@ -289,6 +296,10 @@ class PaymentsKind:
             "channel": _text(row, "channel", e, max_length=50),
             "note": _text(row, "note", e, max_length=500),
         }
+        if rec["amount"] is not None and rec["amount"] == 0:
+            e.add("amount", _("must be more than 0"))
+        if rec["paid_on"] is not None and rec["paid_on"] > self.today:
+            e.add("paid_on", _("in the future (today is %(today)s)") % {"today": self.today.isoformat()})
         return rec, e
 
     def store(self, records, writer, job):

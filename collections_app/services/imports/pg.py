@@ -68,7 +68,7 @@ def _ensure_tables(cursor, width):
     return stage
 
 
-def store_loans(header, records, writer):
+def store_loans(header, records, writer, raw_indexes):
     width = len(header)
     buf, sched = io.StringIO(), io.StringIO()
     nfixed = len(FIXED) + width
@@ -123,10 +123,9 @@ def store_loans(header, records, writer):
 
         raw_pairs = []
         raw_params = []
-        for i, h in enumerate(header):
-            if h:
-                raw_pairs.append(f"%s::text, s.c{i}")
-                raw_params.append(h)
+        for i in raw_indexes:
+            raw_pairs.append(f"%s::text, s.c{i}")
+            raw_params.append(header[i])
         raw_expr = f"jsonb_build_object({', '.join(raw_pairs)})" if raw_pairs else "'{}'::jsonb"
         sql, params = _insert_select(
             Loan,

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 SAMPLE_BYTES = 1 << 20
@@ -43,6 +44,8 @@ def cell_text(value) -> str:
 def detect_encoding(sample: bytes) -> str:
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text"
+        return "utf-16"
     if b"\x00" in sample:
         raise FileRejected(_("This is not a CSV or XLSX file."))
     try:
@@ -63,6 +66,23 @@ def detect_encoding(sample: bytes) -> str:
     if best is None:
         raise FileRejected(_("Cannot tell the file's text encoding; give it explicitly (e.g. --encoding gb18030)."))
     return best.encoding
+
+
+def _cell_too_long(row: int, limit: int) -> str:
+    return _("Row %(row)d has a cell longer than %(max)s characters; nothing was imported.") % {
+        "row": row, "max": f"{limit:,}"}
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+def _bounded_lines(fh, limit: int):
+    """The file's lines, refusing one longer than ``limit`` characters (a "row" of a million commas)."""
+    for line in fh:
+        if len(line) > limit:
+            raise _LineTooLong
+        yield line
 
 
 class Table:
@@ -99,8 +119,15 @@ class Table:
             if first_line.count("\t") > first_line.count(","):
                 self.delimiter = "\t"
         self.header, self.header_row = self._read_header()
+        if len(self.header) > settings.IMPORT_MAX_COLUMNS:
+            raise FileRejected(_("The file has %(n)d columns (at most %(max)d).")
+                               % {"n": len(self.header), "max": settings.IMPORT_MAX_COLUMNS})
 
     def _check_xlsx(self):
+        from .limits import check_xlsx_archive
+
+        with open(self.path, "rb") as fh:
+            check_xlsx_archive(fh)  # before openpyxl unpacks anything
         try:
             from openpyxl import load_workbook
 
@@ -110,6 +137,8 @@ class Table:
             raise FileRejected(_("This is not a CSV or XLSX file (the spreadsheet cannot be opened)."))
 
     def _raw_rows(self) -> Iterator[list]:
+        limit = settings.IMPORT_MAX_FIELD_CHARS
+        number = 0
         if self.is_xlsx:
             from openpyxl import load_workbook
 
@@ -117,12 +146,35 @@ class Table:
             try:
                 ws = wb.worksheets[0]
                 for values in ws.iter_rows(values_only=True):
+                    number += 1
+                    for value in values:
+                        if isinstance(value, str) and len(value) > limit:
+                            raise FileRejected(_cell_too_long(number, limit))
                     yield list(values)
             finally:
                 wb.close()
         else:
+            # the csv module's limit is per process; it is the same setting for every import
+            csv.field_size_limit(limit)
+            line_limit = limit * settings.IMPORT_MAX_COLUMNS
             with open(self.path, encoding=self.encoding, errors="replace", newline="") as fh:
-                yield from csv.reader(fh, delimiter=self.delimiter)
+                reader = csv.reader(_bounded_lines(fh, line_limit), delimiter=self.delimiter)
+                while True:
+                    try:
+                        cells = next(reader)
+                    except StopIteration:
+                        return
+                    except csv.Error:
+                        raise FileRejected(_cell_too_long(number + 1, limit))
+                    except _LineTooLong:
+                        raise FileRejected(_("Row %(row)d is longer than %(max)s characters (a cell holds at most "
+                                             "%(cell)s); nothing was imported.")
+                                           % {"row": number + 1, "max": f"{line_limit:,}", "cell": f"{limit:,}"})
+                    except UnicodeError:
+                        raise FileRejected(_("The file cannot be read as %(enc)s text (row %(row)d).")
+                                           % {"enc": self.encoding, "row": number + 1})
+                    number += 1
+                    yield cells
 
     def _read_header(self):
         for number, cells in enumerate(self._raw_rows(), start=1):
@@ -148,13 +200,21 @@ class Table:
                 continue
             if len(cells) < width:
                 cells = cells + [None if self.is_xlsx else ""] * (width - len(cells))
+            elif len(cells) > width:
+                cells = cells[:width]  # cells with no header have no name: nothing can keep them
             yield number, cells
 
-    def scan(self, column_index: int | None) -> tuple[int, set[str]]:
-        """Count the data rows and collect the distinct values of one column (the lender)."""
+    def scan(self, column_index: int | None, tick=None) -> tuple[int, set[str]]:
+        """Count the data rows and collect the distinct values of one column (the lender); ``tick()``
+        is called every 100,000 rows (the job's heartbeat)."""
         count, values = 0, set()
         for _number, cells in self.rows():
             count += 1
+            if tick and not count % 100_000:
+                tick()
+            if count > settings.IMPORT_MAX_ROWS:
+                raise FileRejected(_("The file has more than %(max)s rows; split it into several files.")
+                                   % {"max": f"{settings.IMPORT_MAX_ROWS:,}"})
             if column_index is not None and column_index < len(cells):
                 values.add(cell_text(cells[column_index]))
         return count, values
