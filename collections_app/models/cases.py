@@ -191,6 +191,10 @@ class ContactLog(models.Model):
     recording_ref = models.CharField(_("recording reference"), max_length=200, blank=True)
     occurred_at = models.DateTimeField(_("at"), db_index=True)
     created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
+    # A contact the compliance rules refused but which had already happened (a number dialled by
+    # hand): stored so that nothing that happened goes unrecorded, flagged with the rule it broke
+    breach_rule = models.CharField(_("rule broken"), max_length=30, blank=True, db_index=True)
+    breach_detail = models.CharField(_("why it was not allowed"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("contact")
