@@ -261,6 +261,10 @@ class FieldVisit(models.Model):
     recording = models.FileField(_("recording"), upload_to="visits/%Y/%m/", blank=True)
     recording_ref = models.CharField(_("recording reference"), max_length=200, blank=True)
     safety_incident = models.TextField(_("safety incident"), blank=True)
+    promise = models.OneToOneField(
+        "collections_app.PromiseToPay", verbose_name=_("promise agreed"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="visit",
+    )
     reviewed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("reviewed by"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

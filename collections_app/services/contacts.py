@@ -47,6 +47,7 @@ from collections_app.models import (
     Borrower,
     BorrowerType,
     Bucket,
+    CaseNote,
     CaseStatus,
     Channel,
     CollectionCase,
@@ -268,6 +269,18 @@ def _aware(value, field, errors, tz):
 
 
 # --- the service ---------------------------------------------------------------------------------
+
+def add_case_note(*, case, user, text) -> CaseNote:
+    """A free note on the case's timeline: not empty, at most NOTE_MAX_LENGTH characters (refused
+    with the limit, never cut)."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("The note is empty.")})
+    if len(text) > NOTE_MAX_LENGTH:
+        raise ValidationError({"text": note_too_long(text)})
+    return CaseNote.objects.create(case=case, author=user if getattr(user, "is_authenticated", False) else None,
+                                   text=text)
+
 
 @dataclass(frozen=True)
 class ContactInput:
