@@ -192,3 +192,18 @@ def test_api_stop_outcome(case, collector):
     assert resp.status_code == 201, resp.content
     assert m.Borrower.objects.get(pk=case.borrower_id).lawyer_represented is True
     assert m.ApprovalRequest.objects.get(kind="stop_flag").reason == "Lawyer letter received"
+
+
+def test_supervisor_inbox_lists_stop_flags_and_breaches(client, case, collector, supervisor):
+    call(case, collector, at(3, 30), already_happened=True)
+    call(case, collector, at(10), outcome="lawyer", note="Lawyer Wang represents him")
+    client.force_login(supervisor)
+    body = client.get("/supervisor/approvals/").content.decode()
+    assert 'data-kind="stop_flag"' in body and 'data-kind="rule_breach"' in body
+    assert "represented by a lawyer" in body and "Lawyer Wang represents him" in body
+    assert "Outside contact hours:" in body
+    assert "Lift the flag" in body and "Reviewed: not acceptable" in body
+    review = m.ApprovalRequest.objects.get(kind="stop_flag")
+    r = client.post("/supervisor/approvals/", {"approval": review.pk, "decision": "reject", "note": "wrong borrower"})
+    assert r.status_code in (200, 302)
+    assert m.Borrower.objects.get(pk=case.borrower_id).lawyer_represented is False
