@@ -32,7 +32,6 @@ from collections_app.models import (
     PromiseToPay,
 )
 from collections_app.selectors.payoff import loan_payoff, loan_payoff_total
-from collections_app.services.contacts import contact_verdict
 
 TIMELINE_LIMIT = 200
 
@@ -257,7 +256,6 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
     if why is not None:
         why.rule_text, why.why_note = action_why(why)
     open_actions = list(CaseAction.objects.filter(case=case, status__in=[ActionStatus.OPEN, ActionStatus.AWAITING_APPROVAL]).order_by("due_on")[:10])
-    verdict = contact_verdict(case, now=now)
     promises = case_promises(case)
     visits = list(FieldVisit.objects.filter(case=case).select_related("agent").order_by("-created_at")[:10])
     if full and borrower.national_id:
@@ -277,7 +275,6 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
         "timeline": timeline(case),
         "why_action": why,
         "open_actions": open_actions,
-        "verdict": verdict,
         "promises": promises,
         "visits": visits,
         "today": today,

@@ -74,10 +74,12 @@ def test_one_verdict_breach_and_stop_flag(live_server, browser_page, lang):  # n
     # a stop outcome: confirmation step, then the case leaves the open queue
     page.goto(f"{base}/cases/{disputed.pk}/")
     page.locator("#call-verdict[data-allowed='1']").wait_for()
+    assert not page.locator("#stop-confirm").is_visible()
     page.select_option("#f-outcome", "dispute")
+    page.locator("#stop-confirm").wait_for()  # shown as soon as a stopping outcome is chosen
     page.fill("#f-note", "称已在门店现金还清 / says paid in cash at the branch")
-    page.click("#contact-form button.primary[type=submit]")
-    page.locator("#stop-confirm").wait_for()
+    page.click("#contact-form button.primary[type=submit]")  # not confirmed yet
+    page.locator("#stop-confirm .error").wait_for()
     assert not m.ContactLog.objects.filter(case=disputed).exists()
     page.fill("#f-stopreason", "Borrower disputes: paid in cash at the branch")
     page.locator(".case-main .card").first.screenshot(path=str(SHOTS / f"contact-stop-confirm-{lang}.png"))
