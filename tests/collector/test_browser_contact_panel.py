@@ -90,6 +90,18 @@ def test_one_verdict_breach_and_stop_flag(live_server, browser_page, lang):  # n
     assert m.Borrower.objects.get(pk=disputed.borrower_id).dispute is True
     assert m.ApprovalRequest.objects.get(kind="stop_flag", case=disputed).reason == \
         "Borrower disputes: paid in cash at the branch"
+    # a case note over the limit is refused with the limit, and the typed text stays
+    page.fill("#f-notetext", "长" * 10001)
+    page.click(".note-form button[type=submit]")
+    page.locator("#timeline .error").wait_for()
+    assert "10,000" in page.locator("#timeline .error").inner_text()
+    page.wait_for_timeout(200)
+    assert len(page.input_value("#f-notetext")) == 10001
+    page.fill("#f-notetext", "已转主管复核")
+    page.click(".note-form button[type=submit]")
+    page.locator("#timeline li", has_text="已转主管复核").wait_for()
+    page.wait_for_timeout(200)
+    assert page.input_value("#f-notetext") == ""
     page.goto(f"{base}/queue/")
     assert page.locator(f"a.case-link[href='/cases/{disputed.pk}/']").count() == 0
     page.goto(f"{base}/queue/?status=suspended")
