@@ -457,7 +457,7 @@ class ContactLogSerializer(OutputSerializer):
         fields = [
             "id", "case", "borrower", "user", "channel", "outcome", "contact_point", "number_used",
             "is_third_party", "is_attempt", "is_conversation", "note", "overdue_reason", "borrower_type",
-            "callback_at", "recording_ref", "occurred_at", "promise",
+            "callback_at", "recording_ref", "occurred_at", "promise", "breach_rule",
         ]
         read_only_fields = fields
 
@@ -481,7 +481,7 @@ class ContactCreateSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(
         choices=m.Outcome.choices,
         help_text=_("rpc | promise | refused | dispute | third_party | no_answer | busy | switched_off | "
-                    "wrong_number | deceased"),
+                    "wrong_number | deceased | cease_contact | bankruptcy | lawyer"),
     )
     contact_point = serializers.IntegerField(
         required=False, allow_null=True, min_value=1,
@@ -509,6 +509,17 @@ class ContactCreateSerializer(serializers.Serializer):
     )
     recording_ref = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default="", help_text=_("Reference of the call recording.")
+    )
+    already_happened = serializers.BooleanField(
+        required=False, default=False,
+        help_text=_("The contact already took place (a number dialled by hand): when the rules forbid it, it is "
+                    "stored flagged with the rule it broke (breach_rule) for a supervisor's review, answering 201 "
+                    "instead of 409."),
+    )
+    stop_reason = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default="",
+        help_text=_("Why, for an outcome that stops collection contact (dispute, deceased, cease_contact, "
+                    "bankruptcy, lawyer); the note when empty."),
     )
 
     def validate(self, attrs):

@@ -29,6 +29,18 @@ WINDOW = dt.timedelta(days=7)
 DEFAULT_BUCKET_ORDER = ("CURRENT", "M0", "M1", "M2", "M3", "M4", "M4+")
 
 
+# The borrower's stop flags, and the contact outcome that sets each one (the outcome's code on the
+# left, the Borrower field on the right)
+STOP_FLAGS = ("cease_contact", "dispute", "deceased", "bankruptcy", "lawyer_represented")
+STOP_FLAG_FOR_OUTCOME = {
+    "dispute": "dispute",
+    "deceased": "deceased",
+    "cease_contact": "cease_contact",
+    "bankruptcy": "bankruptcy",
+    "lawyer": "lawyer_represented",
+}
+
+
 def stop_flag_label(flag: str) -> str:
     labels = {
         "cease_contact": _("cease contact requested"),

@@ -191,6 +191,10 @@ class ContactLog(models.Model):
     recording_ref = models.CharField(_("recording reference"), max_length=200, blank=True)
     occurred_at = models.DateTimeField(_("at"), db_index=True)
     created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
+    # A contact the compliance rules refused but which had already happened (a number dialled by
+    # hand): stored so that nothing that happened goes unrecorded, flagged with the rule it broke
+    breach_rule = models.CharField(_("rule broken"), max_length=30, blank=True, db_index=True)
+    breach_detail = models.CharField(_("why it was not allowed"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("contact")
@@ -257,6 +261,10 @@ class FieldVisit(models.Model):
     recording = models.FileField(_("recording"), upload_to="visits/%Y/%m/", blank=True)
     recording_ref = models.CharField(_("recording reference"), max_length=200, blank=True)
     safety_incident = models.TextField(_("safety incident"), blank=True)
+    promise = models.OneToOneField(
+        "collections_app.PromiseToPay", verbose_name=_("promise agreed"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="visit",
+    )
     reviewed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("reviewed by"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -75,6 +75,9 @@ class Outcome(models.TextChoices):
     SWITCHED_OFF = "switched_off", _("Switched off")
     WRONG_NUMBER = "wrong_number", _("Wrong number")
     DECEASED = "deceased", _("Reported deceased")
+    CEASE_CONTACT = "cease_contact", _("Asks to cease contact")
+    BANKRUPTCY = "bankruptcy", _("Reports bankruptcy")
+    LAWYER = "lawyer", _("Represented by a lawyer")
 
 
 CONVERSATION_OUTCOMES = frozenset({Outcome.RPC, Outcome.PROMISE, Outcome.REFUSED, Outcome.DISPUTE})
@@ -170,6 +173,8 @@ class ApprovalKind(models.TextChoices):
     SETTLEMENT = "settlement", _("Settlement / payment plan below balance")
     PROMISE_EXTENSION = "promise_extension", _("Promise dated beyond the limit")
     STRATEGY = "strategy", _("Strategy / bucket change")
+    STOP_FLAG = "stop_flag", _("Collection contact stopped (review the flag)")
+    RULE_BREACH = "rule_breach", _("Contact despite a refusal (quality review)")
 
 
 class ApprovalStatus(models.TextChoices):

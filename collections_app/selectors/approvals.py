@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from collections_app.domain.compliance import stop_flag_label
 from collections_app.models import ApprovalKind, ApprovalStatus, FieldVisit, PromiseToPay
 from collections_app.selectors.workload import field_agents_with_load, suggest_agents
 
@@ -53,6 +54,7 @@ def pending_with_details(user, visible) -> list:
         a.promised_date = promise.promised_date if promise else _date(payload.get("promised_date"))
         vid = payload.get("visit_id")
         a.visit = visits.get(int(vid)) if str(vid or "").isdigit() else None
+        a.flag_label = stop_flag_label(payload["flag"]) if a.kind == ApprovalKind.STOP_FLAG and payload.get("flag") else ""
         a.agent_choices, a.agent_choice_id = [], None
         if a.kind == ApprovalKind.FIELD_VISIT:
             region = a.case.borrower.region if a.case else ""

@@ -8,11 +8,13 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from accounts.roles import can_see_full_pii, cases_visible_to, mask_national_id, mask_phone
+from accounts.roles import can_see_full_pii, cases_visible_to, is_supervisor_or_admin, mask_national_id, mask_phone
 from collections_app.domain.compliance import stop_flag_label
 from collections_app.models import (
     BORROWER_TYPE_TACTICS,
+    ActionKind,
     ActionStatus,
     AssignmentHistory,
     BucketHistory,
@@ -30,7 +32,6 @@ from collections_app.models import (
     PromiseToPay,
 )
 from collections_app.selectors.payoff import loan_payoff, loan_payoff_total
-from collections_app.services.contacts import contact_verdict
 
 TIMELINE_LIMIT = 200
 
@@ -59,6 +60,42 @@ def payment_channel_label(value: str) -> str:
     }
     key = (value or "").strip().lower().replace(" ", "_").replace("-", "_")
     return str(labels.get(key, value or ""))
+
+
+def rule_text(rule) -> str:
+    """A strategy rule in the reader's language, built from its data (bucket, DPD range, action,
+    cadence, approval) rather than its stored free-text description."""
+    if rule is None:
+        return ""
+    where = rule.bucket or _("any bucket")
+    if rule.dpd_min is not None and rule.dpd_max is not None:
+        where = _("%(where)s, %(min)s–%(max)s days past due") % {"where": where, "min": rule.dpd_min, "max": rule.dpd_max}
+    elif rule.dpd_min is not None:
+        where = _("%(where)s, from %(min)s days past due") % {"where": where, "min": rule.dpd_min}
+    elif rule.dpd_max is not None:
+        where = _("%(where)s, up to %(max)s days past due") % {"where": where, "max": rule.dpd_max}
+    try:
+        action = ActionKind(rule.action).label
+    except ValueError:
+        action = rule.action
+    if rule.repeat_every_days:
+        cadence = ngettext("every day", "every %(n)s days", rule.repeat_every_days) % {"n": rule.repeat_every_days}
+    else:
+        cadence = _("once per delinquency")
+    text = _("%(where)s: %(action)s, %(cadence)s") % {"where": where, "action": action, "cadence": cadence}
+    if rule.needs_approval:
+        text = _("%(text)s (needs a supervisor's approval)") % {"text": text}
+    return str(text)
+
+
+def action_why(action) -> tuple[str, str]:
+    """(rule text, note) for a case action, the note only when it says something the rule text does
+    not (strategy actions store the rule's description as their note)."""
+    rule = action.rule
+    note = action.note or ""
+    if rule is not None and note.strip() == (rule.description or "").strip():
+        note = ""
+    return (rule_text(rule) if rule is not None else ""), note
 
 
 def mask_value(cp, full: bool) -> str:
@@ -219,8 +256,9 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
         .order_by("-due_on", "-id")
         .first()
     )
+    if why is not None:
+        why.rule_text, why.why_note = action_why(why)
     open_actions = list(CaseAction.objects.filter(case=case, status__in=[ActionStatus.OPEN, ActionStatus.AWAITING_APPROVAL]).order_by("due_on")[:10])
-    verdict = contact_verdict(case, now=now)
     promises = case_promises(case)
     visits = list(FieldVisit.objects.filter(case=case).select_related("agent").order_by("-created_at")[:10])
     if full and borrower.national_id:
@@ -231,6 +269,8 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
         "national_id": borrower.national_id if full else mask_national_id(borrower.national_id),
         "full_pii": full,
         "stop_flags": [stop_flag_label(flag) for flag in borrower.stop_flags],
+        "stop_flag_items": [(flag, stop_flag_label(flag)) for flag in borrower.stop_flags],
+        "can_lift_stop_flags": is_supervisor_or_admin(user),
         "tactics": BORROWER_TYPE_TACTICS.get(borrower.borrower_type) if borrower.borrower_type else None,
         "loans": loans,
         "owed": owed,
@@ -238,7 +278,6 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
         "timeline": timeline(case),
         "why_action": why,
         "open_actions": open_actions,
-        "verdict": verdict,
         "promises": promises,
         "visits": visits,
         "today": today,

@@ -210,6 +210,8 @@ def queue_page(owner, *, now: dt.datetime | None = None, filters: QueueFilters |
     verdicts = verdicts_for_cases(rows, now=now)
     for case in rows:
         case.verdict = verdicts[case.pk]
+        # "good time to call" is the borrower's preference; it never shows while a call is not allowed
+        case.good_time = bool(case.good_time) and case.verdict.allowed
     return page_obj, rows
 
 

@@ -137,6 +137,14 @@ def _apply(approval: ApprovalRequest, approve: bool, user, now, agent=None) -> N
     if kind == ApprovalKind.FIELD_VISIT:
         _apply_field_visit(approval, approve, now, agent)
         return
+    if kind == ApprovalKind.STOP_FLAG:
+        # approved: the stop stays; rejected: the flag is lifted, the note saying why
+        flag = payload.get("flag")
+        if not approve and case is not None and flag and getattr(case.borrower, flag, False):
+            from collections_app.services.stop_flags import lift_stop_flag
+
+            lift_stop_flag(borrower=case.borrower, flag=flag, user=user, reason=approval.decision_note, now=now)
+        return
     if kind == ApprovalKind.VISIT_EXTENSION and payload.get("visit_id"):
         visit = FieldVisit.objects.filter(id=payload["visit_id"]).first()
         if visit is not None and approve:

@@ -10,8 +10,15 @@
 
     def log_contact(*, case, user, channel, outcome, contact_point=None, number_used="", note="",
                     promise_amount=None, promise_date=None, callback_at=None, overdue_reason="",
-                    borrower_type="", recording=None, recording_ref="", now=None) -> ContactLog
+                    borrower_type="", recording=None, recording_ref="", already_happened=False,
+                    stop_confirmed=True, stop_reason="", now=None) -> ContactLog
         raises ContactRefused when the compliance rules forbid the attempt (nothing is stored),
+        unless ``already_happened``: the contact really took place (a number dialled by hand), so
+        it is stored flagged with the rule it broke (``breach_rule``; still a call attempt for the
+        caps) and a supervisor gets a quality-review request (approval kind rule_breach).
+        An outcome that sets a stop flag (dispute, deceased, cease_contact, bankruptcy, lawyer) needs
+        ``stop_confirmed`` (the page asks; API callers confirm by choosing the outcome) and records
+        ``stop_reason`` (else the note): services.stop_flags.set_stop_flag.
         django.core.exceptions.ValidationError for bad input (field -> messages).
         Three steps, each a function: validate_contact -> check_compliance (contact_verdict, the one
         place a verdict is built from the database) -> write_contact; a promise is taken by
@@ -35,9 +42,12 @@ from collections_app.domain import compliance as rules_mod
 from collections_app.domain.compliance import ContactRules, Verdict
 from collections_app.models import (
     ActionKind,
+    ApprovalKind,
+    ApprovalRequest,
     Borrower,
     BorrowerType,
     Bucket,
+    CaseNote,
     CaseStatus,
     Channel,
     CollectionCase,
@@ -49,10 +59,11 @@ from collections_app.models import (
     StrategyStatus,
 )
 from collections_app.models.choices import CONVERSATION_OUTCOMES
-from collections_app.services import promises
+from collections_app.services import promises, stop_flags
 from collections_app.services.recordings import recording_errors
 
 RETRY_AFTER_NO_ANSWER = dt.timedelta(hours=2)
+NOTE_MAX_LENGTH = 10000
 
 
 class ContactRefused(Exception):
@@ -123,14 +134,24 @@ def _history(borrower_ids, since: dt.datetime) -> tuple[dict, dict]:
     return attempts, last_conv
 
 
-def _verdict(case, *, now, channel, contact_point, attempts, last_conversation, order) -> Verdict:
+def is_third_party_contact(contact_point, outcome="") -> bool:
+    """A stored number is a third party's by its relation; a number typed by hand is when the
+    outcome says a third party was reached."""
+    if contact_point is not None:
+        return bool(contact_point.is_third_party)
+    return outcome == Outcome.THIRD_PARTY
+
+
+def _verdict(case, *, now, channel, contact_point, attempts, last_conversation, order, third_party=None) -> Verdict:
     borrower = case.borrower
+    if third_party is None:
+        third_party = is_third_party_contact(contact_point)
     return rules_mod.check_contact(
         rules=rules_for(case.lender, borrower),
         now=now,
         channel=channel,
         stop_flags=borrower.stop_flags,
-        third_party=bool(contact_point is not None and contact_point.is_third_party),
+        third_party=third_party,
         bucket=case.bucket,
         bucket_order=order,
         attempts=attempts,
@@ -138,8 +159,10 @@ def _verdict(case, *, now, channel, contact_point, attempts, last_conversation, 
     )
 
 
-def contact_verdict(case, *, now=None, contact_point=None, channel=Channel.PHONE) -> Verdict:
+def contact_verdict(case, *, now=None, contact_point=None, channel=Channel.PHONE, third_party=None) -> Verdict:
     now = now or timezone.now()
+    if third_party is None:
+        third_party = is_third_party_contact(contact_point)
     attempts, last_conv = _history([case.borrower_id], _lookback([case.lender], now))
     return _verdict(
         case,
@@ -148,8 +171,27 @@ def contact_verdict(case, *, now=None, contact_point=None, channel=Channel.PHONE
         contact_point=contact_point,
         attempts=attempts.get(case.borrower_id, []),
         last_conversation=last_conv.get(case.borrower_id),
-        order=bucket_order() if contact_point is not None and contact_point.is_third_party else rules_mod.DEFAULT_BUCKET_ORDER,
+        order=bucket_order() if third_party else rules_mod.DEFAULT_BUCKET_ORDER,
+        third_party=third_party,
     )
+
+
+def number_verdicts(case, points, *, now=None, channel=Channel.PHONE) -> dict[int, Verdict]:
+    """The verdict for each of ``points`` (the borrower's contact points) with ONE query for the
+    call history: what the number picker needs to disable the numbers that may not be called."""
+    now = now or timezone.now()
+    points = list(points)
+    if not points:
+        return {}
+    attempts, last_conv = _history([case.borrower_id], _lookback([case.lender], now))
+    order = bucket_order() if any(cp.is_third_party for cp in points) else rules_mod.DEFAULT_BUCKET_ORDER
+    return {
+        cp.pk: _verdict(
+            case, now=now, channel=channel, contact_point=cp, attempts=attempts.get(case.borrower_id, []),
+            last_conversation=last_conv.get(case.borrower_id), order=order,
+        )
+        for cp in points
+    }
 
 
 def contact_allowed(case, *, now=None, contact_point=None, channel="phone"):
@@ -229,6 +271,18 @@ def _aware(value, field, errors, tz):
 
 # --- the service ---------------------------------------------------------------------------------
 
+def add_case_note(*, case, user, text) -> CaseNote:
+    """A free note on the case's timeline: not empty, at most NOTE_MAX_LENGTH characters (refused
+    with the limit, never cut)."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("The note is empty.")})
+    if len(text) > NOTE_MAX_LENGTH:
+        raise ValidationError({"text": note_too_long(text)})
+    return CaseNote.objects.create(case=case, author=user if getattr(user, "is_authenticated", False) else None,
+                                   text=text)
+
+
 @dataclass(frozen=True)
 class ContactInput:
     """A contact's cleaned input (what :func:`validate_contact` returns)."""
@@ -244,6 +298,8 @@ class ContactInput:
     overdue_reason: str
     borrower_type: str
     recording_ref: str
+    already_happened: bool = False
+    stop_reason: str = ""
 
 
 def log_contact(
@@ -262,13 +318,16 @@ def log_contact(
     borrower_type="",
     recording=None,
     recording_ref="",
+    already_happened=False,
+    stop_confirmed=True,
+    stop_reason="",
     now=None,
 ) -> ContactLog:
     """Validate, check compliance and store one contact with its consequences, atomically.
 
     The borrower row is locked for the check and the write, and the time of the attempt is read
     after the lock, so two simultaneous attempts cannot both pass a cap. A refused or invalid
-    contact stores nothing."""
+    contact stores nothing, unless ``already_happened`` (see the module's docstring)."""
     clock_given = now is not None
     now = now or timezone.now()
     if timezone.is_naive(now):
@@ -277,7 +336,7 @@ def log_contact(
         case=case, channel=channel, outcome=outcome, contact_point=contact_point, number_used=number_used,
         note=note, promise_amount=promise_amount, promise_date=promise_date, callback_at=callback_at,
         overdue_reason=overdue_reason, borrower_type=borrower_type, recording=recording, recording_ref=recording_ref,
-        now=now,
+        now=now, already_happened=already_happened, stop_confirmed=stop_confirmed, stop_reason=stop_reason,
     )
     with transaction.atomic():
         borrower = Borrower.objects.select_for_update().get(pk=case.borrower_id)
@@ -286,13 +345,15 @@ def log_contact(
             # stored while this one waited
             now = timezone.now()
         case.borrower = borrower
-        check_compliance(case, entry=entry, now=now)
-        log = write_contact(case=case, borrower=borrower, user=user, entry=entry, recording=recording, now=now)
+        breach = check_compliance(case, entry=entry, now=now)
+        log = write_contact(case=case, borrower=borrower, user=user, entry=entry, recording=recording, now=now,
+                            breach=breach)
     return log
 
 
 def validate_contact(*, case, channel, outcome, contact_point, number_used, note, promise_amount, promise_date,
-                     callback_at, overdue_reason, borrower_type, recording_ref, now, recording=None) -> ContactInput:
+                     callback_at, overdue_reason, borrower_type, recording_ref, now, already_happened=False,
+                     stop_confirmed=True, stop_reason="", recording=None) -> ContactInput:
     """The cleaned input, or django ValidationError (field -> messages) listing everything wrong."""
     errors: dict[str, list] = {}
     channel = channel or ""
@@ -307,10 +368,21 @@ def validate_contact(*, case, channel, outcome, contact_point, number_used, note
         errors.setdefault("borrower_type", []).append(_("Unknown borrower type."))
     if contact_point is not None and contact_point.borrower_id != case.borrower_id:
         errors.setdefault("contact_point", []).append(_("This contact point belongs to another borrower."))
-    if note and len(note) > 10000:
-        errors.setdefault("note", []).append(_("The note is too long."))
+    if note and len(note) > NOTE_MAX_LENGTH:
+        errors.setdefault("note", []).append(note_too_long(note))
     if recording and (problems := recording_errors(recording)):
         errors["recording"] = problems
+    stop_flag = rules_mod.STOP_FLAG_FOR_OUTCOME.get(outcome)
+    if stop_flag and not stop_confirmed:
+        errors.setdefault("confirm_stop", []).append(
+            _("“%(outcome)s” stops all collection contact with this borrower and sends the case to a supervisor. "
+              "Confirm it, and say why.") % {"outcome": Outcome(outcome).label}
+        )
+    if stop_reason and len(stop_reason) > stop_flags.REASON_MAX:
+        errors.setdefault("stop_reason", []).append(
+            _("The reason is too long: at most %(max)s characters (this one has %(n)s).")
+            % {"max": stop_flags.REASON_MAX, "n": len(stop_reason)}
+        )
 
     ltz = lender_zone(case.lender)
     today = now.astimezone(ltz).date()
@@ -338,27 +410,39 @@ def validate_contact(*, case, channel, outcome, contact_point, number_used, note
         channel=channel, outcome=outcome, contact_point=contact_point, number_used=number_used or "",
         note=note or "", promise_amount=amount, promise_date=pdate, callback_at=callback,
         overdue_reason=overdue_reason or "", borrower_type=borrower_type or "", recording_ref=recording_ref or "",
+        already_happened=bool(already_happened), stop_reason=(stop_reason or "").strip(),
     )
+
+
+def note_too_long(note: str) -> str:
+    return _("The note is too long: at most %(max)s characters (this one has %(n)s).") % {
+        "max": f"{NOTE_MAX_LENGTH:,}", "n": f"{len(note):,}"
+    }
 
 
 # the promise service's field names -> this form's
 PROMISE_FIELDS = {"amount": "promise_amount", "promised_date": "promise_date"}
 
 
-def check_compliance(case, *, entry: ContactInput, now: dt.datetime) -> None:
-    """Raises ContactRefused when the rules forbid this contact at ``now`` (case.borrower locked)."""
-    verdict = contact_verdict(case, now=now, contact_point=entry.contact_point, channel=entry.channel)
-    if not verdict.allowed:
-        raise ContactRefused(verdict.rule, verdict.detail, verdict.allowed_from)
+def check_compliance(case, *, entry: ContactInput, now: dt.datetime) -> Verdict | None:
+    """Raises ContactRefused when the rules forbid this contact at ``now`` (case.borrower locked);
+    for a contact that already happened, returns the refusing verdict instead (the breach to
+    record). None when the contact is allowed."""
+    verdict = contact_verdict(case, now=now, contact_point=entry.contact_point, channel=entry.channel,
+                              third_party=is_third_party_contact(entry.contact_point, entry.outcome))
+    if verdict.allowed:
+        return None
+    if entry.already_happened:
+        return verdict
+    raise ContactRefused(verdict.rule, verdict.detail, verdict.allowed_from)
 
 
-def write_contact(*, case, borrower, user, entry: ContactInput, recording, now) -> ContactLog:
-    """Store the contact and its consequences (promise, borrower type, wrong number, the case)."""
+def write_contact(*, case, borrower, user, entry: ContactInput, recording, now, breach: Verdict | None = None) -> ContactLog:
+    """Store the contact and its consequences (promise, borrower type, wrong number, stop flag, the
+    case); a ``breach`` (the refusal of a contact that already happened) is stored on the contact
+    and sent to a supervisor's quality review."""
     contact_point = entry.contact_point
-    if contact_point is not None:
-        is_third_party = bool(contact_point.is_third_party)
-    else:
-        is_third_party = entry.outcome == Outcome.THIRD_PARTY
+    is_third_party = is_third_party_contact(contact_point, entry.outcome)
     log = ContactLog(
         case=case,
         borrower=borrower,
@@ -376,10 +460,19 @@ def write_contact(*, case, borrower, user, entry: ContactInput, recording, now) 
         callback_at=entry.callback_at,
         recording_ref=entry.recording_ref[:200],
         occurred_at=now,
+        breach_rule=breach.rule if breach is not None else "",
+        breach_detail=str(breach.detail or "")[:300] if breach is not None else "",
     )
     if recording:
         log.recording = recording
     log.save()
+    if breach is not None:
+        ApprovalRequest.objects.create(
+            kind=ApprovalKind.RULE_BREACH, case=case, requested_by=log.user,
+            reason=_("%(rule)s: %(detail)s") % {"rule": rules_mod.rule_label(breach.rule), "detail": breach.detail},
+            payload={"contact_id": log.pk, "rule": breach.rule, "occurred_at": now.isoformat(),
+                     "channel": entry.channel, "outcome": entry.outcome},
+        )
 
     promise = None
     if entry.outcome == Outcome.PROMISE:
@@ -391,6 +484,10 @@ def write_contact(*, case, borrower, user, entry: ContactInput, recording, now) 
     if entry.outcome == Outcome.WRONG_NUMBER and contact_point is not None:
         ContactPoint.objects.filter(pk=contact_point.pk).update(status=ContactStatus.WRONG, updated_at=now)
         contact_point.status = ContactStatus.WRONG
+    flag = rules_mod.STOP_FLAG_FOR_OUTCOME.get(entry.outcome)
+    if flag:
+        stop_flags.set_stop_flag(case=case, borrower=borrower, flag=flag, user=log.user,
+                                 reason=entry.stop_reason or entry.note, contact=log, now=now)
 
     _update_case(case, log=log, promise=promise, callback=entry.callback_at, now=now,
                  overdue_reason=entry.overdue_reason)

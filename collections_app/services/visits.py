@@ -6,7 +6,9 @@ for an extension.
     plan_visit(*, visit, user, planned_for, today=None) -> FieldVisit
     record_visit_result(*, visit, user, met_whom, place, agreement="", signed_acknowledgement=False,
                         cash_collected=0, loan=None, recording=None, recording_ref="",
-                        safety_incident="", now=None) -> FieldVisit
+                        safety_incident="", promise_amount=None, promise_date=None, now=None) -> FieldVisit
+        an agreement with an amount and a date becomes a promise to pay (services.promises.take_promise,
+        the same rules as a promise taken on the phone), linked to the visit
     request_visit_extension(*, visit, user, new_due_on, reason) -> ApprovalRequest
     agent_visits(user, *, today=None) -> QuerySet
 """
@@ -32,6 +34,7 @@ from collections_app.models import (
     Payment,
     VisitStatus,
 )
+from collections_app.services import promises
 from collections_app.services.allocation import VISIT_WITHIN_WORKING_DAYS, add_working_days
 from collections_app.services.recordings import recording_errors
 
@@ -145,9 +148,12 @@ def record_visit_result(
     recording=None,
     recording_ref="",
     safety_incident="",
+    promise_amount=None,
+    promise_date=None,
     now=None,
 ) -> FieldVisit:
-    """File the result; cash collected is recorded as a payment (source: field visit)."""
+    """File the result; cash collected is recorded as a payment (source: field visit); an agreement
+    with an amount and a date is taken as a promise to pay."""
     _own_visit(visit, user)
     now = now or timezone.now()
     errors = {}
@@ -159,6 +165,7 @@ def record_visit_result(
         errors["__all__"] = [_("This visit is not open.")]
     if recording and (problems := recording_errors(recording)):
         errors["recording"] = problems
+    amount, pdate = _promise_input(promise_amount, promise_date, errors)
     if errors:
         raise ValidationError(errors)
     cash = _amount(cash_collected)
@@ -180,6 +187,12 @@ def record_visit_result(
             visit.recording = recording
         visit.visited_at = now
         visit.status = VisitStatus.DONE
+        if amount is not None:
+            try:
+                visit.promise = promises.take_promise(case=case, borrower=case.borrower, user=user, amount=amount,
+                                                      date=pdate, now=now)
+            except ValidationError as exc:
+                raise ValidationError({PROMISE_FIELDS.get(k, k): v for k, v in exc.message_dict.items()})
         visit.save()
         record_payment = _record_payment_service() if cash > 0 else None
         if record_payment is not None:
@@ -194,6 +207,40 @@ def record_visit_result(
                 user=user,
             )
     return visit
+
+
+PROMISE_FIELDS = {"amount": "promise_amount", "promised_date": "promise_date", "case": "__all__"}
+
+
+def _promise_input(amount, date, errors):
+    """(amount, date) of the promise agreed at the visit, (None, None) when none; both are needed."""
+    if amount in (None, "") and date in (None, ""):
+        return None, None
+    value = None
+    if amount in (None, ""):
+        errors["promise_amount"] = [_("A promise needs an amount.")]
+    else:
+        try:
+            value = Decimal(str(amount).replace(",", "").strip())
+        except (InvalidOperation, ValueError):
+            errors["promise_amount"] = [_("Enter an amount such as 1500.00.")]
+        else:
+            if not value.is_finite() or value <= 0:
+                errors["promise_amount"] = [_("The promised amount must be greater than zero.")]
+                value = None
+            else:
+                value = value.quantize(Decimal("0.01"))
+    day = None
+    if date in (None, ""):
+        errors["promise_date"] = [_("A promise needs a date.")]
+    elif isinstance(date, dt.date):
+        day = date
+    else:
+        try:
+            day = dt.date.fromisoformat(str(date).strip())
+        except ValueError:
+            errors["promise_date"] = [_("Enter a date as YYYY-MM-DD.")]
+    return value, day
 
 
 def _record_payment_service():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,10 +14,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.models import Role, User
 from accounts.roles import is_supervisor_or_admin, mask_phone, role_required, visible_users
-from collections_app.domain.compliance import rule_label
+from collections_app.domain.compliance import STOP_FLAG_FOR_OUTCOME, THIRD_PARTY, rule_label
 from collections_app.models import (
     BorrowerType,
-    CaseNote,
     Channel,
     ContactKind,
     ContactPoint,
@@ -30,11 +29,12 @@ from collections_app.models import (
 from collections_app.selectors import case_page
 from collections_app.selectors.queue import QueueFilters, next_case_id, queue_page
 from collections_app.services import contacts as contact_svc
+from collections_app.services import stop_flags as stop_flag_svc
 from collections_app.services import visits as visit_svc
 
 CONTACT_FIELDS = (
     "channel", "contact_point", "number_used", "outcome", "note", "promise_amount", "promise_date",
-    "callback_at", "overdue_reason", "borrower_type", "recording_ref",
+    "callback_at", "overdue_reason", "borrower_type", "recording_ref", "stop_reason",
 )
 
 
@@ -42,7 +42,8 @@ def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-INLINE_ERRORS = {"channel", "contact_point", "outcome", "promise_amount", "promise_date", "callback_at"}
+INLINE_ERRORS = {"channel", "contact_point", "outcome", "promise_amount", "promise_date", "callback_at", "note",
+                 "confirm_stop", "stop_reason"}
 
 
 def _errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -67,13 +68,45 @@ def _queue_owner(request):
     return owner
 
 
-def verdict_view(verdict, case):
-    """A verdict with ``allowed_from`` in the borrower's own time as well."""
+def verdict_view(verdict, case, *, refused_now=False):
+    """A verdict with ``allowed_from`` in the borrower's own time as well. ``refused_now``: the
+    verdict is the refusal of the contact just submitted (nothing was saved)."""
     label = rule_label(verdict.rule) if verdict is not None and verdict.rule else ""
     if verdict is None or verdict.allowed_from is None:
-        return {"v": verdict, "label": label, "local": None}
+        return {"v": verdict, "label": label, "local": None, "refused_now": refused_now}
     tz = contact_svc.borrower_zone(case.borrower, case.lender)
-    return {"v": verdict, "label": label, "local": verdict.allowed_from.astimezone(tz), "tzname": str(tz)}
+    return {"v": verdict, "label": label, "local": verdict.allowed_from.astimezone(tz), "tzname": str(tz),
+            "refused_now": refused_now}
+
+
+def picker_points(case, points, *, channel=Channel.PHONE, now=None):
+    """The number picker's contact points, each with ``blocked``: why it may not be called ("" when
+    it may). A number's own reasons only — its status or the third-party rule; what holds for every
+    number (hours, caps, stop flags) is the one verdict shown above the form."""
+    callable_points = [cp for cp in points if cp.status not in (ContactStatus.WRONG, ContactStatus.DISCONNECTED)]
+    verdicts = contact_svc.number_verdicts(case, callable_points, now=now, channel=channel or Channel.PHONE)
+    for cp in points:
+        cp.blocked = ""
+        if cp.status in (ContactStatus.WRONG, ContactStatus.DISCONNECTED):
+            cp.blocked = cp.get_status_display()
+        else:
+            v = verdicts.get(cp.pk)
+            if v is not None and not v.allowed and v.rule == THIRD_PARTY:
+                cp.blocked = v.detail
+    return points
+
+
+def _chosen_point(case, raw):
+    if raw and str(raw).isdigit():
+        return ContactPoint.objects.filter(pk=int(raw), borrower_id=case.borrower_id).first()
+    return None
+
+
+def current_verdict(case, *, contact_point_id="", channel=Channel.PHONE, now=None):
+    """The one verdict the panel shows: for the chosen number and channel."""
+    cp = _chosen_point(case, contact_point_id)
+    channel = channel if channel in Channel.values else Channel.PHONE
+    return verdict_view(contact_svc.contact_verdict(case, now=now, contact_point=cp, channel=channel), case)
 
 
 @role_required(Role.COLLECTOR, Role.SUPERVISOR)
@@ -119,9 +152,15 @@ def _case_or_404(request, case_id):
 def _form_context(case, user, *, values=None, errors=None, refusal=None, saved=None, next_id=None, points=None):
     if points is None:
         points, _full = case_page.contact_points(case, user, record_access=False)
+    values = values or {"channel": Channel.PHONE}
+    now = timezone.now()
+    points = picker_points(case, points, channel=values.get("channel") or Channel.PHONE, now=now)
+    verdict = refusal or current_verdict(
+        case, contact_point_id=values.get("contact_point", ""), channel=values.get("channel") or Channel.PHONE, now=now
+    )
     return {
         "case": case,
-        "values": values or {"channel": Channel.PHONE},
+        "values": values,
         "errors": errors or {},
         "refusal": refusal,
         "saved": saved,
@@ -131,7 +170,9 @@ def _form_context(case, user, *, values=None, errors=None, refusal=None, saved=N
         "outcomes": Outcome.choices,
         "overdue_reasons": OverdueReason.choices,
         "borrower_types": BorrowerType.choices,
-        "verdict": verdict_view(contact_svc.contact_verdict(case), case),
+        "verdict": verdict,
+        "stop_outcomes": list(STOP_FLAG_FOR_OUTCOME),
+        "ask_stop": values.get("outcome") in STOP_FLAG_FOR_OUTCOME,
     }
 
 
@@ -177,9 +218,12 @@ def log_contact(request, case_id):
                 borrower_type=values["borrower_type"],
                 recording=request.FILES.get("recording"),
                 recording_ref=values["recording_ref"],
+                already_happened=request.POST.get("already_happened") == "1",
+                stop_confirmed=request.POST.get("confirm_stop") == "1",
+                stop_reason=values["stop_reason"],
             )
         except contact_svc.ContactRefused as exc:
-            refusal = verdict_view(exc, case)
+            refusal = verdict_view(exc, case, refused_now=True)
         except ValidationError as exc:
             errors = _errors(exc)
     if saved is not None:
@@ -189,6 +233,7 @@ def log_contact(request, case_id):
     ctx = _form_context(case, request.user, values=values, errors=errors, refusal=refusal, saved=saved, next_id=next_id)
     if _is_htmx(request):
         ctx["oob"] = saved is not None
+        ctx["verdict_oob"] = True  # the one verdict follows the number, the refusal or the save
         if saved is not None:
             ctx["timeline"] = case_page.timeline(case)
             if saved.promise_obj is not None:  # the Promises card follows without a reload
@@ -213,6 +258,7 @@ def _points_response(request, case, error=None):
         # a new one joins it), keeping the number that was chosen when it is still offered
         ctx["refresh_picker"] = True
         ctx["values"] = {"contact_point": request.POST.get("contact_point", "")}
+        picker_points(case, points)
         return render(request, "collector/_contact_points.html", ctx)
     if error:
         messages.error(request, error)
@@ -262,16 +308,48 @@ def set_contact_point_status(request, case_id, point_id):
 
 
 @login_required
+@require_http_methods(["GET"])
+def case_verdict(request, case_id):
+    """The panel's verdict for the number and channel chosen (htmx, on change)."""
+    case = _case_or_404(request, case_id)
+    verdict = current_verdict(case, contact_point_id=request.GET.get("contact_point", ""),
+                              channel=request.GET.get("channel") or Channel.PHONE)
+    return render(request, "collector/_verdict.html", {"verdict": verdict, "case": case})
+
+
+@login_required
+@require_POST
+def lift_stop_flag(request, case_id):
+    case = _case_or_404(request, case_id)
+    try:
+        stop_flag_svc.lift_stop_flag(borrower=case.borrower, flag=request.POST.get("flag", ""), user=request.user,
+                                     reason=request.POST.get("reason", ""))
+    except PermissionDenied:
+        raise Http404
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for v in _errors(exc).values() for m in v))
+    else:
+        messages.success(request, _("Stop flag lifted."))
+    return redirect("case_detail", case_id=case.pk)
+
+
+@login_required
 @require_POST
 def add_note(request, case_id):
     case = _case_or_404(request, case_id)
-    text = (request.POST.get("text") or "").strip()
-    if text:
-        CaseNote.objects.create(case=case, author=request.user, text=text[:10000])
+    error = None
+    try:
+        contact_svc.add_case_note(case=case, user=request.user, text=request.POST.get("text"))
+    except ValidationError as exc:
+        error = " ".join(m for v in _errors(exc).values() for m in v)
     if _is_htmx(request):
-        return render(request, "collector/_timeline.html", {"timeline": case_page.timeline(case), "case": case})
-    if not text:
-        messages.error(request, _("The note is empty."))
+        response = render(request, "collector/_timeline.html",
+                          {"timeline": case_page.timeline(case), "case": case, "note_error": error})
+        if error:  # the typed note stays in its field: the form resets only without this header
+            response["X-Note-Error"] = "1"
+        return response
+    if error:
+        messages.error(request, error)
     return redirect("case_detail", case_id=case.pk)
 
 

@@ -12,6 +12,8 @@ urlpatterns = [
         collector.set_contact_point_status,
         name="case_contact_point_status",
     ),
+    path("cases/<int:case_id>/verdict/", collector.case_verdict, name="case_verdict"),
+    path("cases/<int:case_id>/stop-flags/lift/", collector.lift_stop_flag, name="case_lift_stop_flag"),
     path("cases/<int:case_id>/notes/", collector.add_note, name="case_add_note"),
     path("cases/<int:case_id>/visit/", collector.request_visit, name="case_request_visit"),
     path("contacts/<int:contact_id>/recording/", files.contact_recording, name="contact_recording"),

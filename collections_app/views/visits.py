@@ -86,6 +86,8 @@ def result(request, visit_id):
             recording=request.FILES.get("recording"),
             recording_ref=request.POST.get("recording_ref", ""),
             safety_incident=request.POST.get("safety_incident", ""),
+            promise_amount=request.POST.get("promise_amount", "").strip() or None,
+            promise_date=request.POST.get("promise_date", "").strip() or None,
         )
         messages.success(request, _("Visit result filed."))
     except ValidationError as exc:

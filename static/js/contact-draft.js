@@ -46,4 +46,38 @@
 
   document.addEventListener("DOMContentLoaded", bind);
   document.addEventListener("htmx:load", bind);
+
+  // A form marked data-reset-on-success is cleared after a successful htmx submit, except when the
+  // answer says the input was refused (header X-Note-Error: a note over the limit): then the typed
+  // text is put back, also if another handler has already cleared the form.
+  var typed = new WeakMap();
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (form.matches && form.matches("form[data-reset-on-success]")) {
+      typed.set(form, Array.prototype.map.call(form.elements, function (el) { return el.value; }));
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form.matches || !form.matches("form[data-reset-on-success]") || !event.detail.successful) return;
+    if (event.detail.xhr && event.detail.xhr.getResponseHeader("X-Note-Error")) {
+      var values = typed.get(form) || [];
+      window.setTimeout(function () {
+        Array.prototype.forEach.call(form.elements, function (el, i) {
+          if (el.name && el.name !== "csrfmiddlewaretoken" && values[i] !== undefined) el.value = values[i];
+        });
+      }, 0);
+    } else {
+      form.reset();
+    }
+  });
+
+  // An outcome that stops collection contact (select[data-stop-outcomes]) shows the confirmation
+  // box at once; the server still refuses it until "I confirm" is ticked. No inline handlers.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[data-stop-outcomes]")) return;
+    var box = document.getElementById("stop-confirm");
+    if (box) box.hidden = select.dataset.stopOutcomes.split(" ").indexOf(select.value) < 0;
+  });
 })();

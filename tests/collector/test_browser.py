@@ -231,7 +231,9 @@ def test_marking_a_number_wrong_refreshes_the_picker(live_server, browser_page):
     page.select_option("#f-cp", str(good.pk))
     assert page.locator(f"#f-cp option[value='{bad.pk}']").count() == 1
     page.locator("#contact-points li", has_text="2222").locator("button[value=wrong]").click()
-    page.locator(f"#f-cp option[value='{bad.pk}']").wait_for(state="detached")
+    # the wrong number can no longer be chosen: it stays listed, disabled, with the reason
+    page.locator(f"#f-cp option[value='{bad.pk}'][disabled]").wait_for(state="attached")
+    assert "Wrong number" in page.locator(f"#f-cp option[value='{bad.pk}']").inner_text()
     assert page.input_value("#f-cp") == str(good.pk)
 
 

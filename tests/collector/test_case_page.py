@@ -194,13 +194,14 @@ def test_number_picker_is_refreshed_when_a_number_is_marked_wrong(client, case, 
     r = client.post(f"/cases/{case.pk}/contact-points/{wrong.pk}/status/",
                     {"status": "wrong", "contact_point": str(kept.pk)}, **HX)
     body = r.content.decode()
-    picker = body[body.index('<select name="contact_point" id="f-cp" hx-swap-oob="true">'):]
+    picker = body[body.index('<select name="contact_point" id="f-cp" hx-swap-oob="true"'):]
     picker = picker[:picker.index("</select>")]
-    assert f'value="{wrong.pk}"' not in picker  # the wrong number leaves the picker at once
+    # the wrong number can no longer be chosen at once: shown disabled, with the reason
+    assert f'<option value="{wrong.pk}" disabled data-blocked="Wrong number / address">' in picker
     assert f'<option value="{kept.pk}" selected>' in picker  # the chosen number stays chosen
     r = client.post(f"/cases/{case.pk}/contact-points/", {"kind": "phone", "relation": "self", "value": "13900004444"}, **HX)
     new = m.ContactPoint.objects.get(value="13900004444")
-    assert f'<option value="{new.pk}"' in r.content.decode().split('id="f-cp" hx-swap-oob="true">')[1]
+    assert f'<option value="{new.pk}"' in r.content.decode().split('id="f-cp" hx-swap-oob="true"')[1]
 
 
 def test_full_page_has_no_out_of_band_picker(client, case, collector):

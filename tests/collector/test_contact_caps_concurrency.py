@@ -129,3 +129,27 @@ def test_through_the_api_the_rest_get_409(clock):
         runs.append(sorted(run_together(threads, work), key=str))
     assert [m.ContactLog.objects.filter(case=case).count() for case in cases] == [3] * len(cases)
     assert runs == [[(201, None)] * 2 + [(409, "daily_cap")] * (threads - 2)] * len(cases)
+
+
+def test_simultaneous_stop_outcomes_raise_one_review_and_a_breach_each_after(lender, collector, clock):
+    """Four collectors log "disputes the debt" at once: the first sets the flag and raises the one
+    review; the others find contact stopped (refused) unless they say the call already happened,
+    in which case each is stored as a breach with its own review — nothing is lost, nothing doubled."""
+    case = f.CaseFactory(lender=lender, assigned_to=collector)
+
+    def work(already):
+        def run():
+            log = svc.log_contact(case=m.CollectionCase.objects.select_related("lender").get(pk=case.pk),
+                                  user=collector, channel="phone", outcome="dispute", already_happened=already)
+            return log.breach_rule or "stored"
+        return run
+
+    results = run_together(4, work(False))
+    assert sorted(results) == ["stop_flag", "stop_flag", "stop_flag", "stored"]
+    results = run_together(3, work(True))
+    assert results == ["stop_flag"] * 3
+    assert m.ApprovalRequest.objects.filter(kind="stop_flag", case=case).count() == 1
+    assert m.ApprovalRequest.objects.filter(kind="rule_breach", case=case).count() == 3
+    assert m.ContactLog.objects.filter(case=case).count() == 4
+    case.refresh_from_db()
+    assert case.status == m.CaseStatus.SUSPENDED
