@@ -10,8 +10,8 @@ Definitions (period = business dates ``date_from``..``date_to`` inclusive, in TI
   ``date_from`` − Σ payments paid before ``date_from``) — the overdue amount at the start of the
   first day (CONTRACTS.md §2 rule 5 with oldest-first allocation).
 - recovery rate: collected ÷ opening overdue.
-- target: Σ of the monthly team targets whose month starts in the period (collector targets for
-  the league table).
+- target: the day / week / month team targets overlapping the period, each pro-rated to the days
+  it shares with the period (domain.targets, docs/targets.md); collector targets for the league table.
 - promises made: taken in the period; kept / partially kept / broken: resolved in the period;
   keep rate = kept ÷ (kept + partially kept + broken).
 - contact rate: attempts that reached someone (a conversation or a third party) ÷ attempts;
@@ -37,6 +37,7 @@ from django.utils import timezone
 from accounts.models import Role, Team, User
 from accounts.roles import cases_visible_to, is_admin
 from collections_app.domain.buckets import DEFAULT_BUCKETS
+from collections_app.domain.targets import LONGEST_PERIOD_DAYS, prorated_target
 from collections_app.models import (
     BucketHistory,
     CaseStatus,
@@ -51,6 +52,7 @@ from collections_app.models import (
     StrategyStatus,
     Target,
 )
+from collections_app.selectors.targets import spans
 
 ZERO = Decimal("0")
 MONEY = DecimalField(max_digits=18, decimal_places=2)
@@ -146,6 +148,13 @@ def opening_overdue(loans: QuerySet, start: dt.date) -> Decimal:
     return _sum(annotated, "_open")
 
 
+def _targets_overlapping(filters: DashboardFilters) -> QuerySet:
+    """Targets whose day/week/month may overlap the period; pro-rated by domain.targets."""
+    earliest = filters.date_from - dt.timedelta(days=LONGEST_PERIOD_DAYS)
+    return Target.objects.filter(period_start__range=(earliest, filters.date_to)).only(
+        "period", "period_start", "amount", "collector_id", "team_id")
+
+
 def summary(user, filters: DashboardFilters, cases: QuerySet) -> dict:
     case_ids = cases.values("id")
     loans = Loan.objects.filter(case_id__in=case_ids)
@@ -158,12 +167,8 @@ def summary(user, filters: DashboardFilters, cases: QuerySet) -> dict:
         teams = teams.filter(id=filters.team_id)
     if filters.lender_id:
         teams = teams.filter(lender_id=filters.lender_id)
-    target = _sum(
-        Target.objects.filter(
-            team__in=teams, period="month", period_start__range=(filters.date_from, filters.date_to)
-        ),
-        "amount",
-    )
+    target = prorated_target(spans(_targets_overlapping(filters).filter(team__in=teams)),
+                             filters.date_from, filters.date_to)
     promises = PromiseToPay.objects.filter(case_id__in=case_ids).aggregate(
         made=Count("id", filter=Q(created_at__gte=start, created_at__lt=end)),
         made_amount=Coalesce(Sum("amount", filter=Q(created_at__gte=start, created_at__lt=end)), Value(ZERO),
@@ -338,13 +343,10 @@ def league(user, filters: DashboardFilters, cases: QuerySet) -> list[dict]:
         )
         .order_by()
     }
-    targets_by = dict(
-        Target.objects.filter(collector__in=ids, period="month", period_start__range=period)
-        .values("collector")
-        .annotate(s=Sum("amount"))
-        .order_by()
-        .values_list("collector", "s")
-    )
+    collector_targets: dict[int, list] = {}
+    for t in _targets_overlapping(filters).filter(collector__in=ids):
+        collector_targets.setdefault(t.collector_id, []).append(t)
+    targets_by = {uid: prorated_target(spans(ts), *period) for uid, ts in collector_targets.items()}
     rows = []
     for u in collectors:
         o, c, p = open_by.get(u.id, {}), contacts_by.get(u.id, {}), promises_by.get(u.id, {})
