@@ -335,12 +335,24 @@ class Complaint(models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
     logged_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Who answers for it and by when (docs/complaints.md: 15 calendar days after it was received).
+    owner = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="complaints_owned", verbose_name=_("owner"))
+    due_on = models.DateField(_("resolve by"))
+    resolved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("resolved by"))
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("complaint")
         verbose_name_plural = _("complaints")
         ordering = ["-received_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open", resolved_at__isnull=True)
+                | (Q(status="resolved", resolved_at__isnull=False) & ~Q(resolution="")),
+                name="complaint_resolved_with_time_and_note",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_on"], name="complaint_status_due")]
 
     def __str__(self):
         return f"{self.borrower_id} {self.received_at:%Y-%m-%d}"

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts.models import Role, Team, User
 from collections_app import models as m
+from collections_app.domain.complaints import complaint_due_on
 from collections_app.services.allocation import add_working_days
 
 BATCH = 1000
@@ -452,9 +453,11 @@ class Command(BaseCommand):
                 approvals.append(m.ApprovalRequest(kind=m.ApprovalKind.WRITE_OFF, case_id=c["id"],
                                                    requested_by_id=collector_id, reason="失联两年以上，建议核销"))
             if roll > 0.985:
+                received_at = now - dt.timedelta(days=rng.randrange(0, 20))
                 complaints.append(m.Complaint(
                     case_id=c["id"], borrower_id=c["borrower_id"], against_user_id=collector_id, channel="电话",
-                    description="客户投诉催收频率过高", received_at=now - dt.timedelta(days=rng.randrange(0, 20)),
+                    description="客户投诉催收频率过高", received_at=received_at, owner_id=supervisor_id or None,
+                    due_on=complaint_due_on(timezone.localdate(received_at)),
                 ))
         m.FieldVisit.objects.bulk_create(visits, batch_size=BATCH)
         for agent in agents:
