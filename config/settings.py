@@ -145,6 +145,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "collections_app.tasks.nightly_delinquency_run",
         "schedule": crontab(hour=NIGHTLY_RUN_HOUR, minute=NIGHTLY_RUN_MINUTE),
     },
+    # a strategy version approved for a date becomes active that day, before the nightly run
+    "activate-strategy-versions": {
+        "task": "collections_app.tasks.activate_strategy_versions",
+        "schedule": crontab(hour=0, minute=5),
+    },
 }
 # A fixed business date instead of today (replaying a historical book, training); empty = today.
 BUSINESS_DATE = os.environ.get("BUSINESS_DATE") or None

@@ -68,3 +68,24 @@ def test_setting_the_same_target_at_once_leaves_one_row():
     assert [kind for kind, _ in results] == ["ok", "ok", "ok"]
     assert m.Target.objects.count() == 1
     assert m.Target.objects.get().amount in {D("100"), D("200"), D("300")}
+
+
+def test_two_checkers_approving_at_once_one_wins():
+    from collections_app.services import strategy
+    from collections_app.services import strategy_versions as svc
+
+    strategy.ensure_default_strategy()
+    maker = f.AdminFactory(username="mk-race")
+    checkers = [f.AdminFactory(username=f"ck-race-{i}") for i in range(2)]
+    draft = svc.version_draft(user=maker, note="race")
+    svc.version_submit(version=draft, user=maker)
+    today = svc.current_business_date()
+
+    def approve(user):
+        return svc.version_approve(version=m.StrategyVersion.objects.get(id=draft.id), user=user,
+                                   effective_from=today).status
+
+    results = race(approve, [(c,) for c in checkers])
+    assert sorted(kind for kind, _ in results) == ["ok", "refused"]
+    assert m.StrategyVersion.objects.filter(status="active").count() == 1
+    assert m.StrategyVersion.objects.get(id=draft.id).status == "active"
