@@ -4,6 +4,7 @@ Writes in services.strategy_versions; the page never changes a version that is n
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django import forms
 from django.contrib import messages
@@ -114,11 +115,14 @@ def strategy_detail(request, version_id):
     editable = _editable(version, request.user)
     if editable and formsets is None:
         formsets = (BucketFormSet(instance=version, prefix="b"), RuleFormSet(instance=version, prefix="r"))
+    rules = list(version.rules.select_related("product"))
+    for rule in rules:
+        rule.condition_json = json.dumps(rule.condition, ensure_ascii=False) if rule.condition else ""
     active = strategy_svc.active_version()
     diff = version_diff(active, version) if active and active.pk != version.pk else None
     return render(request, "strategy/detail.html", {
         "v": version, "editable": editable, "formsets": formsets, "active": active, "diff": diff,
-        "buckets": version.buckets.order_by("position"), "rules": version.rules.select_related("product"),
+        "buckets": version.buckets.order_by("position"), "rules": rules,
         "can_decide": version.status == StrategyStatus.PENDING and version.created_by_id != request.user.id,
         "today": svc.current_business_date(), "tab": "strategy",
     })
