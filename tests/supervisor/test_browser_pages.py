@@ -83,7 +83,7 @@ def test_supervisor_sets_a_weekly_target_and_resolves_a_complaint(live_server, b
     late = m.Complaint.objects.get(description="称催收员语气不当")
     page.goto(f"{base}/supervisor/complaints/{late.id}/")
     page.fill("#c-note", "已回电致歉，并对该催收员进行了提醒")
-    page.click("button[type=submit]:has-text('{}')".format("标记为已处理" if lang == "zh-hans" else "Mark resolved"))
+    page.click("form:has(input[value=resolve]) button[type=submit]")
     page.wait_for_load_state()
     late.refresh_from_db()
     assert late.status == "resolved" and late.resolved_by == boss
