@@ -396,6 +396,13 @@ class Target(models.Model):
             ),
             models.UniqueConstraint(fields=["period", "period_start", "team"], condition=Q(team__isnull=False), name="target_unique_team"),
             models.UniqueConstraint(fields=["period", "period_start", "collector"], condition=Q(collector__isnull=False), name="target_unique_collector"),
+            # a week starts on a Monday (ISO), a month on the 1st (docs/targets.md)
+            models.CheckConstraint(
+                condition=Q(period="day") | Q(period="week", period_start__iso_week_day=1)
+                | Q(period="month", period_start__day=1),
+                name="target_period_start_aligned",
+                violation_error_message=_("A week target starts on a Monday, a month target on the 1st."),
+            ),
         ]
 
     def __str__(self):

@@ -74,3 +74,14 @@ def test_dashboard_shows_the_prorated_target(client, supervisor, team):
     response = client.get(reverse("supervisor_dashboard"), {"from": "2026-11-01", "to": "2026-11-09"})
     assert response.context["s"]["target"] == D("9000.00")
     assert "9,000.00" in response.content.decode()
+
+
+@pytest.mark.parametrize(("period", "start"), [("week", dt.date(2026, 12, 2)), ("month", dt.date(2026, 12, 2))])
+def test_the_database_refuses_a_period_not_starting_on_its_first_day(team, period, start):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        m.Target.objects.create(period=period, period_start=start, team=team, amount=D("1"))
+    first_day = dt.date(2026, 11, 30) if period == "week" else dt.date(2026, 12, 1)
+    m.Target.objects.create(period=period, period_start=first_day, team=team, amount=D("1"))
+    m.Target.objects.create(period="day", period_start=start, team=team, amount=D("1"))
