@@ -148,11 +148,16 @@ def opening_overdue(loans: QuerySet, start: dt.date) -> Decimal:
     return _sum(annotated, "_open")
 
 
-def _targets_overlapping(filters: DashboardFilters) -> QuerySet:
-    """Targets whose day/week/month may overlap the period; pro-rated by domain.targets."""
+def _overlapping(targets: QuerySet, filters: DashboardFilters) -> QuerySet:
+    """Those of ``targets`` whose day / week / month may overlap the period."""
     earliest = filters.date_from - dt.timedelta(days=LONGEST_PERIOD_DAYS)
-    return Target.objects.filter(period_start__range=(earliest, filters.date_to)).only(
+    return targets.filter(period_start__range=(earliest, filters.date_to)).only(
         "period", "period_start", "amount", "collector_id", "team_id")
+
+
+def _prorated(targets: QuerySet, filters: DashboardFilters) -> Decimal:
+    """Σ of ``targets``, each pro-rated to the days it shares with the period (docs/targets.md)."""
+    return prorated_target(spans(_overlapping(targets, filters)), filters.date_from, filters.date_to)
 
 
 def summary(user, filters: DashboardFilters, cases: QuerySet) -> dict:
@@ -167,8 +172,7 @@ def summary(user, filters: DashboardFilters, cases: QuerySet) -> dict:
         teams = teams.filter(id=filters.team_id)
     if filters.lender_id:
         teams = teams.filter(lender_id=filters.lender_id)
-    target = prorated_target(spans(_targets_overlapping(filters).filter(team__in=teams)),
-                             filters.date_from, filters.date_to)
+    target = _prorated(Target.objects.filter(team__in=teams), filters)
     promises = PromiseToPay.objects.filter(case_id__in=case_ids).aggregate(
         made=Count("id", filter=Q(created_at__gte=start, created_at__lt=end)),
         made_amount=Coalesce(Sum("amount", filter=Q(created_at__gte=start, created_at__lt=end)), Value(ZERO),
@@ -344,7 +348,7 @@ def league(user, filters: DashboardFilters, cases: QuerySet) -> list[dict]:
         .order_by()
     }
     collector_targets: dict[int, list] = {}
-    for t in _targets_overlapping(filters).filter(collector__in=ids):
+    for t in _overlapping(Target.objects.filter(collector__in=ids), filters):
         collector_targets.setdefault(t.collector_id, []).append(t)
     targets_by = {uid: prorated_target(spans(ts), *period) for uid, ts in collector_targets.items()}
     rows = []

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.models import Role
 from accounts.roles import role_required
@@ -29,6 +30,7 @@ def _errors(request, exc) -> None:
 
 
 @supervisor_only
+@require_safe
 def complaints_page(request):
     show = request.GET.get("show", "open")
     if show not in SHOW:
@@ -47,6 +49,7 @@ def complaints_page(request):
 
 
 @supervisor_only
+@require_http_methods(["GET", "HEAD", "POST"])
 def complaint_detail(request, complaint_id):
     complaint = complaints_visible_to(request.user).select_related(
         "borrower", "case", "against_user", "owner", "resolved_by", "logged_by").filter(id=complaint_id).first()
@@ -77,6 +80,7 @@ def complaint_detail(request, complaint_id):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def case_complaint(request, case_id):
     case = case_page.visible_case(request.user, case_id)
     if case is None:

@@ -13,6 +13,7 @@ from django.forms import inlineformset_factory
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
 from accounts.roles import role_required
@@ -43,6 +44,7 @@ def _errors(request, exc) -> None:
 
 
 @admin_only
+@require_http_methods(["GET", "HEAD", "POST"])
 def strategy_list(request):
     if request.method == "POST":
         try:
@@ -102,6 +104,7 @@ def _post(request, version: StrategyVersion):
 
 
 @admin_only
+@require_http_methods(["GET", "HEAD", "POST"])
 def strategy_detail(request, version_id):
     version = versions().filter(id=version_id).first()
     if version is None:

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
 from accounts.roles import role_required
@@ -60,6 +61,7 @@ def _post(request) -> None:
 
 
 @role_required(Role.SUPERVISOR)
+@require_http_methods(["GET", "HEAD", "POST"])
 def targets_page(request):
     if request.method == "POST":
         _post(request)

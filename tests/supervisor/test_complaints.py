@@ -129,3 +129,15 @@ def test_complaints_cannot_be_deleted_in_the_admin(client, admin_user, case):
     response = client.post(reverse("admin:collections_app_complaint_delete", args=[c.id]), {"post": "yes"})
     assert response.status_code == 403
     assert m.Complaint.objects.filter(id=c.id).exists()
+
+
+def test_other_methods_get_405(client, admin_user, case):
+    from collections_app.services import strategy
+
+    c = complaint(case)
+    version = strategy.ensure_default_strategy()
+    client.force_login(admin_user)
+    for url in (LIST, reverse("complaint_detail", args=[c.id]), reverse("case_complaint", args=[case.id]),
+                reverse("supervisor_targets"), reverse("strategy_versions"), reverse("strategy_version", args=[version.id])):
+        assert client.put(url).status_code == 405, url
+    assert client.post(LIST).status_code == 405
