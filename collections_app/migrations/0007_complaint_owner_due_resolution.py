@@ -1,5 +1,5 @@
 """Complaints get an owner, a due date (received + 15 calendar days, docs/complaints.md) and who
-resolved them; a resolved complaint has a time and a note (existing rows are filled in)."""
+resolved them; a resolved complaint has a time (existing rows are filled in)."""
 import datetime as dt
 import zoneinfo
 
@@ -18,8 +18,6 @@ def fill_in(apps, schema_editor):
             due = row.received_at.astimezone(tz).date() + dt.timedelta(days=DUE_DAYS)
             model.objects.filter(pk=row.pk).update(due_on=due)
     complaint = apps.get_model("collections_app", "Complaint")
-    complaint.objects.filter(status="resolved", resolution="").update(
-        resolution="(resolved before resolution notes were recorded)")
     for row in complaint.objects.filter(status="resolved", resolved_at__isnull=True).only("pk", "received_at"):
         complaint.objects.filter(pk=row.pk).update(resolved_at=row.received_at)
     complaint.objects.filter(status="open").exclude(resolved_at=None).update(resolved_at=None)
@@ -80,6 +78,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='complaint',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('resolved_at__isnull', True), ('status', 'open')), models.Q(('resolved_at__isnull', False), ('status', 'resolved'), models.Q(('resolution', ''), _negated=True)), _connector='OR'), name='complaint_resolved_with_time_and_note'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('resolved_at__isnull', True), ('status', 'open')), models.Q(('resolved_at__isnull', False), ('status', 'resolved')), _connector='OR'), name='complaint_resolved_has_time'),
         ),
     ]

@@ -346,10 +346,11 @@ class Complaint(models.Model):
         verbose_name_plural = _("complaints")
         ordering = ["-received_at"]
         constraints = [
+            # the note is required when resolving (services.complaints), not here: retention may
+            # blank it later when it anonymises the borrower
             models.CheckConstraint(
-                condition=Q(status="open", resolved_at__isnull=True)
-                | (Q(status="resolved", resolved_at__isnull=False) & ~Q(resolution="")),
-                name="complaint_resolved_with_time_and_note",
+                condition=Q(status="open", resolved_at__isnull=True) | Q(status="resolved", resolved_at__isnull=False),
+                name="complaint_resolved_has_time",
             ),
         ]
         indexes = [models.Index(fields=["status", "due_on"], name="complaint_status_due")]
