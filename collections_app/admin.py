@@ -277,14 +277,38 @@ class BucketHistoryAdmin(ReadOnlyAdmin):
 # --- strategy ----------------------------------------------------------------------------------
 
 
-class BucketInline(RoleAdminMixin, admin.TabularInline):
+class DraftOnlyMixin:
+    """Only a draft strategy version and its buckets and rules can be changed here; the active,
+    approved, pending and past ones are read-only (changes go through /strategy/, docs/strategy-versions.md)."""
+
+    @staticmethod
+    def _locked(obj) -> bool:
+        version = getattr(obj, "version", obj)
+        return version is not None and version.status != m.StrategyStatus.DRAFT
+
+    def has_change_permission(self, request, obj=None):
+        return not self._locked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._locked(obj) and super().has_delete_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return not (args and self._locked(args[0])) and super().has_add_permission(request, *args)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "version":
+            kwargs["queryset"] = m.StrategyVersion.objects.filter(status=m.StrategyStatus.DRAFT)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class BucketInline(DraftOnlyMixin, RoleAdminMixin, admin.TabularInline):
     deletable = True
     model = m.Bucket
     extra = 0
     fields = ("position", "code", "name", "min_dpd", "max_dpd", "risk_weight")
 
 
-class StrategyRuleInline(RoleAdminMixin, admin.TabularInline):
+class StrategyRuleInline(DraftOnlyMixin, RoleAdminMixin, admin.TabularInline):
     deletable = True
     model = m.StrategyRule
     extra = 0
@@ -293,12 +317,12 @@ class StrategyRuleInline(RoleAdminMixin, admin.TabularInline):
 
 
 @admin.register(m.StrategyVersion)
-class StrategyVersionAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+class StrategyVersionAdmin(DraftOnlyMixin, RoleAdminMixin, SimpleHistoryAdmin):
     list_display = ("number", "status", "created_by", "approved_by", "approved_at", "effective_from")
     list_filter = ("status",)
     search_fields = ("note",)
     list_select_related = ("created_by", "approved_by")
-    readonly_fields = ("created_by", "approved_by", "approved_at", "created_at")
+    readonly_fields = ("status", "created_by", "approved_by", "approved_at", "effective_from", "created_at")
     inlines = [BucketInline, StrategyRuleInline]
 
     def save_model(self, request, obj, form, change):
@@ -308,7 +332,7 @@ class StrategyVersionAdmin(RoleAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(m.Bucket)
-class BucketAdmin(RoleAdminMixin, admin.ModelAdmin):
+class BucketAdmin(DraftOnlyMixin, RoleAdminMixin, admin.ModelAdmin):
     deletable = True
     list_display = ("code", "name", "min_dpd", "max_dpd", "position", "risk_weight", "version")
     list_filter = ("version",)
@@ -317,7 +341,7 @@ class BucketAdmin(RoleAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(m.StrategyRule)
-class StrategyRuleAdmin(RoleAdminMixin, admin.ModelAdmin):
+class StrategyRuleAdmin(DraftOnlyMixin, RoleAdminMixin, admin.ModelAdmin):
     deletable = True
     list_display = ("code", "description", "bucket", "dpd_min", "dpd_max", "action", "channel", "needs_approval", "version")
     list_filter = ("version", "action", "bucket", "needs_approval")

@@ -286,6 +286,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=NIGHTLY_RUN_HOUR, minute=NIGHTLY_RUN_MINUTE),
     },
     "sweep-imports": {"task": "collections_app.tasks.sweep_imports", "schedule": 60.0},
+    # a strategy version approved for a date becomes active that day, before the nightly run
+    "activate-strategy-versions": {
+        "task": "collections_app.tasks.activate_strategy_versions",
+        "schedule": crontab(hour=0, minute=5),
+    },
 }
 # Retention: borrowers of a lender whose agreement ended more than this many years ago are
 # anonymised or purged (Lender.retention_mode) by `purge_expired`, nightly on beat (docs/retention.md).

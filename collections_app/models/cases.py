@@ -345,12 +345,25 @@ class Complaint(models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
     logged_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Who answers for it and by when (docs/complaints.md: 15 calendar days after it was received).
+    owner = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="complaints_owned", verbose_name=_("owner"))
+    due_on = models.DateField(_("resolve by"))
+    resolved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("resolved by"))
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("complaint")
         verbose_name_plural = _("complaints")
         ordering = ["-received_at"]
+        constraints = [
+            # the note is required when resolving (services.complaints), not here: retention may
+            # blank it later when it anonymises the borrower
+            models.CheckConstraint(
+                condition=Q(status="open", resolved_at__isnull=True) | Q(status="resolved", resolved_at__isnull=False),
+                name="complaint_resolved_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_on"], name="complaint_status_due")]
 
     def __str__(self):
         return f"{self.borrower_id} {self.received_at:%Y-%m-%d}"
@@ -394,6 +407,13 @@ class Target(models.Model):
             ),
             models.UniqueConstraint(fields=["period", "period_start", "team"], condition=Q(team__isnull=False), name="target_unique_team"),
             models.UniqueConstraint(fields=["period", "period_start", "collector"], condition=Q(collector__isnull=False), name="target_unique_collector"),
+            # a week starts on a Monday (ISO), a month on the 1st (docs/targets.md)
+            models.CheckConstraint(
+                condition=Q(period="day") | Q(period="week", period_start__iso_week_day=1)
+                | Q(period="month", period_start__day=1),
+                name="target_period_start_aligned",
+                violation_error_message=_("A week target starts on a Monday, a month target on the 1st."),
+            ),
         ]
 
     def __str__(self):

@@ -237,6 +237,7 @@ class RunStatus(models.TextChoices):
 class StrategyStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved, takes effect on its date")
     ACTIVE = "active", _("Active")
     RETIRED = "retired", _("Retired")
     REJECTED = "rejected", _("Rejected")

@@ -33,6 +33,11 @@ class StrategyVersion(models.Model):
                 condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("created_by")),
                 name="strategy_maker_is_not_checker",
             ),
+            # approved by a second admin for a date (docs/strategy-versions.md)
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(approved_by__isnull=False, effective_from__isnull=False),
+                name="strategy_approved_has_checker_and_date",
+            ),
         ]
 
     def __str__(self):

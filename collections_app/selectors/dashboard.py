@@ -15,8 +15,9 @@ Definitions (period = business dates ``date_from``..``date_to`` inclusive, in TI
   recovered of the amounts overdue at its start (a payment on a loan that owed nothing then, or
   beyond what it owed then, is collected but not recovered).
 - recovery rate: recovered ÷ opening overdue (between 0 and 1).
-- target: Σ of the monthly team targets whose month starts in the period (with a collector chosen,
-  that collector's targets; collector targets for the league table).
+- target: the day / week / month targets overlapping the period, each pro-rated to the days it
+  shares with the period (domain.targets, docs/targets.md): the team targets (with a collector
+  chosen, that collector's targets); collector targets for the league table.
 - promises made: taken in the period (a promise replaced by a newer one counts once, as the newer); kept / partially kept / broken: resolved in the period;
   keep rate = kept ÷ (kept + partially kept + broken).
 - contact rate: attempts that reached someone (a conversation or a third party) ÷ attempts;
@@ -45,6 +46,7 @@ from django.utils import timezone
 from accounts.models import Role, Team, User
 from accounts.roles import cases_visible_to, is_admin
 from collections_app.domain.buckets import DEFAULT_BUCKETS
+from collections_app.domain.targets import LONGEST_PERIOD_DAYS, prorated_target
 from collections_app.models import (
     BucketHistory,
     CaseStatus,
@@ -59,6 +61,7 @@ from collections_app.models import (
     StrategyStatus,
     Target,
 )
+from collections_app.selectors.targets import spans
 
 ZERO = Decimal("0")
 MONEY = DecimalField(max_digits=18, decimal_places=2)
@@ -184,6 +187,18 @@ def opening_and_recovered(loans: QuerySet, date_from: dt.date, date_to: dt.date)
     return money(totals["opening"]), money(totals["recovered"])
 
 
+def _overlapping(targets: QuerySet, filters: DashboardFilters) -> QuerySet:
+    """Those of ``targets`` whose day / week / month may overlap the period."""
+    earliest = filters.date_from - dt.timedelta(days=LONGEST_PERIOD_DAYS)
+    return targets.filter(period_start__range=(earliest, filters.date_to)).only(
+        "period", "period_start", "amount", "collector_id", "team_id")
+
+
+def _prorated(targets: QuerySet, filters: DashboardFilters) -> Decimal:
+    """Σ of ``targets``, each pro-rated to the days it shares with the period (docs/targets.md)."""
+    return prorated_target(spans(_overlapping(targets, filters)), filters.date_from, filters.date_to)
+
+
 def summary(user, filters: DashboardFilters, cases: QuerySet) -> dict:
     case_ids = cases.values("id")
     loans = Loan.objects.filter(case_id__in=case_ids)
@@ -200,7 +215,7 @@ def summary(user, filters: DashboardFilters, cases: QuerySet) -> dict:
         if filters.lender_id:
             teams = teams.filter(lender_id=filters.lender_id)
         targets = Target.objects.filter(team__in=teams)
-    target = _sum(targets.filter(period="month", period_start__range=(filters.date_from, filters.date_to)), "amount")
+    target = _prorated(targets, filters)
     made_in_period = Q(created_at__gte=start, created_at__lt=end) & ~Q(status=PromiseStatus.REPLACED)
     promises = PromiseToPay.objects.filter(case_id__in=case_ids).aggregate(
         made=Count("id", filter=made_in_period),
@@ -390,13 +405,10 @@ def league(user, filters: DashboardFilters, cases: QuerySet) -> list[dict]:
         )
         .order_by()
     }
-    targets_by = dict(
-        Target.objects.filter(collector__in=ids, period="month", period_start__range=period)
-        .values("collector")
-        .annotate(s=Sum("amount"))
-        .order_by()
-        .values_list("collector", "s")
-    )
+    collector_targets: dict[int, list] = {}
+    for t in _overlapping(Target.objects.filter(collector__in=ids), filters):
+        collector_targets.setdefault(t.collector_id, []).append(t)
+    targets_by = {uid: prorated_target(spans(ts), *period) for uid, ts in collector_targets.items()}
     rows = []
     for u in collectors:
         o, c, p = open_by.get(u.id, {}), contacts_by.get(u.id, {}), promises_by.get(u.id, {})

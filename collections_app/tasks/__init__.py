@@ -2,3 +2,4 @@
 from .delinquency import *  # noqa: F401,F403
 from .imports import *  # noqa: F401,F403
 from .retention import *  # noqa: F401,F403
+from .strategy_versions import *  # noqa: F401,F403

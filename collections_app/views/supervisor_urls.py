@@ -1,9 +1,15 @@
 from django.urls import path
 
-from . import supervisor
+from . import complaints, strategy_versions, supervisor, targets
 
 urlpatterns = [
     path("supervisor/", supervisor.dashboard, name="supervisor_dashboard"),
     path("supervisor/allocation/", supervisor.allocation_page, name="supervisor_allocation"),
     path("supervisor/approvals/", supervisor.approvals_page, name="supervisor_approvals"),
+    path("supervisor/targets/", targets.targets_page, name="supervisor_targets"),
+    path("supervisor/complaints/", complaints.complaints_page, name="supervisor_complaints"),
+    path("supervisor/complaints/<int:complaint_id>/", complaints.complaint_detail, name="complaint_detail"),
+    path("cases/<int:case_id>/complaint/", complaints.case_complaint, name="case_complaint"),
+    path("strategy/", strategy_versions.strategy_list, name="strategy_versions"),
+    path("strategy/<int:version_id>/", strategy_versions.strategy_detail, name="strategy_version"),
 ]

@@ -46,7 +46,7 @@ def make_everything(tag: str):
     m.Letter.objects.create(case=case, kind=m.LetterKind.OVERDUE_NOTICE, as_of=dt.date(2026, 3, 1), body="x")
     m.ApprovalRequest.objects.create(kind=m.ApprovalKind.AGENCY, case=case, requested_by=collector)
     m.Complaint.objects.create(case=case, borrower=borrower, against_user=collector, description="rude",
-                               received_at=timezone.now())
+                               received_at=timezone.now(), due_on=dt.date(2026, 3, 16))
     m.CaseNote.objects.create(case=case, author=collector, text="note")
     m.Target.objects.create(period="month", period_start=dt.date(2026, 3, 1), team=team, amount=Decimal("100"))
     m.Target.objects.create(period="month", period_start=dt.date(2026, 3, 1), collector=collector, amount=Decimal("50"))

@@ -57,7 +57,7 @@ def make_borrower(lender, n, user):
     m.Letter.objects.create(case=case, kind=m.Letter._meta.get_field("kind").choices[0][0], address="北京",
                             as_of=dt.date(2020, 1, 1), body=f"尊敬的{borrower.name}", approval=approval)
     m.Complaint.objects.create(case=case, borrower=borrower, description="态度差", received_at=dt.datetime(
-        2020, 1, 2, tzinfo=dt.UTC))
+        2020, 1, 2, tzinfo=dt.UTC), due_on=dt.date(2020, 1, 17))
     m.PersonalDataAccess.objects.create(user=user, borrower=borrower, what="national_id")
     return borrower
 

@@ -83,5 +83,6 @@ def make_book(lender, team, collector, other_collector):
     contact(c2, other_collector, m.Outcome.BUSY, at((11, 6)))
     contact(c2, other_collector, m.Outcome.REFUSED, at((11, 6)))
     contact(c2, other_collector, m.Outcome.RPC, at((10, 30)))
-    m.Complaint.objects.create(case=c1, borrower=c1.borrower, description="x", received_at=at((11, 8)))
+    m.Complaint.objects.create(case=c1, borrower=c1.borrower, description="x", received_at=at((11, 8)),
+                               due_on=dt.date(2026, 11, 23))
     return {"c1": c1, "c2": c2, "c6": c6}

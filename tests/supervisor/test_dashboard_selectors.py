@@ -20,8 +20,8 @@ def test_supervisor_summary(book, supervisor):
     assert s["collected"] == D("1500.00")
     assert s["opening_overdue"] == D("3500.00")
     assert s["recovery_rate"] == D("0.4286")
-    assert s["target"] == D("3000.00")
-    assert s["target_achieved"] == D("0.5000")
+    assert s["target"] == D("2300.00")  # 23 of November's 30 days of 3,000
+    assert s["target_achieved"] == D("0.6522")
     assert (s["promises_made"], s["promised_amount"]) == (4, D("2400.00"))
     assert (s["promises_kept"], s["promises_partially_kept"], s["promises_broken"], s["promises_pending"]) == (1, 1, 1, 1)
     assert s["promise_keep_rate"] == D("0.3333")
@@ -34,9 +34,9 @@ def test_supervisor_summary(book, supervisor):
 def test_admin_sees_every_team_and_can_filter(book, admin_user, team):
     s = dash.dashboard(admin_user, dash.DashboardFilters(**FILTERS), now=NOW).summary
     assert (s["collected"], s["opening_overdue"], s["recovery_rate"]) == (D("2500.00"), D("8500.00"), D("0.2941"))
-    assert s["target"] == D("13000.00")
+    assert s["target"] == D("9966.67")
     only_a = dash.dashboard(admin_user, dash.DashboardFilters(**FILTERS, team_id=team.id), now=NOW).summary
-    assert (only_a["collected"], only_a["target"]) == (D("1500.00"), D("3000.00"))
+    assert (only_a["collected"], only_a["target"]) == (D("1500.00"), D("2300.00"))
     other = f.LenderFactory(code="other")
     empty = dash.dashboard(admin_user, dash.DashboardFilters(**FILTERS, lender_id=other.id), now=NOW).summary
     assert (empty["collected"], empty["recovery_rate"], empty["contact_rate"]) == (D("0"), None, None)
@@ -74,11 +74,11 @@ def test_league_table(book, supervisor, collector, other_collector):
     assert [r["username"] for r in rows] == ["coll1", "coll2"]
     first, second = rows
     assert (first["rank"], first["open_cases"], first["open_overdue"], first["collected"]) == (1, 1, D("1700.00"), D("800.00"))
-    assert (first["target"], first["target_achieved"]) == (D("1000.00"), D("0.8000"))
+    assert (first["target"], first["target_achieved"]) == (D("766.67"), D("1.0435"))
     assert (first["attempts"], first["rpc"], first["rpc_rate"]) == (4, 2, D("0.5000"))
     assert (first["promises_made"], first["promises_kept"], first["promise_keep_rate"]) == (2, 1, D("0.5000"))
     assert (second["collected"], second["target_achieved"], second["attempts"], second["rpc"]) == (
-        D("700.00"), D("0.7000"), 2, 1)
+        D("700.00"), D("0.9130"), 2, 1)
     assert (second["promises_made"], second["promise_keep_rate"]) == (2, D("0.0000"))
 
 
@@ -127,7 +127,24 @@ def test_one_collector(book, supervisor, collector):
     filters = dash.DashboardFilters(**FILTERS, collector_id=collector.id)
     d = dash.dashboard(supervisor, filters, now=NOW)
     s = d.summary
-    assert (s["collected"], s["opening_overdue"], s["target"]) == (D("800.00"), D("1500.00"), D("1000.00"))
+    assert (s["collected"], s["opening_overdue"], s["target"]) == (D("800.00"), D("1500.00"), D("766.67"))
     assert (s["attempts"], s["rpc"], s["promises_made"], s["open_cases"]) == (4, 2, 2, 1)
     assert [r["username"] for r in d.league] == ["coll1"]
     assert [(r["from"], r["total"]) for r in d.roll] == [("CURRENT", 1), ("M1", 1)]
+
+
+def test_targets_are_prorated_to_the_period(supervisor, team, collector):
+    d = dt.date
+    """Nine days of November are compared with 9/30 of the month, plus the days and the ISO week
+    that fall in them; targets outside the period count nothing."""
+    m.Target.objects.create(period="month", period_start=d(2026, 11, 1), team=team, amount=D("30000"))
+    m.Target.objects.create(period="week", period_start=d(2026, 11, 9), team=team, amount=D("7000"))
+    m.Target.objects.create(period="day", period_start=d(2026, 11, 3), team=team, amount=D("500"))
+    m.Target.objects.create(period="day", period_start=d(2026, 11, 10), team=team, amount=D("500"))
+    m.Target.objects.create(period="month", period_start=d(2026, 10, 1), team=team, amount=D("99999"))
+    m.Target.objects.create(period="month", period_start=d(2026, 11, 1), collector=collector, amount=D("3000"))
+    filters = dash.DashboardFilters(date_from=d(2026, 11, 1), date_to=d(2026, 11, 9))
+    result = dash.dashboard(supervisor, filters, now=NOW)
+    # 30000 × 9/30 + 7000 × 1/7 (Monday 9 Nov of the week 9–15 Nov) + 500 (3 Nov)
+    assert result.summary["target"] == D("10500.00")
+    assert [r["target"] for r in result.league if r["username"] == "coll1"] == [D("900.00")]

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from accounts.models import Role, Team, User
 from collections_app import models as m
+from collections_app.domain.complaints import complaint_due_on
 from collections_app.services.allocation import add_working_days
 from collections_app.services.rows import update_rows
 
@@ -535,10 +536,16 @@ class Command(BaseCommand):
                 begin, end = spans[c["id"]]
                 first_day = max(begin, self.history_start)
                 day = first_day + dt.timedelta(days=rng.randrange(0, (end - first_day).days + 1))
+                received_at = min(now, self._at(day, 16, 0))
+                resolved = day < self.today - dt.timedelta(days=14)
                 complaints.append(m.Complaint(
                     case_id=c["id"], borrower_id=c["borrower_id"], against_user_id=collector_id, channel="电话",
-                    description="客户投诉催收频率过高", received_at=min(now, self._at(day, 16, 0)),
-                    status=m.ComplaintStatus.RESOLVED if day < self.today - dt.timedelta(days=14) else m.ComplaintStatus.OPEN,
+                    description="客户投诉催收频率过高", received_at=received_at,
+                    status=m.ComplaintStatus.RESOLVED if resolved else m.ComplaintStatus.OPEN,
+                    due_on=complaint_due_on(day), owner_id=supervisor_id or None,
+                    resolved_at=received_at + dt.timedelta(days=3) if resolved else None,
+                    resolved_by_id=supervisor_id if resolved else None,
+                    resolution="已回电致歉，调整联系频率" if resolved else "",
                 ))
             if c["status"] != m.CaseStatus.OPEN:
                 continue
