@@ -31,7 +31,7 @@ from collections_app.services import strategy
 
 
 def current_business_date() -> dt.date:
-    from collections_app.services.delinquency import business_date
+    from collections_app.selectors.loan_figures import business_date
 
     return business_date()
 
