@@ -34,16 +34,26 @@ def test_kaggle_loans_dpd_matches_the_data_set(tmp_path, lender, settings):
             # one bullet installment: the principal, due on due_date (YYYY/MM/DD, one of the accepted forms)
             w.writerow([r["Loan_ID"], "C" + r["Loan_ID"], "Borrower " + r["Loan_ID"], r["Principal"],
                         mdy(r["effective_date"]).isoformat(), mdy(r["due_date"]).strftime("%Y/%m/%d"), r["Principal"]])
-    with pays_csv.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["payment_id", "loan_id", "paid_on", "amount"])
-        for r in rows:
-            if r["paid_off_time"]:
-                w.writerow(["P" + r["Loan_ID"], r["Loan_ID"], mdy(r["paid_off_time"]).strftime("%Y%m%d"),
-                            r["Principal"]])
+    paid = sorted(((mdy(r["paid_off_time"]), r) for r in rows if r["paid_off_time"]), key=lambda p: p[0])
+    imported = 0
+
+    def payments_up_to(day):
+        """Each night's payment file, as a replay receives it: the payments dated up to ``day``
+        (a payment dated after the business date is refused)."""
+        nonlocal imported
+        todo = [r for paid_on, r in paid[imported:] if paid_on <= day]
+        if not todo:
+            return
+        with pays_csv.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["payment_id", "loan_id", "paid_on", "amount"])
+            for r in todo:
+                w.writerow(["P" + r["Loan_ID"], r["Loan_ID"], mdy(r["paid_off_time"]).strftime("%Y%m%d"), r["Principal"]])
+        call_command("import_payments", str(pays_csv), "--lender", lender.code)
+        imported += len(todo)
+
     settings.BUSINESS_DATE = "2016-09-01"  # replaying the book: the business date moves with the runs
     call_command("import_loans", str(loans_csv), "--lender", lender.code)
-    call_command("import_payments", str(pays_csv), "--lender", lender.code)
     assert Loan.objects.count() == 500
 
     # COLLECTION_PAIDOFF: on the day before payoff, DPD is past_due_days - 1 (one row in the data is off by one)
@@ -54,6 +64,7 @@ def test_kaggle_loans_dpd_matches_the_data_set(tmp_path, lender, settings):
     checked = mismatched = 0
     for day in sorted(by_day):
         settings.BUSINESS_DATE = day.isoformat()
+        payments_up_to(day)
         call_command("advance_delinquency", "--as-of", day.isoformat())
         dpd = dict(Loan.objects.filter(external_id__in=[r["Loan_ID"] for r in by_day[day]])
                    .values_list("external_id", "dpd"))
@@ -66,6 +77,8 @@ def test_kaggle_loans_dpd_matches_the_data_set(tmp_path, lender, settings):
 
     # COLLECTION: on the extract date, DPD = past_due_days for all 100
     settings.BUSINESS_DATE = EXTRACT_DATE.isoformat()
+    payments_up_to(EXTRACT_DATE)
+    assert imported == len(paid)
     call_command("advance_delinquency")
     collection = {r["Loan_ID"]: int(r["past_due_days"]) for r in rows if r["loan_status"] == "COLLECTION"}
     got = dict(Loan.objects.filter(external_id__in=collection).values_list("external_id", "dpd"))
