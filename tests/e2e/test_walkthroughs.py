@@ -105,23 +105,25 @@ def test_collector_promise_replacement_payment_and_closed_case(live_server, brow
     assert page.locator(f"tr.qrow a.case-link[href='/cases/{case.pk}/']").count() == 0  # off the queue
 
 
-def test_supervisor_sets_a_weekly_target(live_server, browser_page):  # noqa: F811
+def test_supervisor_sets_a_weekly_target(live_server, browser_page, tmp_path):  # noqa: F811
     try:
         resolve("/supervisor/targets/")
     except Resolver404:
         pytest.skip("/supervisor/targets/ (the targets page of issue 11) is not on this branch yet")
     supervisor = f.SupervisorFactory(username="boss", language="en")
-    f.TeamFactory(name="Team A", supervisor=supervisor)
+    team = f.TeamFactory(name="Team A", supervisor=supervisor)
     page = browser_page
     login(page, live_server.url, "boss", "/supervisor/")
     page.goto(f"{live_server.url}/supervisor/targets/")
-    page.get_by_label("Period").select_option("week")
-    page.get_by_label("Amount to recover").fill("5000")
-    page.locator("form button[type=submit]").first.click()
+    page.select_option("#t-subject", f"team:{team.pk}")
+    page.select_option("#t-period", "week")
+    page.fill("#t-amount", "5000")
+    page.get_by_role("button", name="Set target").click()
     page.wait_for_load_state()
-    target = m.Target.objects.get(period="week")
-    assert target.amount == Decimal("5000")
+    target = m.Target.objects.get(period="week", team=team)
+    assert target.amount == Decimal("5000") and target.period_start <= timezone.localdate()
     assert "5,000.00" in page.content() or "5000.00" in page.content()
+    page.screenshot(path=str(tmp_path / "0-weekly-target.png"), full_page=True)
 
 
 def test_supervisor_approves_a_visit_with_an_agent_and_exports_xlsx(live_server, browser_page, tmp_path):  # noqa: F811
