@@ -328,6 +328,11 @@ class ApprovalRequest(models.Model):
                 condition=Q(decided_by__isnull=True) | Q(requested_by__isnull=True) | ~Q(decided_by=F("requested_by")),
                 name="approval_not_by_requester",
             ),
+            # one request of a kind waits per case: asking again while it is pending adds nothing
+            models.UniqueConstraint(
+                fields=["case", "kind"], condition=Q(status="pending", case__isnull=False),
+                name="approval_one_pending_per_case_kind",
+            ),
         ]
 
     def __str__(self):

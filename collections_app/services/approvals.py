@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -71,8 +71,12 @@ def request_approval(kind, case, user, reason="", payload=None) -> ApprovalReque
         ).exists():
             raise ValidationError(_("A request of this kind is already waiting for a decision on this case."))
         approval = ApprovalRequest(kind=kind, case=case, requested_by=user, reason=reason or "", payload=payload)
-        approval.full_clean()
-        approval.save()
+        approval.full_clean(validate_constraints=False)
+        try:
+            with transaction.atomic():  # a concurrent request of the same kind won: the constraint says so
+                approval.save()
+        except IntegrityError:
+            raise ValidationError(_("A request of this kind is already waiting for a decision on this case."))
         visit_id = payload.get("visit_id")
         if kind == ApprovalKind.LETTER and payload.get("letter_id"):
             Letter.objects.filter(id=payload["letter_id"], case=case).update(

@@ -18,14 +18,10 @@ from collections_app.models.choices import ActionKind, Channel, StrategyStatus
 # The default ladder (docs/strategy.md) and the meaning of each bucket (docs/delinquency.md).
 # (code, description, bucket, dpd_min, dpd_max, action, channel, repeat_every_days, needs_approval, condition)
 DEFAULT_RULES = [
-    ("day1-first-call", "Day 1: call, learn the reason, explain the credit-bureau record, get a committed date",
-     "", 1, 1, ActionKind.CALL, Channel.PHONE, None, False, {}),
-    ("days1-3-daily-call", "Days 1–3: a call every day", "", 1, 3, ActionKind.CALL, Channel.PHONE, 1, False, {}),
+    # M0 (days 1–30) means reminders only, no collector time: robot calls and SMS, then a letter
+    ("days1-3-robot-call", "Days 1–3: a robot call every day", "M0", 1, 3, ActionKind.ROBOT_CALL, Channel.PHONE, 1,
+     False, {}),
     ("m0-sms-reminder", "M0: SMS reminder every 7 days", "M0", None, None, ActionKind.SMS_REMINDER, Channel.SMS, 7, False, {}),
-    ("day4-field-visit", "Day 4: field visit to the business or home", "", 4, 4, ActionKind.FIELD_VISIT, Channel.VISIT,
-     None, True, {}),
-    ("day4-guarantor", "Day 4: contact the guarantor", "", 4, 4, ActionKind.GUARANTOR_CONTACT, Channel.PHONE, None, False,
-     {"has_guarantor": True}),
     ("day7-notice-letter", "Day 7: overdue notice letter (逾期催收函); ask the guarantor to pay", "", 7, 7,
      ActionKind.LETTER, Channel.LETTER, None, False, {}),
     ("m1-reminder-calls", "M1: polite reminder calls every 3 days", "M1", None, None, ActionKind.CALL, Channel.PHONE, 3,

@@ -21,7 +21,7 @@ from collections_app.models import (
     Payment,
     PromiseToPay,
 )
-from collections_app.models.choices import ActionStatus, CaseCloseReason, CaseStatus, LoanStatus, PromiseStatus
+from collections_app.models.choices import CaseCloseReason, CaseStatus, LoanStatus, PromiseStatus
 from collections_app.selectors.loan_figures import fee_rules
 from collections_app.services import nightly as service
 from collections_app.services.nightly.postgres import loans as postgres_loans
@@ -245,13 +245,12 @@ def test_strategy_creates_actions_once_and_approvals_for_costly_ones(lender):
         service.run_delinquency(D(2026, 1, day))  # twice: nothing new
     case = CollectionCase.objects.get(borrower=loan.borrower)
     codes = list(case.actions.values_list("rule_code", flat=True))
-    assert codes.count("day1-first-call") == 1
-    assert codes.count("days1-3-daily-call") == 3
-    assert codes.count("day4-field-visit") == 1 and codes.count("day4-guarantor") == 1
+    # M0: reminders only (docs/strategy.md), no call task, guarantor contact or visit proposal
+    assert codes.count("days1-3-robot-call") == 3
+    assert codes.count("m0-sms-reminder") == 2
     assert codes.count("day7-notice-letter") == 1
-    visit = case.actions.get(rule_code="day4-field-visit")
-    assert visit.status == ActionStatus.AWAITING_APPROVAL and visit.approval.status == "pending"
-    assert ApprovalRequest.objects.filter(case=case).count() == 1
+    assert not case.actions.filter(kind__in=("call", "field_visit", "guarantor_contact")).exists()
+    assert ApprovalRequest.objects.filter(case=case).count() == 0
     assert case.next_action  # the queue shows what to do next
     run = DelinquencyRun.objects.order_by("-id").first()
     assert run.strategy_version and run.strategy_version.status == "active"

@@ -577,6 +577,10 @@ class Command(BaseCommand):
         for agent in agents:
             ids = [v.case_id for v in visits if v.agent_id == agent.id]
             m.CollectionCase.objects.filter(id__in=ids).update(field_agent=agent)
+        # one pending request per case and kind: the nightly run may already have proposed it
+        pending = set(m.ApprovalRequest.objects.filter(status=m.ApprovalStatus.PENDING, case__isnull=False)
+                      .values_list("case_id", "kind"))
+        approvals = [a for a in approvals if a.status != m.ApprovalStatus.PENDING or (a.case_id, a.kind) not in pending]
         m.ApprovalRequest.objects.bulk_create(approvals, batch_size=BATCH)
         m.Complaint.objects.bulk_create(complaints, batch_size=BATCH)
         targets = self._targets(teams, users)

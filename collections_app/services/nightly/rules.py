@@ -14,6 +14,18 @@ APPROVAL_FOR_ACTION = {
     ActionKind.WRITE_OFF: ApprovalKind.WRITE_OFF,
 }
 
+# M0 means reminders only (SMS, robot call): no collector time (docs/strategy.md). A rule whose action
+# costs a collector's or an agent's time never fires for a case in these buckets, whatever it says.
+NO_COLLECTOR_TIME_BUCKETS = ("M0",)
+COLLECTOR_TIME_ACTIONS = (
+    ActionKind.CALL, ActionKind.FIELD_VISIT, ActionKind.GUARANTOR_CONTACT, ActionKind.AGENCY, ActionKind.LITIGATION,
+)
+
+
+def costs_collector_time_in(action: str, bucket: str) -> bool:
+    """True when ``action`` may not be proposed for a case in ``bucket`` (M0: reminders only)."""
+    return bucket in NO_COLLECTOR_TIME_BUCKETS and action in COLLECTOR_TIME_ACTIONS
+
 
 def strategy_rules(version: StrategyVersion | None) -> list[StrategyRule] | None:
     """The rules of the run's strategy version (None: no strategy, no actions)."""

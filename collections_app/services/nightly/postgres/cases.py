@@ -33,6 +33,8 @@ from collections_app.models.choices import (
 )
 from collections_app.models.parties import Borrower
 
+from ..rules import COLLECTOR_TIME_ACTIONS, NO_COLLECTOR_TIME_BUCKETS
+
 HISTORY_REASON = "delinquency run"
 ANALYZE_AFTER = 5000  # rows inserted by one statement, after which the table's statistics are refreshed
 
@@ -250,17 +252,18 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
 
 def _rule_values(rules, approval_for_action) -> tuple[str, list]:
     rows, params = [], []
-    for rule in rules:
+    for pos, rule in enumerate(rules):
         cond = rule.condition or {}
         rows.append("(%s::bigint, %s, %s, %s::int, %s::int, %s::bigint, %s::boolean, %s::numeric, %s::numeric, "
-                    "%s::int, %s::boolean, %s, %s, %s)")
+                    "%s::int, %s::boolean, %s, %s, %s, %s::int, %s::boolean)")
         params += [
             rule.id, rule.code, rule.bucket or "", rule.dpd_min, rule.dpd_max, rule.product_id,
             bool(cond.get("has_guarantor")),
             Decimal(str(cond["min_overdue_amount"])) if "min_overdue_amount" in cond else None,
             Decimal(str(cond["max_overdue_amount"])) if "max_overdue_amount" in cond else None,
             rule.repeat_every_days or None, rule.needs_approval, rule.action, rule.description[:300],
-            str(approval_for_action.get(rule.action, "settlement")),
+            str(approval_for_action.get(rule.action, "settlement")), pos,
+            rule.action in COLLECTOR_TIME_ACTIONS,
         ]
     return ", ".join(rows), params
 
@@ -286,7 +289,8 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
             })
             h_cols, h_exprs = history_columns(ApprovalRequest, "appr", "+")
             named = {"appr_table": ApprovalRequest._meta.db_table, "d": as_of, "d_text": as_of.isoformat(), "run": run.id if run else None,
-                     "active": str(CaseStatus.OPEN), "guarantor": str(Relation.GUARANTOR)}
+                     "active": str(CaseStatus.OPEN), "guarantor": str(Relation.GUARANTOR),
+                     "no_time": list(NO_COLLECTOR_TIME_BUCKETS), "pending": str(ApprovalStatus.PENDING)}
             # positional defaults → named parameters
             for n, value in enumerate(a_params):
                 named[f"ap{n}"] = value
@@ -317,7 +321,7 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
                     WHERE c.status = %(active)s AND k.bad AND k.current AND {sc_sql}
                 ),
                 r(rule_id, code, bucket, dmin, dmax, product_id, need_g, min_over, max_over, rep, appr, action, note,
-                  akind) AS (VALUES {values}),
+                  akind, pos, busy) AS (VALUES {values}),
                 cand AS (
                     SELECT c.case_id, r.*,
                            CASE WHEN r.rep IS NULL THEN c.episode ELSE c.episode || '/' || (c.aging / r.rep) END AS occ
@@ -328,14 +332,26 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
                      AND (NOT r.need_g OR c.has_g)
                      AND (r.min_over IS NULL OR c.overdue_amount >= r.min_over)
                      AND (r.max_over IS NULL OR c.overdue_amount < r.max_over)
+                     -- M0: reminders only, no collector time (rules.COLLECTOR_TIME_ACTIONS)
+                     AND NOT (r.busy AND c.bucket = ANY(%(no_time)s))
                 ),
-                n AS MATERIALIZED (
-                    -- the approval request's id is drawn here, so actions need no join back to it
-                    SELECT cand.*, CASE WHEN cand.appr THEN nextval(pg_get_serial_sequence(%(appr_table)s, 'id'))
-                                   END AS approval_id
+                fresh AS (
+                    -- of two proposals of one kind for one case on the same night, the first rule's
+                    SELECT cand.*, ROW_NUMBER() OVER (PARTITION BY cand.case_id, cand.appr, cand.akind
+                                                      ORDER BY cand.pos) AS nth
                     FROM cand WHERE NOT EXISTS (
                         SELECT 1 FROM {_t(CaseAction)} x
                         WHERE x.case_id = cand.case_id AND x.rule_code = cand.code AND x.occurrence_key = cand.occ)
+                ),
+                n AS MATERIALIZED (
+                    -- the approval request's id is drawn here, so actions need no join back to it
+                    SELECT fresh.*, CASE WHEN fresh.appr THEN nextval(pg_get_serial_sequence(%(appr_table)s, 'id'))
+                                    END AS approval_id
+                    FROM fresh
+                    -- a proposal is not raised again while an equal one (case, kind) waits for a decision
+                    WHERE NOT fresh.appr OR (fresh.nth = 1 AND NOT EXISTS (
+                        SELECT 1 FROM {_t(ApprovalRequest)} p
+                        WHERE p.case_id = fresh.case_id AND p.kind = fresh.akind AND p.status = %(pending)s))
                 ),
                 appr AS (
                     INSERT INTO {_t(ApprovalRequest)} (id, {', '.join(a_cols)})
@@ -349,6 +365,7 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
                 ins AS (
                     INSERT INTO {_t(CaseAction)} ({', '.join(act_cols)})
                     SELECT {', '.join(act_exprs)} FROM n  -- approval_id: a deferred foreign key
+                    ORDER BY n.case_id, n.pos  -- ids in the strategy's order, as the Python backend
                     ON CONFLICT DO NOTHING
                     RETURNING 1
                 )

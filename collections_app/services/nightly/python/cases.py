@@ -21,6 +21,7 @@ from collections_app.models import ApprovalRequest, CaseAction, CollectionCase, 
 from collections_app.models.choices import (
     ActionStatus,
     ApprovalKind,
+    ApprovalStatus,
     CaseCloseReason,
     CaseStatus,
     LoanStatus,
@@ -28,7 +29,7 @@ from collections_app.models.choices import (
 )
 from collections_app.services.rows import update_rows
 
-from ..rules import APPROVAL_FOR_ACTION
+from ..rules import APPROVAL_FOR_ACTION, costs_collector_time_in
 
 ZERO = Decimal("0")
 ACTIVE_CASE = (CaseStatus.OPEN, CaseStatus.SUSPENDED)
@@ -154,6 +155,8 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
 def _matches(rule: StrategyRule, case, aging: int, products: set, has_guarantor: bool) -> bool:
     if rule.bucket and rule.bucket != case.bucket:
         return False
+    if costs_collector_time_in(rule.action, case.bucket):
+        return False
     if rule.dpd_min is not None and aging < rule.dpd_min:
         return False
     if rule.dpd_max is not None and aging > rule.dpd_max:
@@ -203,6 +206,20 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
                                              occurrence_key__in={k[2] for k in candidates})
                    .values_list("case_id", "rule_code", "occurrence_key"))
     todo = [(k, v) for k, v in candidates.items() if k not in existing]
+    # a proposal is not raised again while an equal one (same case, same kind) waits for a decision;
+    # of two rules proposing the same kind on the same night, the first in the strategy's order wins
+    pending = set(ApprovalRequest.objects.filter(
+        case_id__in={k[0] for k, (_c, rule) in todo if rule.needs_approval}, status=ApprovalStatus.PENDING,
+    ).values_list("case_id", "kind"))
+    kept = []
+    for (case_id, code, key), (case, rule) in todo:
+        if rule.needs_approval:
+            kind = APPROVAL_FOR_ACTION.get(rule.action, ApprovalKind.SETTLEMENT)
+            if (case_id, kind) in pending:
+                continue
+            pending.add((case_id, kind))
+        kept.append(((case_id, code, key), (case, rule)))
+    todo = kept
     approvals = []
     for (case_id, code, key), (_case, rule) in todo:
         if rule.needs_approval:
