@@ -113,7 +113,7 @@ def test_database_allows_one_pending_request_per_case_and_kind(lender, superviso
     ApprovalRequest.objects.create(kind=ApprovalKind.LITIGATION, case=case)
 
 
-migration = importlib.import_module("collections_app.migrations.0012_approval_one_pending_per_case_kind")
+migration = importlib.import_module("collections_app.migrations.0016_approval_one_pending_per_case_kind")
 
 
 def _old_default_version():
