@@ -276,7 +276,7 @@ class PaymentsKind:
     kind = ImportKind.PAYMENTS
 
     def __init__(self, today=None):
-        from collections_app.services.delinquency import business_date
+        from collections_app.selectors.loan_figures import business_date
 
         self.today = today or business_date()
 
