@@ -60,31 +60,28 @@ def _insert_select(model, exprs: dict[str, str], from_sql: str) -> tuple[str, li
     return f'INSERT INTO "{opts.db_table}" AS t ({", ".join(target)}) SELECT {", ".join(select)} FROM {from_sql}', params
 
 
-def _history(model, writer, keys_sql: str | None) -> tuple[str, str, list]:
-    """CTEs around an upsert that write django-simple-history rows set-based: ``old`` (the target rows
-    before the statement, ``keys_sql`` selects their keys; same snapshot as the upsert) and ``hist``,
-    one INSERT … SELECT of a '+' row per new row of ``ins`` (the upsert's ``RETURNING t.*``) and a '~'
-    row per row whose tracked columns changed. Returns (old CTE or "", hist CTE, hist params)."""
+def _history(model, writer, *, updates: bool) -> tuple[str, list]:
+    """A CTE ``hist`` that writes the django-simple-history rows of an upsert's ``ins`` (its
+    ``RETURNING t.*``) in one INSERT … SELECT: '+' for a new row, and with ``updates`` '~' for a row
+    whose tracked columns changed. It reads the rows' old values from the table itself: every part of
+    the statement sees the snapshot taken before it, where a new row does not exist yet."""
     cols, exprs = history_columns(model, "ins", "+")
     params = []
     for i, col in enumerate(cols):
         if col == '"history_type"':
-            exprs[i] = "CASE WHEN old.id IS NULL THEN '+' ELSE '~' END" if keys_sql else "'+'"
+            exprs[i] = "CASE WHEN o.id IS NULL THEN '+' ELSE '~' END" if updates else "'+'"
         elif col == '"history_change_reason"':
             exprs[i] = "%s"
             params.append(writer.history_reason)
         elif col == '"history_user_id"':
             exprs[i] = "%s::bigint"
             params.append(writer.history_user_id)
-    table = f'"{model._meta.db_table}"'
     hist = f'hist AS (INSERT INTO "{model.history.model._meta.db_table}" ({", ".join(cols)}) SELECT {", ".join(exprs)} FROM ins'
-    if not keys_sql:
-        return "", hist + ")", params
-    tracked = [f'"{model._meta.get_field(a).column}"' for a in _tracked(model)]
-    old = f"old AS (SELECT {', '.join('t.' + c for c in tracked)} FROM {table} t WHERE {keys_sql})"
-    hist += (f" LEFT JOIN old ON old.id = ins.id WHERE old.id IS NULL OR ROW({', '.join('old.' + c for c in tracked)}) "
-             f"IS DISTINCT FROM ROW({', '.join('ins.' + c for c in tracked)}))")
-    return old, hist, params
+    if updates:
+        tracked = [f'"{model._meta.get_field(a).column}"' for a in _tracked(model)]
+        hist += (f' LEFT JOIN "{model._meta.db_table}" o ON o.id = ins.id WHERE o.id IS NULL OR '
+                 f"ROW({', '.join('o.' + c for c in tracked)}) IS DISTINCT FROM ROW({', '.join('ins.' + c for c in tracked)})")
+    return hist + ")", params
 
 
 def _ensure_tables(cursor, width):
@@ -146,9 +143,8 @@ def store_loans(header, records, writer, raw_indexes):
             f"{last_non_empty('employer')} AS employer FROM {stage} GROUP BY lender_id, borrower_id) s",
         )
         keep = ", ".join(f"{c} = COALESCE(NULLIF(EXCLUDED.{c}, ''), t.{c})" for c in ("national_id", "address", "employer"))
-        old, hist, h_params = _history(Borrower, writer,
-                                       f"(t.lender_id, t.external_id) IN (SELECT lender_id, borrower_id FROM {stage})")
-        cursor.execute(f"WITH {old}, ins AS ({sql} ON CONFLICT (lender_id, external_id) DO UPDATE SET name = EXCLUDED.name, "
+        hist, h_params = _history(Borrower, writer, updates=True)
+        cursor.execute(f"WITH ins AS ({sql} ON CONFLICT (lender_id, external_id) DO UPDATE SET name = EXCLUDED.name, "
                        f"{keep}, updated_at = EXCLUDED.updated_at RETURNING t.*), {hist} SELECT 1", params + h_params)
 
         raw_pairs = []
@@ -168,10 +164,9 @@ def store_loans(header, records, writer, raw_indexes):
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (
             "borrower_id", "product_id", "principal", "currency", "disbursed_on", "annual_rate", "term_months", "raw",
             "needs_recalc", "updated_at"))
-        old, hist, h_params = _history(Loan, writer,
-                                       f"(t.lender_id, t.external_id) IN (SELECT lender_id, loan_id FROM {stage})")
+        hist, h_params = _history(Loan, writer, updates=True)
         # raw's parameters come first in the SELECT list, the defaults' after
-        cursor.execute(f"WITH {old}, ins AS ({sql} ON CONFLICT (lender_id, external_id) DO UPDATE SET {updates} "
+        cursor.execute(f"WITH ins AS ({sql} ON CONFLICT (lender_id, external_id) DO UPDATE SET {updates} "
                        f"RETURNING t.*, (t.xmax = 0) AS created_), {hist} SELECT count(*) FILTER (WHERE created_) FROM ins",
                        raw_params + params + h_params)
         created = cursor.fetchone()[0]
@@ -196,7 +191,7 @@ def store_loans(header, records, writer, raw_indexes):
              "is_primary": "s.is_primary"},
             cp_source,
         )
-        _old, hist, h_params = _history(ContactPoint, writer, None)
+        hist, h_params = _history(ContactPoint, writer, updates=False)
         cursor.execute(f"WITH ins AS ({sql} ON CONFLICT (borrower_id, kind, value, relation) DO NOTHING RETURNING t.*), "
                        f"{hist} SELECT 1", params + h_params)
 
