@@ -71,11 +71,14 @@ class QueueFilters:
         status = params.get("status", CaseStatus.OPEN)
         if status not in (CaseStatus.OPEN, CaseStatus.SUSPENDED, "all"):
             status = CaseStatus.OPEN
+        def text(name, limit):  # a NUL can match nothing and PostgreSQL refuses it in a query
+            return (params.get(name) or "").replace("\x00", "").strip()[:limit]
+
         return cls(
-            bucket=(params.get("bucket") or "").strip()[:10],
+            bucket=text("bucket", 10),
             status=status,
             promise_due=params.get("promise_due") in ("1", "on", "true"),
-            q=(params.get("q") or "").strip()[:100],
+            q=text("q", 100),
         )
 
 

@@ -60,6 +60,7 @@ from collections_app.models import (
 )
 from collections_app.models.choices import CONVERSATION_OUTCOMES
 from collections_app.services import promises, stop_flags
+from collections_app.services.inputs import MONEY_LIMIT, text_errors
 from collections_app.services.recordings import recording_errors
 
 RETRY_AFTER_NO_ANSWER = dt.timedelta(hours=2)
@@ -235,6 +236,9 @@ def _money(value, field, errors):
     if not amount.is_finite() or amount <= 0:
         errors.setdefault(field, []).append(_("The promised amount must be greater than zero."))
         return None
+    if amount >= MONEY_LIMIT:
+        errors.setdefault(field, []).append(_("The amount is too large."))
+        return None
     return amount.quantize(Decimal("0.01"))
 
 
@@ -370,6 +374,9 @@ def validate_contact(*, case, channel, outcome, contact_point, number_used, note
         errors.setdefault("contact_point", []).append(_("This contact point belongs to another borrower."))
     if note and len(note) > NOTE_MAX_LENGTH:
         errors.setdefault("note", []).append(note_too_long(note))
+    for field, messages in text_errors({"note": (note, None), "number_used": (number_used, 300),
+                                        "recording_ref": (recording_ref, 200)}).items():
+        errors.setdefault(field, []).extend(messages)
     if recording and (problems := recording_errors(recording)):
         errors["recording"] = problems
     stop_flag = rules_mod.STOP_FLAG_FOR_OUTCOME.get(outcome)

@@ -36,6 +36,7 @@ from collections_app.models import (
 )
 from collections_app.services import promises
 from collections_app.services.allocation import VISIT_WITHIN_WORKING_DAYS, add_working_days
+from collections_app.services.inputs import MONEY_LIMIT, text_errors
 from collections_app.services.recordings import recording_errors
 
 OPEN_VISIT_STATUSES = (VisitStatus.REQUESTED, VisitStatus.APPROVED, VisitStatus.PLANNED)
@@ -132,6 +133,8 @@ def _amount(value) -> Decimal:
         raise ValidationError({"cash_collected": _("Enter an amount such as 1500.00.")})
     if not amount.is_finite() or amount < 0:
         raise ValidationError({"cash_collected": _("The amount cannot be negative.")})
+    if amount >= MONEY_LIMIT:
+        raise ValidationError({"cash_collected": _("The amount is too large.")})
     return amount.quantize(Decimal("0.01"))
 
 
@@ -165,6 +168,8 @@ def record_visit_result(
         errors["__all__"] = [_("This visit is not open.")]
     if recording and (problems := recording_errors(recording)):
         errors["recording"] = problems
+    errors.update(text_errors({"met_whom": (met_whom, 200), "place": (place, 300), "agreement": (agreement, None),
+                               "recording_ref": (recording_ref, 200), "safety_incident": (safety_incident, None)}))
     amount, pdate = _promise_input(promise_amount, promise_date, errors)
     if errors:
         raise ValidationError(errors)

@@ -200,7 +200,7 @@ class LoansKind:
             contact(bid, ContactKind.PHONE, phone, relation, label)
             g_name, g_phone = r["guarantor"]
             contact(bid, ContactKind.PHONE, g_phone, Relation.GUARANTOR, g_name)
-        writer.insert_ignore(ContactPoint, list(contacts.values()))
+        writer.insert_ignore(ContactPoint, list(contacts.values()), unique=("borrower_id", "kind", "value", "relation"))
 
         installments, counts = [], {}
         for r in records:

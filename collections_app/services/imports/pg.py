@@ -10,9 +10,10 @@ from django.db import connection
 from django.utils import timezone
 
 from collections_app.models import Borrower, ContactPoint, Installment, Loan, Payment, Product
+from collections_app.services.nightly.postgres.cases import history_columns
 
 from .reader import cell_text
-from .store import _defaults, _insert_fields
+from .store import _defaults, _insert_fields, _tracked
 
 FIXED = [
     ("row_no", "int"), ("lender_id", "bigint"), ("loan_id", "text"), ("borrower_id", "text"), ("borrower_name", "text"),
@@ -57,6 +58,30 @@ def _insert_select(model, exprs: dict[str, str], from_sql: str) -> tuple[str, li
     select = list(exprs.values()) + [f"CAST(%s AS {f.db_type(connection)})" for f in extra]
     params = [f.get_db_prep_save(defaults[f.attname], connection) for f in extra]
     return f'INSERT INTO "{opts.db_table}" AS t ({", ".join(target)}) SELECT {", ".join(select)} FROM {from_sql}', params
+
+
+def _history(model, writer, *, updates: bool) -> tuple[str, list]:
+    """A CTE ``hist`` that writes the django-simple-history rows of an upsert's ``ins`` (its
+    ``RETURNING t.*``) in one INSERT … SELECT: '+' for a new row, and with ``updates`` '~' for a row
+    whose tracked columns changed. It reads the rows' old values from the table itself: every part of
+    the statement sees the snapshot taken before it, where a new row does not exist yet."""
+    cols, exprs = history_columns(model, "ins", "+")
+    params = []
+    for i, col in enumerate(cols):
+        if col == '"history_type"':
+            exprs[i] = "CASE WHEN o.id IS NULL THEN '+' ELSE '~' END" if updates else "'+'"
+        elif col == '"history_change_reason"':
+            exprs[i] = "%s"
+            params.append(writer.history_reason)
+        elif col == '"history_user_id"':
+            exprs[i] = "%s::bigint"
+            params.append(writer.history_user_id)
+    hist = f'hist AS (INSERT INTO "{model.history.model._meta.db_table}" ({", ".join(cols)}) SELECT {", ".join(exprs)} FROM ins'
+    if updates:
+        tracked = [f'"{model._meta.get_field(a).column}"' for a in _tracked(model)]
+        hist += (f' LEFT JOIN "{model._meta.db_table}" o ON o.id = ins.id WHERE o.id IS NULL OR '
+                 f"ROW({', '.join('o.' + c for c in tracked)}) IS DISTINCT FROM ROW({', '.join('ins.' + c for c in tracked)})")
+    return hist + ")", params
 
 
 def _ensure_tables(cursor, width):
@@ -118,8 +143,9 @@ def store_loans(header, records, writer, raw_indexes):
             f"{last_non_empty('employer')} AS employer FROM {stage} GROUP BY lender_id, borrower_id) s",
         )
         keep = ", ".join(f"{c} = COALESCE(NULLIF(EXCLUDED.{c}, ''), t.{c})" for c in ("national_id", "address", "employer"))
-        cursor.execute(sql + f" ON CONFLICT (lender_id, external_id) DO UPDATE SET name = EXCLUDED.name, {keep}, "
-                       "updated_at = EXCLUDED.updated_at", params)
+        hist, h_params = _history(Borrower, writer, updates=True)
+        cursor.execute(f"WITH ins AS ({sql} ON CONFLICT (lender_id, external_id) DO UPDATE SET name = EXCLUDED.name, "
+                       f"{keep}, updated_at = EXCLUDED.updated_at RETURNING t.*), {hist} SELECT 1", params + h_params)
 
         raw_pairs = []
         raw_params = []
@@ -138,10 +164,11 @@ def store_loans(header, records, writer, raw_indexes):
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (
             "borrower_id", "product_id", "principal", "currency", "disbursed_on", "annual_rate", "term_months", "raw",
             "needs_recalc", "updated_at"))
+        hist, h_params = _history(Loan, writer, updates=True)
         # raw's parameters come first in the SELECT list, the defaults' after
         cursor.execute(f"WITH ins AS ({sql} ON CONFLICT (lender_id, external_id) DO UPDATE SET {updates} "
-                       "RETURNING (t.xmax = 0) AS created) SELECT count(*) FILTER (WHERE created) FROM ins",
-                       raw_params + params)
+                       f"RETURNING t.*, (t.xmax = 0) AS created_), {hist} SELECT count(*) FILTER (WHERE created_) FROM ins",
+                       raw_params + params + h_params)
         created = cursor.fetchone()[0]
 
         cp_source = (
@@ -164,7 +191,9 @@ def store_loans(header, records, writer, raw_indexes):
              "is_primary": "s.is_primary"},
             cp_source,
         )
-        cursor.execute(sql + " ON CONFLICT (borrower_id, kind, value, relation) DO NOTHING", params)
+        hist, h_params = _history(ContactPoint, writer, updates=False)
+        cursor.execute(f"WITH ins AS ({sql} ON CONFLICT (borrower_id, kind, value, relation) DO NOTHING RETURNING t.*), "
+                       f"{hist} SELECT 1", params + h_params)
 
         sql, params = _insert_select(
             Installment,

@@ -351,7 +351,7 @@ def _run_batches(job, table, columns, lenders, report, progress, batch_size, res
     kind.header = table.header
     kind.raw_indexes = raw_column_indexes(table.header, columns)
     labels = column_labels(table.header, columns)
-    writer = get_writer()
+    writer = get_writer(job)
     counters = dict(resume)
     seen = 0  # rows read in this attempt
     batches = _validated_batches(job, table, columns, lenders, kind, batch_size, cut_at=resume["processed"])

@@ -41,17 +41,51 @@ def _key_of(row, fields):
     return tuple(row[f] for f in fields)
 
 
+def has_history(model) -> bool:
+    return hasattr(model, "history") and hasattr(model.history, "bulk_history_create")
+
+
+def _tracked(model) -> list[str]:
+    """Attnames of ``model`` that its historical model copies (excluded fields left out), id first."""
+    source = {f.attname for f in model._meta.concrete_fields}
+    return [f.attname for f in model.history.model._meta.concrete_fields if f.attname in source]
+
+
+def history_reason(job) -> str:
+    return f"import job {job.pk}" if job is not None else "import"
+
+
 class GenericWriter:
     vendor = "generic"
+
+    def __init__(self, job=None):
+        # bulk history rows (django-simple-history) of the rows a batch creates or changes
+        self.history_user_id = getattr(job, "created_by_id", None)
+        self.history_reason = history_reason(job)
+
+    def _write_history(self, model, objs, update):
+        if objs:
+            model.history.bulk_history_create(objs, update=update, default_user=self._history_user(),
+                                              default_change_reason=self.history_reason)
+
+    def _history_user(self):
+        if self.history_user_id is None:
+            return None
+        from django.contrib.auth import get_user_model
+
+        return get_user_model()(pk=self.history_user_id)
 
     def upsert(self, model, rows, unique, update, keep_if_blank=()):
         """Insert or update ``rows`` on ``unique``. Returns ({unique key: id}, number created)."""
         if not rows:
             return {}, 0
         lookup = {f"{f}__in": {row[f] for row in rows} for f in unique}
-        existing = {}
-        for values in model.objects.filter(**lookup).values_list(*unique, *keep_if_blank).iterator(chunk_size=5000):
-            existing[tuple(values[: len(unique)])] = values[len(unique):]
+        tracked = _tracked(model) if has_history(model) else []
+        existing, before = {}, {}
+        for values in model.objects.filter(**lookup).values_list(*unique, *keep_if_blank, *tracked).iterator(chunk_size=5000):
+            key = tuple(values[: len(unique)])
+            existing[key] = values[len(unique): len(unique) + len(keep_if_blank)]
+            before[key] = values[len(unique) + len(keep_if_blank):]
         keys = [_key_of(row, unique) for row in rows]
         if keep_if_blank:
             for row, key in zip(rows, keys, strict=True):
@@ -66,13 +100,32 @@ class GenericWriter:
         else:
             model.objects.bulk_create(objs, ignore_conflicts=True)
         ids = {}
-        for values in model.objects.filter(**lookup).values_list("id", *unique).iterator(chunk_size=5000):
-            ids[tuple(values[1:])] = values[0]
+        if tracked:
+            wanted, added, changed = set(keys), [], []
+            for obj in model.objects.filter(**lookup).iterator(chunk_size=5000):
+                key = tuple(getattr(obj, f) for f in unique)
+                if key not in wanted:
+                    continue
+                ids[key] = obj.pk
+                if key not in before:
+                    added.append(obj)
+                elif tuple(getattr(obj, f) for f in tracked) != before[key]:
+                    changed.append(obj)
+            self._write_history(model, added, update=False)
+            self._write_history(model, changed, update=True)
+        else:
+            for values in model.objects.filter(**lookup).values_list("id", *unique).iterator(chunk_size=5000):
+                ids[tuple(values[1:])] = values[0]
         created = sum(1 for k in set(keys) if k not in existing)
         return ids, created
 
-    def insert_ignore(self, model, rows):
-        if rows:
+    def insert_ignore(self, model, rows, unique=()):
+        """Insert ``rows``, skipping those whose ``unique`` key exists (history for the inserted ones)."""
+        if not rows:
+            return
+        if unique and has_history(model):
+            self.upsert(model, rows, list(unique), [])
+        else:
             model.objects.bulk_create([model(**row) for row in rows], ignore_conflicts=True)
 
     def trim_schedules(self, loan_counts: dict[int, int]):
@@ -127,7 +180,8 @@ def _copy_text(value) -> str:
 class PostgresWriter(GenericWriter):
     vendor = "postgresql"
 
-    def __init__(self):
+    def __init__(self, job=None):
+        super().__init__(job)
         self._staging = set()
 
     def _stage(self, cursor, model, columns, rows):
@@ -163,6 +217,8 @@ class PostgresWriter(GenericWriter):
     def upsert(self, model, rows, unique, update, keep_if_blank=()):
         if not rows:
             return {}, 0
+        if has_history(model):  # the loans file's fast path (pg.store_loans) writes these models' history itself
+            return super().upsert(model, rows, unique, update, keep_if_blank)
         opts = model._meta
         now = timezone.now()
         columns = list(rows[0])
@@ -189,9 +245,11 @@ class PostgresWriter(GenericWriter):
                 created += bool(row[-1])
         return ids, created
 
-    def insert_ignore(self, model, rows):
+    def insert_ignore(self, model, rows, unique=()):
         if not rows:
             return
+        if unique and has_history(model):
+            return super().insert_ignore(model, rows, unique)
         columns = list(rows[0])
         with connection.cursor() as cursor:
             stage = self._stage(cursor, model, columns, rows)
@@ -226,5 +284,6 @@ class PostgresWriter(GenericWriter):
             )
 
 
-def get_writer():
-    return PostgresWriter() if connection.vendor == "postgresql" else GenericWriter()
+def get_writer(job=None):
+    """The writer for this database; ``job`` (the import) is named in the history rows it writes."""
+    return PostgresWriter(job) if connection.vendor == "postgresql" else GenericWriter(job)
