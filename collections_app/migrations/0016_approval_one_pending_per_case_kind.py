@@ -44,11 +44,16 @@ OLD_BUCKETS = [("CURRENT", 0, 0, 0), ("M0", 1, 30, 1), ("M1", 31, 60, 2), ("M2",
 NOTE = "Default ladder corrected: M0 means reminders only (robot calls, SMS), no collector time (docs/strategy.md)."
 
 
+# reviews raised per event (each stop flag, each contact despite a refusal): several may wait at once
+PER_EVENT_KINDS = ["stop_flag", "rule_breach"]
+
+
 def cancel_repeated_pending(apps, schema_editor):
     ApprovalRequest = apps.get_model("collections_app", "ApprovalRequest")
     CaseAction = apps.get_model("collections_app", "CaseAction")
     seen, repeated = set(), []
-    for row in ApprovalRequest.objects.filter(status="pending", case__isnull=False).order_by(
+    for row in ApprovalRequest.objects.filter(status="pending", case__isnull=False).exclude(
+            kind__in=PER_EVENT_KINDS).order_by(
             "case_id", "kind", "created_at", "id").values("id", "case_id", "kind"):
         key = (row["case_id"], row["kind"])
         if key in seen:
@@ -108,7 +113,8 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="approvalrequest",
             constraint=models.UniqueConstraint(
-                condition=models.Q(("case__isnull", False), ("status", "pending")),
+                condition=models.Q(("case__isnull", False), ("status", "pending"),
+                                   models.Q(("kind__in", PER_EVENT_KINDS), _negated=True)),
                 fields=("case", "kind"),
                 name="approval_one_pending_per_case_kind",
             ),

@@ -106,6 +106,10 @@ class CollectionCase(models.Model):
     def __str__(self):
         return f"#{self.pk} {self.borrower.name if self.borrower_id else ''}"
 
+    @property
+    def is_closed(self) -> bool:
+        return self.status == CaseStatus.CLOSED
+
 
 class CaseAction(models.Model):
     """An action the strategy created for a case (created once per rule, case and occurrence)."""
@@ -329,8 +333,11 @@ class ApprovalRequest(models.Model):
                 name="approval_not_by_requester",
             ),
             # one request of a kind waits per case: asking again while it is pending adds nothing
+            # (except the reviews raised per event: each stop flag, each contact despite a refusal)
             models.UniqueConstraint(
-                fields=["case", "kind"], condition=Q(status="pending", case__isnull=False),
+                fields=["case", "kind"],
+                condition=Q(status="pending", case__isnull=False)
+                & ~Q(kind__in=[ApprovalKind.STOP_FLAG, ApprovalKind.RULE_BREACH]),
                 name="approval_one_pending_per_case_kind",
             ),
         ]
