@@ -253,3 +253,16 @@ def test_money_on_the_case_page_has_two_decimals(client, case, collector):
     assert 'id="promises-card"' in body and "hx-swap-oob" not in body.split('id="promises-card"')[1][:30]
     assert "· 439.83 " in body
     assert "<td class=\"num\">1050.00</td>" in body  # an installment's amount
+
+
+def test_a_closed_case_offers_no_contact_or_visit_and_says_why(client, lender, collector):
+    """A closed case is kept for the record: no call verdict, contact form or visit request, and the
+    page says when and why it closed instead of a stage and bucket."""
+    case = f.CaseFactory(lender=lender, assigned_to=collector)
+    m.CollectionCase.objects.filter(pk=case.pk).update(
+        status=m.CaseStatus.CLOSED, close_reason=m.CaseCloseReason.CURED, closed_at=timezone.now(), bucket="CURRENT")
+    client.force_login(collector)
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="case-closed"' in html and "Cured" in html
+    assert 'id="contact-form"' not in html and 'id="visit-form"' not in html
+    assert "A call is allowed now" not in html and "bucket CURRENT" not in html
