@@ -266,3 +266,15 @@ def test_a_closed_case_offers_no_contact_or_visit_and_says_why(client, lender, c
     assert 'id="case-closed"' in html and "Cured" in html
     assert 'id="contact-form"' not in html and 'id="visit-form"' not in html
     assert "A call is allowed now" not in html and "bucket CURRENT" not in html
+
+
+def test_htmx_save_returns_the_number_picker_inside_the_panel_not_out_of_band(client, case, collector, open_hours):
+    """The saved panel carries its own number picker: marked out-of-band, htmx took it out of the
+    panel before swapping, and the collector found an empty "Number / contact" after each save."""
+    client.force_login(collector)
+    body = client.post(f"/cases/{case.pk}/contact/", {"channel": "phone", "outcome": "no_answer"}, **HX).content.decode()
+    panel = body[body.index('<div id="contact-panel">'):body.index("</form>")]
+    start = panel.index('id="f-cp"')
+    picker = panel[start:panel.index("</select>", start)]
+    assert "hx-swap-oob" not in picker
+    assert "13800001111"[-4:] in picker  # the borrower's number is offered again
