@@ -14,6 +14,7 @@ from .cases import (
 from .choices import *  # noqa: F403
 from .imports import ImportJob, PersonalDataAccess
 from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
+from .messages import Message, MessageTemplate
 from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product, RetentionMode
 from .strategy import Bucket, DelinquencyRun, DelinquencyRunChunk, StrategyRule, StrategyVersion
 
@@ -39,6 +40,8 @@ __all__ = [
     "Lender",
     "Letter",
     "Loan",
+    "Message",
+    "MessageTemplate",
     "Payment",
     "PersonalDataAccess",
     "Product",
