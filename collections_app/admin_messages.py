@@ -20,7 +20,7 @@ class MessageTemplateAdmin(RoleAdminMixin, SimpleHistoryAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        names = ", ".join("{{ %s }}" % name for name in PLACEHOLDERS)
+        names = ", ".join("{{ " + name + " }}" for name in PLACEHOLDERS)
         form.base_fields["body"].help_text = _("Placeholders: %(names)s.") % {"names": names}
         return form
 
