@@ -318,6 +318,9 @@ EMAIL_RATE_LIMIT = os.environ.get("EMAIL_RATE_LIMIT", "5/s")
 # a message taken by a sender that neither sent nor failed it within this many minutes (its worker
 # died mid-send) is marked failed, never sent again: the provider may have it (docs/messages.md)
 MESSAGE_CLAIM_TIMEOUT_MINUTES = int(os.environ.get("MESSAGE_CLAIM_TIMEOUT_MINUTES", "15"))
+# the template the strategy's SMS-reminder actions send (beat: execute-sms-actions, every 15 minutes)
+SMS_ACTION_TEMPLATE = os.environ.get("SMS_ACTION_TEMPLATE", "polite_reminder")
+CELERY_BEAT_SCHEDULE["execute-sms-actions"] = {"task": "collections_app.tasks.execute_sms_actions", "schedule": 900.0}
 CELERY_BEAT_SCHEDULE["send-due-messages"] = {"task": "collections_app.tasks.send_due_messages", "schedule": 60.0}
 # A fixed business date instead of today (replaying a historical book, training); empty = today.
 BUSINESS_DATE = os.environ.get("BUSINESS_DATE") or None

@@ -136,6 +136,10 @@ class CaseAction(models.Model):
                             related_name="+", db_index=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    # who or what completed (or cancelled) it after the run created it (services.actions)
+    done_by = models.ForeignKey(USER, verbose_name=_("done by"), null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", db_index=False)
+    done_how = models.CharField(_("how"), max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("case action")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-__all__ = ["send_due_messages", "send_email_message", "send_sms_message"]
+__all__ = ["execute_sms_actions", "send_due_messages", "send_email_message", "send_sms_message"]
 
 
 def _deliver(message_id: int) -> str:
@@ -40,3 +40,15 @@ def send_due_messages() -> str:
     for message_id, channel in due:
         (send_email_message if channel == "email" else send_sms_message).delay(message_id)
     return f"{len(due)} queued, {stale} stale"
+
+
+@shared_task(name="collections_app.tasks.execute_sms_actions")
+def execute_sms_actions() -> str:
+    """Beat: send the strategy's due SMS reminders (services.actions.execute_sms_actions)."""
+    from django.utils import timezone
+
+    from collections_app.selectors.loan_figures import business_date
+    from collections_app.services.actions import execute_sms_actions as run
+
+    counts = run(today=business_date(), now=timezone.now())
+    return ", ".join(f"{k} {v}" for k, v in counts.items())
