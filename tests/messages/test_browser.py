@@ -1,0 +1,80 @@
+"""In a real browser: a collector sends an SMS from the case page and sees it on the timeline; a
+supervisor previews a template on that case. Screenshots in docs/screenshots."""
+import importlib
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from collections_app import models as m
+from tests import factories as f
+from tests.collector.test_browser import browser_page, login  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def daytime_zone():
+    """A time zone in which it is now between 10:00 and 18:00."""
+    now = timezone.now()
+    for offset in range(-12, 15):
+        name = f"Etc/GMT{'+' if offset <= 0 else '-'}{abs(offset)}" if offset else "UTC"
+        if 10 <= now.astimezone(ZoneInfo(name)).hour < 18:
+            return name
+    raise AssertionError("no zone found")
+
+
+def shipped_templates():
+    """The migration's templates (a transactional test flushes them between tests)."""
+    migration = importlib.import_module("collections_app.migrations.0018_default_message_templates")
+    for code, channel, language, name, subject, body in migration.TEMPLATES:
+        m.MessageTemplate.objects.get_or_create(code=code, lender=None, stage="any", language=language,
+                                                defaults={"channel": channel, "name": name, "subject": subject,
+                                                          "body": body})
+
+
+def test_send_an_sms_from_the_case_page_and_preview_a_template(live_server, browser_page, settings, tmp_path):  # noqa: F811
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    settings.MESSAGE_FILE_DIR = str(tmp_path)
+    shipped_templates()
+    lender = f.LenderFactory(code="acme", name="Acme Finance", payment_account="ICBC 6222 0000 1111",
+                             collection_phone="400-800-1234")
+    collector = f.CollectorFactory(username="li", first_name="Li", last_name="Ming")
+    borrower = f.BorrowerFactory(lender=lender, name="王小明", timezone=daytime_zone(), preferred_language="en")
+    case = f.CaseFactory(lender=lender, borrower=borrower, assigned_to=collector)
+    f.ContactPointFactory(borrower=borrower, value="13800000001", is_primary=True)
+    page = browser_page
+    base = live_server.url
+    login(page, base, "li")
+    page.goto(f"{base}/cases/{case.pk}/")
+    page.wait_for_selector("#m-template")
+    page.select_option("#m-template", "sms:polite_reminder")
+    page.click("#case-messages button[type=submit]")
+    page.wait_for_selector(".message-row .pill.ok")
+    assert page.locator(".message-row").count() == 1
+    page.screenshot(path=str(SHOTS / "messages-case-send.png"), full_page=True)
+    message = m.Message.objects.get(case=case)
+    assert message.status == m.MessageStatus.SENT and "Dear 王小明" in message.body
+    assert len(list(tmp_path.iterdir())) == 1
+    page.reload()
+    timeline = page.locator("#timeline").inner_text()
+    assert "Message sent" in timeline and "Dear 王小明" in timeline
+
+    f.AdminFactory(username="boss")
+    page.context.clear_cookies()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", f.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    template = m.MessageTemplate.objects.get(code="polite_reminder", language="zh-hans")
+    page.goto(f"{base}/messages/templates/")
+    page.click(f"a[href='/messages/templates/{template.pk}/']")
+    page.fill("#p-case", str(case.pk))
+    page.click("form.row-inline button[type=submit]")
+    page.wait_for_selector("#preview-body")
+    body = page.locator("#preview-body").inner_text()
+    assert body.startswith("王小明您好") and "ICBC 6222 0000 1111" in body
+    page.screenshot(path=str(SHOTS / "messages-template-preview.png"), full_page=True)
