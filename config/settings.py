@@ -399,6 +399,8 @@ SPECTACULAR_SETTINGS = {
         "ContactKindEnum": "collections_app.models.choices.ContactKind",
         "ContactStatusEnum": "collections_app.models.choices.ContactStatus",
         "RoleEnum": "accounts.models.Role",
+        "TemplateChannelEnum": "collections_app.models.choices.TemplateChannel",
+        "MessageChannelEnum": "collections_app.api.messages.SEND_CHANNELS",
     },
     "TAGS": [
         {"name": "auth", "description": "API tokens."},

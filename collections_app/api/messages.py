@@ -103,8 +103,11 @@ class MessageSerializer(serializers.ModelSerializer):
                   "is_third_party", "subject", "body", "sent_at", "delivered_at", "error", "created_at"]
 
 
+SEND_CHANNELS = [("sms", "SMS"), ("email", "E-mail")]
+
+
 class MessageCreateSerializer(serializers.Serializer):
-    channel = serializers.ChoiceField(choices=[("sms", "SMS"), ("email", "E-mail")])
+    channel = serializers.ChoiceField(choices=SEND_CHANNELS)
     template = serializers.SlugField(max_length=60, help_text=_("A template code (GET /api/templates/)."))
     contact_point = serializers.IntegerField(required=False, allow_null=True,
                                              help_text=_("Default: the borrower's own primary number or address."))
