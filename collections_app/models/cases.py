@@ -301,6 +301,9 @@ class Letter(models.Model):
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    # the PDF (services.letters): stored privately, downloaded only through views/files.py
+    pdf = models.FileField(_("PDF"), upload_to="letters/%Y/%m/", blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -89,3 +89,46 @@ def template_preview(request, template_id):
     else:
         ctx["case"] = None
     return render(request, "messages/preview.html", ctx)
+
+
+def _letters_response(request, case, *, error=None, status=200):
+    from collections_app.models import LetterKind
+
+    ctx = {"case": case, "error": error, "kinds": LetterKind.choices,
+           "letters": list(case.letters.select_related("approval").order_by("-created_at", "-id")[:20])}
+    return render(request, "messages/_case_letters.html", ctx,
+                  status=200 if request.headers.get("HX-Request") == "true" else status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_letters(request, case_id):
+    """GET: the letters card (htmx on the case page); POST: write a letter as PDF."""
+    from collections_app.services import letters
+
+    case = _case(request, case_id)
+    if request.method == "GET":
+        return _letters_response(request, case)
+    try:
+        letters.produce_letter(case=case, user=request.user, kind=request.POST.get("kind", ""))
+    except ValidationError as exc:
+        return _letters_response(request, case, error=" ".join(str(m) for m in exc.messages), status=400)
+    return _letters_response(request, case)
+
+
+@login_required
+@require_http_methods(["POST"])
+def send_letter(request, letter_id):
+    """Record a draft letter as sent (after approval for a lawyer's letter)."""
+    from collections_app.models import Letter
+    from collections_app.services import letters
+
+    letter = Letter.objects.filter(pk=letter_id).first()
+    case = _case(request, letter.case_id) if letter is not None else None
+    if case is None:
+        raise Http404
+    try:
+        letters.send_letter(letter=letter, user=request.user)
+    except ValidationError as exc:
+        return _letters_response(request, case, error=" ".join(str(m) for m in exc.messages), status=400)
+    return _letters_response(request, case)

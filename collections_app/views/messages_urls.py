@@ -1,9 +1,12 @@
 from django.urls import path
 
-from . import messages
+from . import files, messages
 
 urlpatterns = [
     path("cases/<int:case_id>/messages/", messages.case_messages, name="case_messages"),
+    path("cases/<int:case_id>/letters/", messages.case_letters, name="case_letters"),
+    path("letters/<int:letter_id>/pdf/", files.letter_pdf, name="letter_pdf"),
+    path("letters/<int:letter_id>/send/", messages.send_letter, name="letter_send"),
     path("messages/templates/", messages.template_list, name="message_templates"),
     path("messages/templates/<int:template_id>/", messages.template_preview, name="message_template_preview"),
 ]
