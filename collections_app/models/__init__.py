@@ -14,7 +14,7 @@ from .cases import (
 from .choices import *  # noqa: F403
 from .imports import ImportJob, PersonalDataAccess
 from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
-from .messages import Message, MessageTemplate
+from .messages import Campaign, Message, MessageTemplate
 from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product, RetentionMode
 from .strategy import Bucket, DelinquencyRun, DelinquencyRunChunk, StrategyRule, StrategyVersion
 
@@ -26,6 +26,7 @@ __all__ = [
     "Borrower",
     "Bucket",
     "BucketHistory",
+    "Campaign",
     "CaseAction",
     "CaseNote",
     "CollectionCase",

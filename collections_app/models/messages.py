@@ -119,3 +119,37 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} {self.send_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+
+
+class Campaign(models.Model):
+    """A bulk send: one template to the open cases a supervisor selected by a filter
+    (services.campaigns); its counters move while the Celery task works through the cases."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Sending")
+        DONE = "done", _("Done")
+
+    channel = models.CharField(_("channel"), max_length=10, choices=TemplateChannel.choices)
+    template_code = models.SlugField(_("template"), max_length=60)
+    filters = models.JSONField(_("filter"), default=dict)
+    case_ids = models.JSONField(_("cases"), default=list)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(_("cases"), default=0)
+    processed = models.PositiveIntegerField(_("processed"), default=0)
+    sent_now = models.PositiveIntegerField(_("sent now"), default=0)
+    scheduled = models.PositiveIntegerField(_("scheduled for the window"), default=0)
+    refused = models.PositiveIntegerField(_("not sent"), default=0)
+    reasons = models.JSONField(_("why not sent"), default=dict)
+    created_by = models.ForeignKey(USER, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.template_code} {self.created_at:%Y-%m-%d %H:%M}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-__all__ = ["execute_sms_actions", "send_due_messages", "send_email_message", "send_sms_message"]
+__all__ = ["execute_sms_actions", "run_campaign", "send_due_messages", "send_email_message", "send_sms_message"]
 
 
 def _deliver(message_id: int) -> str:
@@ -52,3 +52,12 @@ def execute_sms_actions() -> str:
 
     counts = run(today=business_date(), now=timezone.now())
     return ", ".join(f"{k} {v}" for k, v in counts.items())
+
+
+@shared_task(name="collections_app.tasks.run_campaign")
+def run_campaign(campaign_id: int) -> str:
+    """A bulk send (services.campaigns.run_campaign); safe to deliver twice."""
+    from collections_app.services.campaigns import run_campaign as run
+
+    campaign = run(campaign_id=campaign_id)
+    return f"{campaign.processed}/{campaign.total}"
