@@ -14,7 +14,7 @@ def case_messages(case: CollectionCase, limit: int = 20) -> list[Message]:
 def sendable_templates() -> list[dict]:
     """One row per (channel, code) of the active SMS and e-mail templates, for the send form."""
     rows = (MessageTemplate.objects.filter(is_active=True, channel__in=SENDABLE)
-            .order_by("channel", "code", "language").values("channel", "code", "name", "language"))
+            .order_by("-channel", "code", "language").values("channel", "code", "name", "language"))  # SMS first
     out: dict[tuple, dict] = {}
     for row in rows:
         out.setdefault((row["channel"], row["code"]), row)

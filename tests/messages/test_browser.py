@@ -78,3 +78,57 @@ def test_send_an_sms_from_the_case_page_and_preview_a_template(live_server, brow
     body = page.locator("#preview-body").inner_text()
     assert body.startswith("王小明您好") and "ICBC 6222 0000 1111" in body
     page.screenshot(path=str(SHOTS / "messages-template-preview.png"), full_page=True)
+
+
+def test_a_supervisor_sends_a_campaign_and_the_collector_sees_it_and_downloads_a_letter(  # noqa: F811
+        live_server, browser_page, settings, tmp_path):
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    settings.MESSAGE_FILE_DIR = str(tmp_path / "sms")
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    shipped_templates()
+    supervisor = f.SupervisorFactory(username="zhang")
+    team = f.TeamFactory(supervisor=supervisor)
+    collector = f.CollectorFactory(username="li", team=team)
+    lender = f.LenderFactory(code="acme", name="Acme Finance", payment_account="ICBC 6222 0000 1111")
+    zone = daytime_zone()
+    cases = []
+    for i, bucket in enumerate(["M1", "M1", "M1", "M2"]):
+        borrower = f.BorrowerFactory(lender=lender, timezone=zone, cease_contact=(i == 2))
+        case = f.CaseFactory(lender=lender, borrower=borrower, bucket=bucket, stage=bucket, assigned_to=collector)
+        f.ContactPointFactory(borrower=borrower, value=f"1380000{i:04d}", is_primary=True)
+        cases.append(case)
+    page = browser_page
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", "zhang")
+    page.fill("#id_password", f.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{base}/supervisor/campaigns/")
+    page.select_option("#c-bucket", "M1")
+    page.select_option("#c-template", "sms:polite_reminder")
+    page.click("#c-preview")
+    page.wait_for_selector("#campaign-preview")
+    assert [page.inner_text(f"#pv-{k}") for k in ("total", "now", "later", "never")] == ["3", "2", "0", "1"]
+    page.screenshot(path=str(SHOTS / "messages-campaign-preview.png"), full_page=True)
+    page.click("#c-send")
+    page.wait_for_url(f"{base}/supervisor/campaigns/*/")
+    page.wait_for_function("document.querySelector('#cp-status').innerText.includes('Done')")
+    assert page.inner_text("#cp-now") == "2" and page.inner_text("#cp-never") == "1"
+    page.screenshot(path=str(SHOTS / "messages-campaign-progress.png"), full_page=True)
+    assert m.Message.objects.filter(status=m.MessageStatus.SENT).count() == 2
+
+    page.context.clear_cookies()
+    login(page, base, "li")
+    page.goto(f"{base}/cases/{cases[0].pk}/")
+    assert "Message sent" in page.locator("#timeline").inner_text()
+    page.wait_for_selector("#l-kind")
+    page.select_option("#l-kind", "overdue_notice")
+    page.click("#case-letters button[type=submit]")
+    page.wait_for_selector("a.letter-pdf")
+    with page.expect_download() as download:
+        page.click("a.letter-pdf")
+    saved = tmp_path / "letter.pdf"
+    download.value.save_as(saved)
+    assert saved.read_bytes().startswith(b"%PDF")
+    page.screenshot(path=str(SHOTS / "messages-case-letters.png"), full_page=True)
