@@ -80,8 +80,8 @@ def test_send_an_sms_from_the_case_page_and_preview_a_template(live_server, brow
     page.screenshot(path=str(SHOTS / "messages-template-preview.png"), full_page=True)
 
 
-def test_a_supervisor_sends_a_campaign_and_the_collector_sees_it_and_downloads_a_letter(  # noqa: F811
-        live_server, browser_page, settings, tmp_path):
+def test_a_supervisor_sends_a_campaign_and_the_collector_sees_it_and_downloads_a_letter(
+        live_server, browser_page, settings, tmp_path):  # noqa: F811
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.MESSAGE_FILE_DIR = str(tmp_path / "sms")
     settings.MEDIA_ROOT = str(tmp_path / "media")
