@@ -175,6 +175,7 @@ class ActionStatus(models.TextChoices):
     DONE = "done", _("Done")
     AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
     CANCELLED = "cancelled", _("Cancelled")
+    SUPERSEDED = "superseded", _("Superseded by a newer action")
 
 
 class ApprovalKind(models.TextChoices):

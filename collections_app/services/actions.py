@@ -8,10 +8,10 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
-from collections_app.models import ActionKind, ActionStatus, CaseAction, CaseStatus, Channel
+from collections_app.models import ActionKind, ActionStatus, CaseAction, CaseStatus, Channel, CollectionCase
 
 SMS_BATCH = 500
 
@@ -29,6 +29,15 @@ def complete_call_actions(*, case, user, today: dt.date, now: dt.datetime) -> in
                                      due_on__lte=today).update(
         status=ActionStatus.DONE, done_at=now, done_by=user if getattr(user, "is_authenticated", False) else None,
         done_how=_("contact logged"))
+
+
+def complete_letter_actions(*, case, kind: str, user, today: dt.date, now: dt.datetime) -> int:
+    """A letter was produced on ``case``: its open letter actions of that kind due by ``today`` are
+    done (an overdue notice: "letter"; a lawyer's letter: "lawyer_letter")."""
+    action_kind = ActionKind.LAWYER_LETTER if kind == "lawyer" else ActionKind.LETTER
+    return CaseAction.objects.filter(case=case, kind=action_kind, status=ActionStatus.OPEN, due_on__lte=today).update(
+        status=ActionStatus.DONE, done_at=now, done_by=user if getattr(user, "is_authenticated", False) else None,
+        done_how=_("letter produced"))
 
 
 def cancel_action(*, action: CaseAction, how: str, now: dt.datetime) -> None:
@@ -65,3 +74,20 @@ def execute_sms_actions(*, today: dt.date, now: dt.datetime, limit: int = SMS_BA
             cancel_action(action=action, how=_("not sent: %(detail)s") % {"detail": " ".join(exc.messages)}, now=now)
             counts["cancelled"] += 1
     return counts
+
+
+def supersede_stale_actions(*, now: dt.datetime) -> int:
+    """An open action with a newer open action of the same kind on its case no longer applies: it
+    becomes superseded (one UPDATE over the book), and the cases it touched get their next action
+    again. Run by services.nightly.run.finish_run after every night, whichever backend ran it."""
+    newer = CaseAction.objects.filter(case_id=OuterRef("case_id"), kind=OuterRef("kind"), status=ActionStatus.OPEN).filter(
+        Q(due_on__gt=OuterRef("due_on")) | Q(due_on=OuterRef("due_on"), id__gt=OuterRef("id")))
+    stale = CaseAction.objects.filter(Exists(newer), status=ActionStatus.OPEN)
+    case_ids = set(stale.values_list("case_id", flat=True))
+    if not case_ids:
+        return 0
+    count = stale.update(status=ActionStatus.SUPERSEDED, done_at=now, done_how=_("a newer action of the same kind"))
+    from collections_app.services.nightly.python.cases import _set_next_actions
+
+    _set_next_actions(list(CollectionCase.objects.filter(id__in=case_ids).only("id", "next_action", "next_action_at")))
+    return count

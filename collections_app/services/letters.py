@@ -72,6 +72,9 @@ def produce_letter(*, case: CollectionCase, user, kind: str, language: str | Non
                                        amount_as_of=figures["payoff"], as_of=on_date, body=body, created_by=by,
                                        language=template.language)
         letter.pdf.save(f"letter-{letter.pk}.pdf", ContentFile(pdf), save=True)
+        from collections_app.services.actions import complete_letter_actions
+
+        complete_letter_actions(case=case, kind=kind, user=by, today=on_date, now=now)
         if kind in NEEDS_APPROVAL:
             from collections_app.services.approvals import request_approval
 

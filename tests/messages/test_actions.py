@@ -71,3 +71,40 @@ def test_the_cap_leaves_the_sms_action_for_a_later_run(msg_case):
     assert svc.execute_sms_actions(today=TODAY, now=MORNING) == {"planned": 1, "cancelled": 0, "waiting": 1}
     first.refresh_from_db(), second.refresh_from_db()
     assert second.status == m.ActionStatus.OPEN
+
+
+def test_a_newer_action_of_the_same_kind_supersedes_the_older_one(msg_case):
+    old_call = action(msg_case, m.ActionKind.CALL, due=TODAY - dt.timedelta(days=2), key="a")
+    new_call = action(msg_case, m.ActionKind.CALL, due=TODAY, key="b")
+    letter = action(msg_case, m.ActionKind.LETTER, due=TODAY - dt.timedelta(days=5), key="c")
+    done = action(msg_case, m.ActionKind.SMS_REMINDER, due=TODAY - dt.timedelta(days=3), key="d")
+    m.CaseAction.objects.filter(pk=done.pk).update(status=m.ActionStatus.DONE)
+    action(msg_case, m.ActionKind.SMS_REMINDER, due=TODAY, key="e")
+    assert svc.supersede_stale_actions(now=MORNING) == 1
+    old_call.refresh_from_db(), new_call.refresh_from_db(), letter.refresh_from_db(), done.refresh_from_db()
+    assert (old_call.status, old_call.done_at) == (m.ActionStatus.SUPERSEDED, MORNING)
+    assert new_call.status == letter.status == m.ActionStatus.OPEN and done.status == m.ActionStatus.DONE
+    msg_case.refresh_from_db()
+    assert msg_case.next_action == m.ActionKind.LETTER  # the oldest open action left
+    assert svc.supersede_stale_actions(now=MORNING) == 0
+
+
+def test_the_nightly_run_leaves_one_open_action_per_kind(msg_case):
+    from collections_app.services.nightly import run_delinquency
+
+    for days in (3, 2, 1):
+        action(msg_case, m.ActionKind.CALL, due=TODAY - dt.timedelta(days=days), key=str(days))
+    run_delinquency(TODAY)
+    open_kinds = list(m.CaseAction.objects.filter(status=m.ActionStatus.OPEN).values_list("case_id", "kind"))
+    assert len(open_kinds) == len(set(open_kinds))
+
+
+def test_producing_a_letter_completes_the_letter_action(msg_case, settings, tmp_path):
+    from collections_app.services.letters import produce_letter
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    notice = action(msg_case, m.ActionKind.LETTER)
+    produce_letter(case=msg_case, user=msg_case.assigned_to, kind=m.LetterKind.OVERDUE_NOTICE, now=MORNING)
+    notice.refresh_from_db()
+    assert (notice.status, notice.done_how, notice.done_by) == (m.ActionStatus.DONE, "letter produced",
+                                                                 msg_case.assigned_to)
