@@ -53,3 +53,14 @@ def campaign_detail(request, campaign_id):
     template = "messages/_campaign_progress.html" if request.headers.get("HX-Request") == "true" else \
         "messages/campaign.html"
     return render(request, template, ctx)
+
+
+@role_required(Role.SUPERVISOR)
+@require_safe
+def overdue_actions(request):
+    """The strategy's actions still open after their day, on the supervisor's teams' cases."""
+    from collections_app.selectors.actions import overdue_actions as select
+    from collections_app.selectors.loan_figures import business_date
+
+    today = business_date()
+    return render(request, "messages/overdue_actions.html", {"today": today, **select(user=request.user, today=today)})

@@ -9,6 +9,7 @@ from collections_app import models as m
 from collections_app.services import actions as svc
 from collections_app.services.contacts import log_contact
 from collections_app.services.messages import deliver_message
+from tests import factories as f
 from tests.messages.conftest import MORNING, NIGHT
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +109,19 @@ def test_producing_a_letter_completes_the_letter_action(msg_case, settings, tmp_
     notice.refresh_from_db()
     assert (notice.status, notice.done_how, notice.done_by) == (m.ActionStatus.DONE, "letter produced",
                                                                  msg_case.assigned_to)
+
+
+def test_the_supervisor_sees_the_overdue_actions_of_their_teams(client, msg_case, settings):
+    settings.BUSINESS_DATE = "2026-03-04"
+    team = f.TeamFactory()
+    m.CollectionCase.objects.filter(pk=msg_case.pk).update(team=team)
+    type(msg_case.assigned_to).objects.filter(pk=msg_case.assigned_to_id).update(team=team)
+    action(msg_case, m.ActionKind.CALL, due=TODAY - dt.timedelta(days=3), key="late")
+    action(msg_case, m.ActionKind.LETTER, due=TODAY, key="today")
+    client.force_login(team.supervisor)
+    page = client.get("/supervisor/actions/").content.decode()
+    assert "Call task" in page and "2026-03-01" in page and "Overdue notice letter" not in page
+    client.force_login(f.SupervisorFactory())
+    assert "Call task" not in client.get("/supervisor/actions/").content.decode()
+    client.force_login(msg_case.assigned_to)
+    assert client.get("/supervisor/actions/").status_code == 403
