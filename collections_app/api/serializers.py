@@ -1,4 +1,4 @@
-"""API serializers: shapes only. Rules live in services and in accounts.roles."""
+"""API serializers: shapes only. Rules live in services, accounts.roles and selectors.visibility."""
 import datetime as dt
 import zoneinfo
 from decimal import Decimal
@@ -14,6 +14,7 @@ from rest_framework import serializers
 from accounts import roles
 from accounts.models import Role, Team, User
 from collections_app import models as m
+from collections_app.selectors import visibility
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 DEFAULT_BUCKET_CODES = ["CURRENT", "M0", "M1", "M2", "M3", "M4", "M4+"]
@@ -422,7 +423,7 @@ class PaymentCreateSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["loan"].queryset = roles.loans_visible_to(_user(self)).select_related("lender")
+        self.fields["loan"].queryset = visibility.loans_visible_to(_user(self)).select_related("lender")
 
 
 # --- cases, contacts, promises -----------------------------------------------------------------
@@ -445,7 +446,7 @@ class PromiseCreateSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["case"].queryset = roles.cases_visible_to(_user(self)).select_related("lender")
+        self.fields["case"].queryset = visibility.cases_visible_to(_user(self)).select_related("lender")
 
 
 class ContactLogSerializer(OutputSerializer):

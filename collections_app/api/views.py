@@ -1,4 +1,4 @@
-"""API views: thin. Each queryset goes through accounts.roles; each write calls a service."""
+"""API views: thin. Each queryset goes through selectors.visibility (built on accounts.roles); each write calls a service."""
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from accounts import roles
 from accounts.models import Team
 from collections_app import models as m
+from collections_app.selectors import visibility
 
 from . import filters as f
 from . import serializers as s
@@ -177,7 +178,7 @@ class BorrowerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
 
     def get_queryset(self):
         qs = m.Borrower.objects.select_related("lender").prefetch_related("contact_points")
-        return roles.borrowers_visible_to(self.request.user, qs)
+        return visibility.borrowers_visible_to(self.request.user, qs)
 
     def _audit(self, borrowers):
         """Every view of personal data is recorded, one insert per page: unmasked national ids and
@@ -247,7 +248,7 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         qs = m.Loan.objects.select_related("lender", "borrower", "product")
         if self.action == "retrieve":
             qs = qs.prefetch_related("installments")
-        return roles.loans_visible_to(self.request.user, qs)
+        return visibility.loans_visible_to(self.request.user, qs)
 
 
 @extend_schema_view(
@@ -262,7 +263,7 @@ class InstallmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseV
     ordering = ["loan_id", "due_date", "seq"]
 
     def get_queryset(self):
-        return m.Installment.objects.filter(loan__in=roles.loans_visible_to(self.request.user).values("id"))
+        return m.Installment.objects.filter(loan__in=visibility.loans_visible_to(self.request.user).values("id"))
 
 
 @extend_schema_view(
@@ -294,7 +295,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     def get_queryset(self):
         qs = m.Payment.objects.select_related("lender")
-        return qs.filter(loan__in=roles.loans_visible_to(self.request.user).values("id"))
+        return qs.filter(loan__in=visibility.loans_visible_to(self.request.user).values("id"))
 
     def create(self, request, *args, **kwargs):
         from collections_app.services import payments
@@ -317,7 +318,7 @@ def case_queryset(user):
             to_attr="open_promises",
         ),
     )
-    return roles.cases_visible_to(user, qs)
+    return visibility.cases_visible_to(user, qs)
 
 
 @extend_schema_view(
@@ -400,7 +401,7 @@ class CaseContactsView(StrictRequestMixin, generics.ListCreateAPIView):
 
     def get_case(self):
         if not hasattr(self, "_case"):
-            cases = roles.cases_visible_to(self.request.user, m.CollectionCase.objects.select_related("lender"))
+            cases = visibility.cases_visible_to(self.request.user, m.CollectionCase.objects.select_related("lender"))
             try:
                 self._case = get_object_or_404(cases, pk=self.kwargs["pk"])
             except (TypeError, ValueError, OverflowError):
@@ -470,7 +471,7 @@ class PromiseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     ordering = ["promised_date", "id"]
 
     def get_queryset(self):
-        visible = roles.cases_visible_to(self.request.user).values("id")
+        visible = visibility.cases_visible_to(self.request.user).values("id")
         return m.PromiseToPay.objects.filter(case__in=visible)
 
     def create(self, request, *args, **kwargs):
