@@ -34,7 +34,7 @@ from collections_app.services.rows import update_rows
 
 BATCH = 1000
 # Every demo user signs in with this password. Demo data is for trying the product on the embedded
-# database only; the README lists the users (tests/foundation/test_readme_logins.py keeps them in step).
+# database only; the README lists the users (tests/docs/test_readme_logins.py keeps them in step).
 DEMO_PASSWORD = "demo-pass"
 CENT = Decimal("0.01")
 DEMO_LENDERS = (
