@@ -13,8 +13,10 @@ from rest_framework import serializers
 
 from accounts import roles
 from accounts.models import Role, Team, User
+from accounts.services import user_save, user_set_password
 from collections_app import models as m
 from collections_app.selectors import visibility
+from collections_app.selectors.loan_figures import figures_date, installment_states, last_run_date
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 DEFAULT_BUCKET_CODES = ["CURRENT", "M0", "M1", "M2", "M3", "M4", "M4+"]
@@ -245,15 +247,11 @@ class UserSerializer(DescribedModelSerializer):
         return attrs
 
     def create(self, validated_data):
-        from accounts.services import user_set_password
-
         password = validated_data.pop("password")
         return user_set_password(user=User(**validated_data), password=password)
 
     def update(self, instance, validated_data):
         # through the service: a new password, role or active flag revokes the user's tokens
-        from accounts.services import user_save, user_set_password
-
         password = validated_data.pop("password", None)
         for key, value in validated_data.items():
             setattr(instance, key, value)
@@ -315,8 +313,6 @@ class InstallmentListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         items = list(data.all() if hasattr(data, "all") else data)
-        from collections_app.selectors.loan_figures import installment_states
-
         self.child.context["installment_states"] = installment_states(items)
         return super().to_representation(items)
 
@@ -343,8 +339,6 @@ class InstallmentSerializer(OutputSerializer):
     def _state(self, obj):
         states = self.context.get("installment_states")
         if states is None or obj.id not in states:
-            from collections_app.selectors.loan_figures import installment_states
-
             states = self.context.setdefault("installment_states", {})
             states.update(installment_states([obj]))
         return states.get(obj.id)
@@ -369,8 +363,6 @@ class LoanSerializer(OutputSerializer):
 
     @extend_schema_field(serializers.DateField(allow_null=True))
     def get_as_of(self, loan):
-        from collections_app.selectors.loan_figures import figures_date, last_run_date
-
         if "last_run_date" not in self.context:
             self.context["last_run_date"] = last_run_date()
         date = figures_date(loan.as_of, loan.status, self.context["last_run_date"])

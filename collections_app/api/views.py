@@ -1,6 +1,8 @@
 """API views: thin. Each queryset goes through selectors.visibility (built on accounts.roles); each write calls a service."""
 from django.db.models import Prefetch
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -19,6 +21,9 @@ from accounts import roles
 from accounts.models import Team
 from collections_app import models as m
 from collections_app.selectors import visibility
+from collections_app.services import allocation, contacts, payments
+from collections_app.services.audit import record_personal_data_access
+from collections_app.services.promises import take_promise
 
 from . import filters as f
 from . import serializers as s
@@ -183,8 +188,6 @@ class BorrowerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
     def _audit(self, borrowers):
         """Every view of personal data is recorded, one insert per page: unmasked national ids and
         phones for the roles that see them, and the address, which every role sees."""
-        from collections_app.services.audit import record_personal_data_access
-
         borrowers = list(borrowers or [])
         if roles.can_see_full_pii(self.request.user):
             what, ids = "national_id,phones,address", [b.pk for b in borrowers]
@@ -298,8 +301,6 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         return qs.filter(loan__in=visibility.loans_visible_to(self.request.user).values("id"))
 
     def create(self, request, *args, **kwargs):
-        from collections_app.services import payments
-
         data = s.PaymentCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         payment = payments.record_payment(**data.validated_data, source=m.Payment.Source.API, user=request.user)
@@ -347,8 +348,6 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, CanAssign], filterset_class=None,
             pagination_class=None)
     def assign(self, request, pk=None):
-        from collections_app.services import allocation
-
         case = self.get_object()
         data = s.AssignSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
@@ -428,15 +427,11 @@ class CaseContactsView(StrictRequestMixin, generics.ListCreateAPIView):
             elif row.get("channel") in (m.Channel.LETTER, m.Channel.VISIT):
                 shown.add("address")
         if shown:
-            from collections_app.services.audit import record_personal_data_access
-
             record_personal_data_access(user=request.user, borrower_ids=[self.get_case().borrower_id],
                                         what=",".join(sorted(shown)), where=request.get_full_path())
         return response
 
     def create(self, request, *args, **kwargs):
-        from collections_app.services import contacts
-
         case = self.get_case()
         data = s.ContactCreateSerializer(data=request.data, context={**self.get_serializer_context(), "case": case})
         data.is_valid(raise_exception=True)
@@ -475,8 +470,6 @@ class PromiseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         return m.PromiseToPay.objects.filter(case__in=visible)
 
     def create(self, request, *args, **kwargs):
-        from collections_app.services.promises import take_promise
-
         data = s.PromiseCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         case = data.validated_data["case"]
@@ -488,9 +481,6 @@ class PromiseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 def api_not_found(request, *args, **kwargs):
     """Anything under /api/ that matches no route: a JSON 404, not an HTML page (a GET missing only its
     trailing slash is redirected, as APPEND_SLASH would)."""
-    from django.http import HttpResponsePermanentRedirect, JsonResponse
-    from django.urls import Resolver404, resolve
-
     if request.method in ("GET", "HEAD") and not request.path_info.endswith("/"):
         try:
             match = resolve(request.path_info + "/")
