@@ -55,7 +55,7 @@ class PersonalDataAuditMixin:
         return value
 
     def _record(self, request, objects, what):
-        from collections_app.services.audit import record_personal_data_access
+        from collections_app.services.personal_data import record_personal_data_access
 
         record_personal_data_access(user=request.user, borrower_ids=[self._borrower_id(o) for o in objects],
                                     what=what, where=request.get_full_path())

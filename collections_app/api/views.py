@@ -182,7 +182,7 @@ class BorrowerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
     def _audit(self, borrowers):
         """Every view of personal data is recorded, one insert per page: unmasked national ids and
         phones for the roles that see them, and the address, which every role sees."""
-        from collections_app.services.audit import record_personal_data_access
+        from collections_app.services.personal_data import record_personal_data_access
 
         borrowers = list(borrowers or [])
         if roles.can_see_full_pii(self.request.user):
@@ -427,7 +427,7 @@ class CaseContactsView(StrictRequestMixin, generics.ListCreateAPIView):
             elif row.get("channel") in (m.Channel.LETTER, m.Channel.VISIT):
                 shown.add("address")
         if shown:
-            from collections_app.services.audit import record_personal_data_access
+            from collections_app.services.personal_data import record_personal_data_access
 
             record_personal_data_access(user=request.user, borrower_ids=[self.get_case().borrower_id],
                                         what=",".join(sorted(shown)), where=request.get_full_path())

@@ -1,9 +1,10 @@
 """Approvals (特别程序需主管批准): a request by one person, a decision by a supervisor or admin who
 is not the requester (the database refuses it too). Approving applies the effect where it is simple.
 
-    request_approval(kind, case, user, reason="", payload=None) -> ApprovalRequest
-    decide(approval, user, approve, note="", agent=None) -> ApprovalRequest
-    approvals_visible_to(user, qs=None) -> QuerySet
+    request_approval(*, kind, case, user, reason="", payload=None) -> ApprovalRequest
+    decide(*, approval, user, approve, note="", now=None, agent=None) -> ApprovalRequest
+
+Which requests a user sees is a read: selectors.approvals.approvals_visible_to.
 """
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role
-from accounts.roles import cases_visible_to, is_admin, is_supervisor_or_admin, visible_users
+from accounts.models import Role, User
+from accounts.roles import is_admin, is_supervisor_or_admin, visible_users
 from collections_app.models import (
     ActionKind,
     ActionStatus,
@@ -34,26 +34,16 @@ from collections_app.models import (
     PromiseToPay,
     VisitStatus,
 )
+from collections_app.selectors.approvals import approvals_visible_to
 
 # Approving these opens the matching action on the case (unless the strategy already made one
 # that waited for this approval): the case's bucket/stage stay the engine's.
 ACTION_ON_APPROVAL = {ApprovalKind.AGENCY: ActionKind.AGENCY, ApprovalKind.LITIGATION: ActionKind.LITIGATION}
 
 
-def approvals_visible_to(user, qs=None):
-    """Admins see every request; a supervisor those on cases they see or made by their teams."""
-    if qs is None:
-        qs = ApprovalRequest.objects.all()
-    if is_admin(user):
-        return qs
-    if not is_supervisor_or_admin(user):
-        return qs.filter(requested_by=user)
-    return qs.filter(
-        Q(case__in=cases_visible_to(user).values("id")) | Q(requested_by__in=visible_users(user).values("id"))
-    )
-
-
-def request_approval(kind, case, user, reason="", payload=None) -> ApprovalRequest:
+def request_approval(
+    *, kind: str, case: CollectionCase | None, user: User, reason: str = "", payload: dict | None = None
+) -> ApprovalRequest:
     """Ask for a supervisor's approval. One pending request per case and kind."""
     if kind not in ApprovalKind.values:
         raise ValidationError({"kind": _("Unknown approval kind.")})
@@ -99,7 +89,10 @@ def _check_agent(agent, user):
         raise PermissionDenied(_("You can only hand visits to field agents of your teams."))
 
 
-def decide(approval, user, approve: bool, note="", now=None, agent=None) -> ApprovalRequest:
+def decide(
+    *, approval: ApprovalRequest, user: User, approve: bool, note: str = "", now: dt.datetime | None = None,
+    agent: User | None = None,
+) -> ApprovalRequest:
     """Approve or reject a pending request. Maker ≠ checker; only supervisors and admins decide,
     and a supervisor only on their teams' requests. Recorded with history.
 

@@ -47,7 +47,6 @@ from collections_app.models import (
     Borrower,
     BorrowerType,
     Bucket,
-    CaseNote,
     CaseStatus,
     Channel,
     CollectionCase,
@@ -61,10 +60,10 @@ from collections_app.models import (
 from collections_app.models.choices import CONVERSATION_OUTCOMES
 from collections_app.services import promises, stop_flags
 from collections_app.services.inputs import MONEY_LIMIT, text_errors
+from collections_app.services.notes import NOTE_MAX_LENGTH, note_too_long
 from collections_app.services.recordings import recording_errors
 
 RETRY_AFTER_NO_ANSWER = dt.timedelta(hours=2)
-NOTE_MAX_LENGTH = 10000
 
 
 class ContactRefused(Exception):
@@ -275,18 +274,6 @@ def _aware(value, field, errors, tz):
 
 # --- the service ---------------------------------------------------------------------------------
 
-def add_case_note(*, case, user, text) -> CaseNote:
-    """A free note on the case's timeline: not empty, at most NOTE_MAX_LENGTH characters (refused
-    with the limit, never cut)."""
-    text = (text or "").strip()
-    if not text:
-        raise ValidationError({"text": _("The note is empty.")})
-    if len(text) > NOTE_MAX_LENGTH:
-        raise ValidationError({"text": note_too_long(text)})
-    return CaseNote.objects.create(case=case, author=user if getattr(user, "is_authenticated", False) else None,
-                                   text=text)
-
-
 @dataclass(frozen=True)
 class ContactInput:
     """A contact's cleaned input (what :func:`validate_contact` returns)."""
@@ -419,12 +406,6 @@ def validate_contact(*, case, channel, outcome, contact_point, number_used, note
         overdue_reason=overdue_reason or "", borrower_type=borrower_type or "", recording_ref=recording_ref or "",
         already_happened=bool(already_happened), stop_reason=(stop_reason or "").strip(),
     )
-
-
-def note_too_long(note: str) -> str:
-    return _("The note is too long: at most %(max)s characters (this one has %(n)s).") % {
-        "max": f"{NOTE_MAX_LENGTH:,}", "n": f"{len(note):,}"
-    }
 
 
 # the promise service's field names -> this form's

@@ -10,7 +10,8 @@ for an extension.
         an agreement with an amount and a date becomes a promise to pay (services.promises.take_promise,
         the same rules as a promise taken on the phone), linked to the visit
     request_visit_extension(*, visit, user, new_due_on, reason) -> ApprovalRequest
-    agent_visits(user, *, today=None) -> QuerySet
+
+The field agent's list and whether a visit waits for an extension are reads: selectors.visits.
 """
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,6 @@ from accounts.models import Role
 from accounts.roles import is_admin, is_supervisor_or_admin
 from collections_app.models import (
     ApprovalKind,
-    ApprovalStatus,
     CollectionCase,
     FieldVisit,
     Loan,
@@ -36,17 +35,12 @@ from collections_app.models import (
 )
 from collections_app.services import promises
 from collections_app.services.allocation import VISIT_WITHIN_WORKING_DAYS, add_working_days
+from collections_app.services.approvals import request_approval
 from collections_app.services.inputs import MONEY_LIMIT, text_errors
 from collections_app.services.recordings import recording_errors
 
 OPEN_VISIT_STATUSES = (VisitStatus.REQUESTED, VisitStatus.APPROVED, VisitStatus.PLANNED)
 AGENT_VISIBLE_STATUSES = (VisitStatus.APPROVED, VisitStatus.PLANNED, VisitStatus.DONE)
-
-
-def _request_approval(kind, case, user, reason, payload):
-    from collections_app.services.approvals import request_approval
-
-    return request_approval(kind, case, user, reason=reason, payload=payload)
 
 
 def request_visit(*, case, user, agent=None, reason="", today=None) -> FieldVisit:
@@ -75,28 +69,8 @@ def request_visit(*, case, user, agent=None, reason="", today=None) -> FieldVisi
         if agent is not None:
             CollectionCase.objects.filter(pk=locked.pk).update(field_agent=agent)
         if not approved:
-            _request_approval(ApprovalKind.FIELD_VISIT, locked, user, reason, {"visit_id": visit.pk})
+            request_approval(kind=ApprovalKind.FIELD_VISIT, case=locked, user=user, reason=reason, payload={"visit_id": visit.pk})
     return visit
-
-
-def agent_visits(user, *, today=None):
-    """The field agent's list: approved and planned visits (overdue first), then recent results."""
-    today = today or timezone.localdate()
-    qs = FieldVisit.objects.select_related("case", "case__borrower", "case__lender")
-    if not is_admin(user):
-        qs = qs.filter(agent=user)
-    return (
-        qs.filter(Q(status__in=(VisitStatus.APPROVED, VisitStatus.PLANNED)) | Q(status=VisitStatus.DONE, visited_at__date__gte=today - dt.timedelta(days=14)))
-        .annotate(
-            overdue_rank=Case(
-                When(Q(status__in=(VisitStatus.APPROVED, VisitStatus.PLANNED)) & Q(due_on__lt=today), then=Value(0)),
-                When(status__in=(VisitStatus.APPROVED, VisitStatus.PLANNED), then=Value(1)),
-                default=Value(2),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("overdue_rank", "due_on", "id")
-    )
 
 
 def _own_visit(visit, user):
@@ -270,18 +244,10 @@ def request_visit_extension(*, visit, user, new_due_on, reason):
         raise ValidationError({"reason": _("Say why the visit needs more time.")})
     if visit.status not in (VisitStatus.APPROVED, VisitStatus.PLANNED):
         raise ValidationError(_("Only an open visit can be extended."))
-    return _request_approval(
-        ApprovalKind.VISIT_EXTENSION,
-        visit.case,
-        user,
-        reason.strip(),
-        {"visit_id": visit.pk, "new_due_on": new_due_on.isoformat()},
+    return request_approval(
+        kind=ApprovalKind.VISIT_EXTENSION,
+        case=visit.case,
+        user=user,
+        reason=reason.strip(),
+        payload={"visit_id": visit.pk, "new_due_on": new_due_on.isoformat()},
     )
-
-
-def pending_extension(visit) -> bool:
-    from collections_app.models import ApprovalRequest
-
-    return ApprovalRequest.objects.filter(
-        kind=ApprovalKind.VISIT_EXTENSION, status=ApprovalStatus.PENDING, payload__visit_id=visit.pk
-    ).exists()

@@ -328,7 +328,7 @@ def allocation_page(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def approvals_page(request):
     user = request.user
-    visible = approvals.approvals_visible_to(user)
+    visible = approval_details.approvals_visible_to(user)
     if request.method == "POST":
         approval = visible.filter(id=_int(request.POST.get("approval"))).first()
         decision = request.POST.get("decision")
@@ -338,7 +338,7 @@ def approvals_page(request):
             agent_id = _int(request.POST.get("agent"))
             agent = User.objects.filter(id=agent_id).first() if agent_id else None
             try:
-                approvals.decide(approval, user, decision == "approve", request.POST.get("note", "").strip(), agent=agent)
+                approvals.decide(approval=approval, user=user, approve=decision == "approve", note=request.POST.get("note", "").strip(), agent=agent)
             except (ValidationError, PermissionDenied) as exc:
                 _messages_from(request, exc)
             else:
