@@ -49,7 +49,7 @@ from collections_app.models import (
     Relation,
     StrategyStatus,
 )
-from collections_app.services.contacts import verdicts_for_cases
+from collections_app.selectors.contact_verdicts import verdicts_for_cases
 
 PAGE_SIZE = 50
 BAND_PROMISE, BAND_CALLBACK, BAND_NEW, BAND_REST = 0, 1, 2, 3

@@ -27,6 +27,7 @@ from accounts.roles import is_admin
 from collections_app.domain.buckets import BucketConfigError, validate
 from collections_app.models import StrategyVersion
 from collections_app.models.choices import StrategyStatus
+from collections_app.selectors.buckets import bucket_ranges
 from collections_app.services import strategy
 
 
@@ -70,7 +71,7 @@ def version_edit(*, version: StrategyVersion, user, apply: Callable[[], None]) -
         _require_own_draft(current, user)
         apply()
         try:
-            validate(strategy.bucket_ranges(current))
+            validate(bucket_ranges(current))
         except BucketConfigError as exc:
             raise ValidationError(str(exc)) from exc
 
@@ -80,7 +81,7 @@ def version_submit(*, version: StrategyVersion, user) -> StrategyVersion:
     with transaction.atomic():
         current = _locked(version)
         _require_own_draft(current, user)
-        return strategy.submit_version(current, user=user)
+        return strategy.submit_version(version=current, user=user)
 
 
 def _activate(version: StrategyVersion) -> None:
@@ -124,7 +125,7 @@ def version_reject(*, version: StrategyVersion, user) -> StrategyVersion:
         current = _locked(version)
         if current.status != StrategyStatus.PENDING:
             raise ValidationError(_("Only a version awaiting approval can be rejected."))
-        return strategy.reject_version(current, user=user)
+        return strategy.reject_version(version=current, user=user)
 
 
 def activate_due_versions(today: dt.date | None = None) -> StrategyVersion | None:

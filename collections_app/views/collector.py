@@ -25,6 +25,8 @@ from collections_app.models import (
     Relation,
 )
 from collections_app.selectors import case_page
+from collections_app.selectors import contact_verdicts as verdict_reads
+from collections_app.selectors.buckets import case_bucket_codes
 from collections_app.selectors.queue import QueueFilters, next_case_id, queue_page
 from collections_app.services import contact_points as contact_point_svc
 from collections_app.services import contacts as contact_svc
@@ -75,7 +77,7 @@ def verdict_view(verdict, case, *, refused_now=False):
     label = rule_label(verdict.rule) if verdict is not None and verdict.rule else ""
     if verdict is None or verdict.allowed_from is None:
         return {"v": verdict, "label": label, "local": None, "refused_now": refused_now}
-    tz = contact_svc.borrower_zone(case.borrower, case.lender)
+    tz = verdict_reads.borrower_zone(case.borrower, case.lender)
     return {"v": verdict, "label": label, "local": verdict.allowed_from.astimezone(tz), "tzname": str(tz),
             "refused_now": refused_now}
 
@@ -85,7 +87,7 @@ def picker_points(case, points, *, channel=Channel.PHONE, now=None):
     it may). A number's own reasons only — its status or the third-party rule; what holds for every
     number (hours, caps, stop flags) is the one verdict shown above the form."""
     callable_points = [cp for cp in points if cp.status not in (ContactStatus.WRONG, ContactStatus.DISCONNECTED)]
-    verdicts = contact_svc.number_verdicts(case, callable_points, now=now, channel=channel or Channel.PHONE)
+    verdicts = verdict_reads.number_verdicts(case, callable_points, now=now, channel=channel or Channel.PHONE)
     for cp in points:
         cp.blocked = ""
         if cp.status in (ContactStatus.WRONG, ContactStatus.DISCONNECTED):
@@ -107,7 +109,7 @@ def current_verdict(case, *, contact_point_id="", channel=Channel.PHONE, now=Non
     """The one verdict the panel shows: for the chosen number and channel."""
     cp = _chosen_point(case, contact_point_id)
     channel = channel if channel in Channel.values else Channel.PHONE
-    return verdict_view(contact_svc.contact_verdict(case, now=now, contact_point=cp, channel=channel), case)
+    return verdict_view(verdict_reads.contact_verdict(case, now=now, contact_point=cp, channel=channel), case)
 
 
 @role_required(Role.COLLECTOR, Role.SUPERVISOR)
@@ -137,7 +139,7 @@ def queue(request):
             "filters": filters,
             "query": params.urlencode(),
             "team_members": team_members,
-            "buckets": ["M0", "M1", "M2", "M3", "M4", "M4+"],
+            "buckets": case_bucket_codes(),
             "now": now,
         },
     )

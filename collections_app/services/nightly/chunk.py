@@ -9,9 +9,9 @@ import datetime as dt
 from django.db import connection, transaction
 
 from collections_app.models import DelinquencyRun, Loan
+from collections_app.selectors.buckets import active_version, bucket_ranges
 from collections_app.selectors.loan_figures import business_date
 from collections_app.services import promises as promise_service
-from collections_app.services import strategy as strategy_service
 
 from .postgres import PostgresBackend
 from .python import PythonBackend
@@ -33,8 +33,8 @@ def process_scope(scope: Scope, as_of: dt.date, *, run: DelinquencyRun | None = 
                   force_python: bool = False) -> ChunkResult:
     """Everything the run does for one chunk of borrowers, in one transaction."""
     backend = backend_for(force_python=force_python)
-    version = run.strategy_version if run and run.strategy_version_id else strategy_service.active_version()
-    buckets = buckets or strategy_service.bucket_ranges(run.strategy_version if run else None)
+    version = run.strategy_version if run and run.strategy_version_id else active_version()
+    buckets = buckets or bucket_ranges(run.strategy_version if run else None)
     rules = strategy_rules(version)
     result = ChunkResult()
     with transaction.atomic():
@@ -43,7 +43,7 @@ def process_scope(scope: Scope, as_of: dt.date, *, run: DelinquencyRun | None = 
         result.cases_opened, result.cases_closed = backend.sync_cases(scope, as_of, buckets)
         result.promises_broken = promise_service.judge_promises(scope, as_of)
         if rules is not None:
-            result.actions_created = backend.apply_strategy(scope, as_of, run=run, rules=rules)
+            result.actions_created = backend.apply_strategy(scope, as_of, run=run, rules=rules, buckets=buckets)
     return result
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from collections_app.models import DelinquencyRun, DelinquencyRunChunk
 from collections_app.models.choices import RunStatus
+from collections_app.selectors.buckets import bucket_ranges
 from collections_app.selectors.loan_figures import business_date
 from collections_app.services import strategy as strategy_service
 
@@ -133,7 +134,7 @@ def run_delinquency(as_of: dt.date | None = None, *, triggered_by: str = "", chu
     started = time.monotonic()
     start = start_run(as_of, triggered_by=triggered_by, chunk_size=chunk_size)
     run = start.run
-    buckets = strategy_service.bucket_ranges(run.strategy_version)
+    buckets = bucket_ranges(run.strategy_version)
     for lo, hi in pending_chunks(run.id):
         run_chunk(run.id, lo, hi, buckets=buckets)
     try:

@@ -20,5 +20,6 @@ class PostgresBackend:
     def sync_cases(self, scope, as_of, buckets) -> tuple[int, int]:
         return cases.sync_cases(scope, as_of, buckets)
 
-    def apply_strategy(self, scope, as_of, *, run, rules) -> int:
-        return cases.apply_strategy(scope, as_of, run=run, rules=rules, approval_for_action=APPROVAL_FOR_ACTION)
+    def apply_strategy(self, scope, as_of, *, run, rules, buckets) -> int:
+        return cases.apply_strategy(scope, as_of, run=run, rules=rules, approval_for_action=APPROVAL_FOR_ACTION,
+                                    buckets=buckets)

@@ -18,5 +18,5 @@ class PythonBackend:
     def sync_cases(self, scope, as_of, buckets) -> tuple[int, int]:
         return cases.sync_cases(scope, as_of, buckets)
 
-    def apply_strategy(self, scope, as_of, *, run, rules) -> int:
-        return cases.apply_strategy(scope, as_of, run=run, rules=rules)
+    def apply_strategy(self, scope, as_of, *, run, rules, buckets) -> int:
+        return cases.apply_strategy(scope, as_of, run=run, rules=rules, buckets=buckets)

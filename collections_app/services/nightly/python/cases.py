@@ -29,7 +29,7 @@ from collections_app.models.choices import (
 )
 from collections_app.services.rows import update_rows
 
-from ..rules import APPROVAL_FOR_ACTION, costs_collector_time_in
+from ..rules import APPROVAL_FOR_ACTION, costs_collector_time_in, current_bucket, reminder_only_buckets
 
 ZERO = Decimal("0")
 ACTIVE_CASE = (CaseStatus.OPEN, CaseStatus.SUSPENDED)
@@ -67,6 +67,7 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
     from collections_app.models import Borrower
 
     position = {b.code: b.position for b in buckets}
+    closed_bucket = current_bucket(buckets)
     weight = {b.code: b.risk_weight for b in buckets}
     by_key = _loans_by_key(scope)
     delinquent_keys = {k for k, rows in by_key.items() if any(_is_delinquent(r) for r in rows)}
@@ -119,7 +120,7 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
             case.closed_at = now
             case.dpd, case.overdue_amount = 0, ZERO
             case.outstanding_amount = sum((r["outstanding_amount"] for r in rows), ZERO)
-            case.bucket = "CURRENT"
+            case.bucket = closed_bucket
             closed += 1
         else:
             worst = max(bad, key=lambda r: (position.get(r["bucket"], 0), r["dpd"]))
@@ -152,10 +153,10 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
     return opened, closed
 
 
-def _matches(rule: StrategyRule, case, aging: int, products: set, has_guarantor: bool) -> bool:
+def _matches(rule: StrategyRule, case, aging: int, products: set, has_guarantor: bool, reminder_only) -> bool:
     if rule.bucket and rule.bucket != case.bucket:
         return False
-    if costs_collector_time_in(rule.action, case.bucket):
+    if costs_collector_time_in(rule.action, case.bucket, reminder_only):
         return False
     if rule.dpd_min is not None and aging < rule.dpd_min:
         return False
@@ -178,7 +179,7 @@ def bulk_history(objs, model, history_type: str) -> None:
     model.history.bulk_history_create(objs, update=history_type == "~", default_change_reason="delinquency run")
 
 
-def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]) -> int:
+def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule], buckets) -> int:
     """Create the strategy's actions (``rules``) for the chunk's open cases, once per rule and occurrence."""
     by_key = _loans_by_key(scope)
     cases = list(CollectionCase.objects.filter(borrower_id__in={k[0] for k in by_key}, status=CaseStatus.OPEN))
@@ -187,6 +188,7 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
     guarantors = set(ContactPoint.objects.filter(borrower_id__in={c.borrower_id for c in cases},
                                                  relation=Relation.GUARANTOR).values_list("borrower_id", flat=True))
     candidates = {}
+    reminder_only = reminder_only_buckets(buckets)
     for case in cases:
         bad = [r for r in by_key.get((case.borrower_id, case.lender_id), []) if _is_delinquent(r)]
         if not bad or any(r["as_of"] != as_of for r in bad):
@@ -195,7 +197,7 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
         episode = min(r["oldest_unpaid_due_date"] for r in bad if r["oldest_unpaid_due_date"]).isoformat()
         products = {r["product_id"] for r in bad}
         for rule in rules:
-            if not _matches(rule, case, aging, products, case.borrower_id in guarantors):
+            if not _matches(rule, case, aging, products, case.borrower_id in guarantors, reminder_only):
                 continue
             key = episode if not rule.repeat_every_days else f"{episode}/{aging // rule.repeat_every_days}"
             candidates[(case.id, rule.code, key)] = (case, rule)
