@@ -28,6 +28,7 @@ from collections_app.models import (
     Letter,
     Loan,
     Payment,
+    PromiseStatus,
     PromiseToPay,
 )
 from collections_app.selectors.loan_figures import show_paid
@@ -179,7 +180,7 @@ def timeline(case) -> list[TimelineItem]:
                 _start_of(p.resolved_on), "promise",
                 _("Promise %(status)s") % {"status": p.get_status_display()},
                 _("%(amount)s due %(date)s, paid %(paid)s") % {"amount": p.amount, "date": p.promised_date, "paid": p.paid_amount},
-                css="bad" if p.status == "broken" else "good",
+                css="bad" if p.status == PromiseStatus.BROKEN else "good",
             )
         )
     loan_ids = [loan.pk for loan in case.loans.all()]

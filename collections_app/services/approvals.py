@@ -35,6 +35,8 @@ from collections_app.models import (
     VisitStatus,
 )
 from collections_app.selectors.approvals import approvals_visible_to
+from collections_app.services.allocation import OPEN_VISIT_STATUSES, VISIT_WITHIN_WORKING_DAYS, add_working_days
+from collections_app.services.stop_flags import lift_stop_flag
 
 # Approving these opens the matching action on the case (unless the strategy already made one
 # that waited for this approval): the case's bucket/stage stay the engine's.
@@ -138,8 +140,6 @@ def _apply(approval: ApprovalRequest, approve: bool, user, now, agent=None) -> N
         # approved: the stop stays; rejected: the flag is lifted, the note saying why
         flag = payload.get("flag")
         if not approve and case is not None and flag and getattr(case.borrower, flag, False):
-            from collections_app.services.stop_flags import lift_stop_flag
-
             lift_stop_flag(borrower=case.borrower, flag=flag, user=user, reason=approval.decision_note, now=now)
         return
     if kind == ApprovalKind.VISIT_EXTENSION and payload.get("visit_id"):
@@ -184,8 +184,6 @@ def _apply_field_visit(approval: ApprovalRequest, approve: bool, now, agent) -> 
     """Approved: the visit (the requested one, or a new one for a strategy's proposal) goes to the
     agent, due within 2 working days, and the case's field agent is set so the agent sees it.
     Rejected: the requested visit is cancelled."""
-    from collections_app.services.allocation import OPEN_VISIT_STATUSES, VISIT_WITHIN_WORKING_DAYS, add_working_days
-
     case = approval.case
     visit_id = (approval.payload or {}).get("visit_id")
     visit = FieldVisit.objects.filter(id=visit_id).first() if visit_id else None

@@ -50,6 +50,7 @@ from collections_app.models import (
     Payment,
     RetentionMode,
 )
+from collections_app.selectors.loan_figures import business_date
 
 log = logging.getLogger(__name__)
 ANON_PREFIX = "anon-"
@@ -111,8 +112,6 @@ def purge_expired(*, today: dt.date | None = None, dry_run: bool = False) -> Ret
     """Anonymise or purge the borrowers of every lender whose agreement ended more than the
     retention period before ``today`` (default: the business date). ``dry_run`` counts only."""
     if today is None:
-        from collections_app.selectors.loan_figures import business_date
-
         today = business_date()
     report = RetentionReport(today=today, cutoff=retention_cutoff(today), dry_run=dry_run)
     for lender_id in expired_lenders(today).values_list("id", flat=True):

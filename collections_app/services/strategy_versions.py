@@ -28,12 +28,11 @@ from collections_app.domain.buckets import BucketConfigError, validate
 from collections_app.models import StrategyVersion
 from collections_app.models.choices import StrategyStatus
 from collections_app.selectors.buckets import bucket_ranges
+from collections_app.selectors.loan_figures import business_date
 from collections_app.services import strategy
 
 
 def current_business_date() -> dt.date:
-    from collections_app.selectors.loan_figures import business_date
-
     return business_date()
 
 

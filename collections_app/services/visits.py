@@ -27,6 +27,7 @@ from accounts.models import Role
 from accounts.roles import is_admin, is_supervisor_or_admin
 from collections_app.models import (
     ApprovalKind,
+    CaseStatus,
     CollectionCase,
     FieldVisit,
     Loan,
@@ -37,6 +38,7 @@ from collections_app.services import promises
 from collections_app.services.allocation import VISIT_WITHIN_WORKING_DAYS, add_working_days
 from collections_app.services.approvals import request_approval
 from collections_app.services.inputs import MONEY_LIMIT, text_errors
+from collections_app.services.payments import record_payment
 from collections_app.services.recordings import recording_errors
 
 OPEN_VISIT_STATUSES = (VisitStatus.REQUESTED, VisitStatus.APPROVED, VisitStatus.PLANNED)
@@ -49,7 +51,7 @@ def request_visit(*, case, user, agent=None, reason="", today=None) -> FieldVisi
     today = today or timezone.localdate()
     if agent is not None and (agent.role != Role.FIELD_AGENT or not agent.is_active):
         raise ValidationError({"agent": _("Choose an active field agent.")})
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         raise ValidationError(_("This case is closed."))
     approved = is_supervisor_or_admin(user)
     with transaction.atomic():
@@ -173,8 +175,7 @@ def record_visit_result(
             except ValidationError as exc:
                 raise ValidationError({PROMISE_FIELDS.get(k, k): v for k, v in exc.message_dict.items()})
         visit.save()
-        record_payment = _record_payment_service() if cash > 0 else None
-        if record_payment is not None:
+        if cash > 0:
             record_payment(
                 loan=loan,
                 external_id=f"VISIT-{visit.pk}",
@@ -220,15 +221,6 @@ def _promise_input(amount, date, errors):
         except ValueError:
             errors["promise_date"] = [_("Enter a date as YYYY-MM-DD.")]
     return value, day
-
-
-def _record_payment_service():
-    """services.payments.record_payment once it exists (the cash stays on the visit meanwhile)."""
-    try:
-        from collections_app.services.payments import record_payment
-    except ImportError:
-        return None
-    return record_payment
 
 
 def request_visit_extension(*, visit, user, new_due_on, reason):

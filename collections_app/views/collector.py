@@ -23,6 +23,7 @@ from collections_app.models import (
     Outcome,
     OverdueReason,
     Relation,
+    VisitStatus,
 )
 from collections_app.selectors import case_page
 from collections_app.selectors import contact_verdicts as verdict_reads
@@ -363,7 +364,7 @@ def request_visit(request, case_id):
         return redirect("case_detail", case_id=case.pk)
     text = (
         _("Field visit requested; waiting for a supervisor's approval.")
-        if visit.status == "requested"
+        if visit.status == VisitStatus.REQUESTED
         else _("Field visit approved and handed over.")
     )
     if _is_htmx(request):

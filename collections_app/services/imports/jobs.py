@@ -12,12 +12,17 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError
 
-from collections_app.models import ImportJob, ImportStatus
+from accounts.models import User
+from collections_app.models import ImportJob, ImportStatus, Lender
+
+from .runner import create_import_job
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +94,7 @@ PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 
 
 def enqueue_import(job) -> bool:
     """Hand the job's task to the broker; False (logged, nothing raised) when the broker is away."""
-    from kombu.exceptions import OperationalError
-
-    from collections_app.tasks.imports import import_file_task
+    from collections_app.tasks.imports import import_file_task  # the task module imports this one
 
     try:
         import_file_task.apply_async((job.pk,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
@@ -102,6 +105,18 @@ def enqueue_import(job) -> bool:
     return True
 
 
-def enqueue_import_on_commit(job) -> None:
+def enqueue_import_on_commit(job: ImportJob) -> None:
     """Send the job's task once the transaction that created the job has committed."""
     transaction.on_commit(lambda: enqueue_import(job))
+
+
+def submit_import(
+    *, kind: str, lender: Lender | None = None, user: User | None = None, dry_run: bool = False, encoding: str = "",
+    upload: UploadedFile,
+) -> ImportJob:
+    """An uploaded file becomes an ImportJob whose task is sent once the job's row has committed (the
+    upload page's and ``POST /api/imports/``'s one way to start an import; the sweeper resends a job
+    whose task never reached the broker)."""
+    job = create_import_job(kind=kind, lender=lender, user=user, dry_run=dry_run, encoding=encoding, upload=upload)
+    enqueue_import_on_commit(job)
+    return job

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from collections_app.models import ImportJob, ImportStatus, Lender, Loan
+from collections_app.services.nightly import recalculate_loans
 from collections_app.spreadsheet import CsvWriter
 
 from .columns import REQUIRED, header_map, normalize_header
@@ -397,10 +398,6 @@ def _batch_progress(job, counters, size, stored, created, report):
 
 def _recalculate(job, lenders) -> str:
     """Reclassify the loans the file touched (``needs_recalc``), in chunks of ids."""
-    try:
-        from collections_app.services.nightly import recalculate_loans
-    except ImportError:
-        return ""
     last = 0
     lender_ids = list(lenders.values())
     while True:

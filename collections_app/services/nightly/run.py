@@ -16,6 +16,7 @@ from collections_app.models import DelinquencyRun, DelinquencyRunChunk
 from collections_app.models.choices import RunStatus
 from collections_app.selectors.buckets import bucket_ranges
 from collections_app.selectors.loan_figures import business_date
+from collections_app.services import allocation
 from collections_app.services import strategy as strategy_service
 
 from .chunk import process_scope
@@ -112,8 +113,6 @@ def fail_run(run_id: int, *, reason: str) -> bool:
 def finish_run(run_id: int) -> DelinquencyRun:
     """Allocate the new cases and mark the run done — once every chunk is done. A run that failed,
     already finished, or still has chunks to do is returned as it is."""
-    from collections_app.services import allocation
-
     run = DelinquencyRun.objects.get(id=run_id)
     if run.status != RunStatus.RUNNING or run.chunk_rows.filter(done_at__isnull=True).exists():
         return run

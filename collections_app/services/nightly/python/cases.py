@@ -17,7 +17,15 @@ from django.conf import settings
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from collections_app.models import ApprovalRequest, CaseAction, CollectionCase, ContactPoint, Loan, StrategyRule
+from collections_app.models import (
+    ApprovalRequest,
+    Borrower,
+    CaseAction,
+    CollectionCase,
+    ContactPoint,
+    Loan,
+    StrategyRule,
+)
 from collections_app.models.choices import (
     ActionStatus,
     ApprovalKind,
@@ -64,8 +72,6 @@ def _is_delinquent(row) -> bool:
 
 def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
     """Open, reopen, update and close the chunk's cases from its loans. Returns (opened, closed)."""
-    from collections_app.models import Borrower
-
     position = {b.code: b.position for b in buckets}
     closed_bucket = current_bucket(buckets)
     weight = {b.code: b.risk_weight for b in buckets}
