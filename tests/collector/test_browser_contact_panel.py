@@ -19,8 +19,8 @@ def _context(browser_page, lang):  # noqa: F811
     )
 
 
-@pytest.mark.parametrize("lang", ["zh-hans", "en"])
-def test_one_verdict_breach_and_stop_flag(live_server, browser_page, lang):  # noqa: F811
+def _book(lang):
+    """A case whose daily cap is reached (own number and a relative's), and a case with no calls yet."""
     lender = f.LenderFactory(code="demo", name="示范小贷", contact_start=dt.time(0, 0), contact_end=dt.time(23, 59, 59))
     collector = f.CollectorFactory(username="zhang", first_name="敏", last_name="张", language=lang)
     capped = f.CaseFactory(lender=lender, assigned_to=collector, bucket="M1", stage="M1", dpd=41,
@@ -33,7 +33,12 @@ def test_one_verdict_breach_and_stop_flag(live_server, browser_page, lang):  # n
                                     occurred_at=timezone.now() - dt.timedelta(minutes=minutes))
     disputed = f.CaseFactory(lender=lender, assigned_to=collector, bucket="M2", stage="M2", dpd=70)
     f.ContactPointFactory(borrower=disputed.borrower, value="13812340002", is_primary=True)
+    return capped, own, sister, disputed
 
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_one_verdict_breach_and_stop_flag(live_server, browser_page, lang):  # noqa: F811
+    capped, own, sister, disputed = _book(lang)
     context = _context(browser_page, lang)
     page = context.new_page()
     page.set_default_timeout(15000)

@@ -70,6 +70,34 @@ def _is_delinquent(row) -> bool:
     return row["dpd"] > 0 and row["status"] != LoanStatus.SETTLED
 
 
+def _open_cases(missing, cases) -> int:
+    """A case for each (borrower, lender) key in ``missing`` (delinquent without an active case):
+    the last one closed as cured or settled reopened, history intact, else a new one; ``cases``
+    gains them. Returns how many."""
+    if not missing:
+        return 0
+    # a re-delinquent borrower: reopen the last case closed as cured/settled, history intact
+    reopen = {}
+    for c in CollectionCase.objects.filter(
+        borrower_id__in={k[0] for k in missing}, status=CaseStatus.CLOSED,
+        close_reason__in=(CaseCloseReason.CURED, CaseCloseReason.SETTLED),
+    ).order_by("closed_at", "id"):
+        if (c.borrower_id, c.lender_id) in missing:
+            reopen[(c.borrower_id, c.lender_id)] = c
+    for c in reopen.values():
+        c.status, c.close_reason, c.closed_at = CaseStatus.OPEN, "", None
+        c.first_contact_due_at = None
+    if reopen:
+        bulk_update_with_history(list(reopen.values()), CollectionCase, ["status", "close_reason", "closed_at",
+                                                                        "first_contact_due_at"], batch_size=1000)
+    new = [CollectionCase(borrower_id=k[0], lender_id=k[1], status=CaseStatus.OPEN) for k in missing - reopen.keys()]
+    if new:
+        bulk_create_with_history(new, CollectionCase, batch_size=1000)
+    cases.update({(c.borrower_id, c.lender_id): c for c in CollectionCase.objects.filter(
+        borrower_id__in={k[0] for k in missing}, status__in=ACTIVE_CASE)})
+    return len(missing)
+
+
 def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
     """Open, reopen, update and close the chunk's cases from its loans. Returns (opened, closed)."""
     position = {b.code: b.position for b in buckets}
@@ -81,29 +109,8 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
     cases = {(c.borrower_id, c.lender_id): c
              for c in CollectionCase.objects.filter(borrower_id__in=borrower_ids, status__in=ACTIVE_CASE)}
     now = timezone.now()
-    opened = 0
     missing = delinquent_keys - cases.keys()
-    if missing:
-        # a re-delinquent borrower: reopen the last case closed as cured/settled, history intact
-        reopen = {}
-        for c in CollectionCase.objects.filter(
-            borrower_id__in={k[0] for k in missing}, status=CaseStatus.CLOSED,
-            close_reason__in=(CaseCloseReason.CURED, CaseCloseReason.SETTLED),
-        ).order_by("closed_at", "id"):
-            if (c.borrower_id, c.lender_id) in missing:
-                reopen[(c.borrower_id, c.lender_id)] = c
-        for c in reopen.values():
-            c.status, c.close_reason, c.closed_at = CaseStatus.OPEN, "", None
-            c.first_contact_due_at = None
-        if reopen:
-            bulk_update_with_history(list(reopen.values()), CollectionCase, ["status", "close_reason", "closed_at",
-                                                                            "first_contact_due_at"], batch_size=1000)
-        new = [CollectionCase(borrower_id=k[0], lender_id=k[1], status=CaseStatus.OPEN) for k in missing - reopen.keys()]
-        if new:
-            bulk_create_with_history(new, CollectionCase, batch_size=1000)
-        opened = len(missing)
-        cases.update({(c.borrower_id, c.lender_id): c for c in CollectionCase.objects.filter(
-            borrower_id__in={k[0] for k in missing}, status__in=ACTIVE_CASE)})
+    opened = _open_cases(missing, cases)
     borrowers = {b["id"]: b for b in Borrower.objects.filter(id__in={k[0] for k in cases}).values(
         "id", "promised_amount_total", "kept_amount_total", "promises_broken")}
     link = []
