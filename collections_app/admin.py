@@ -33,7 +33,7 @@ def recalculate(loan_ids) -> bool:
         from collections_app.services.nightly import recalculate_loans
     except ImportError:
         return False
-    recalculate_loans(list(loan_ids))
+    recalculate_loans(loan_ids=list(loan_ids))
     return True
 
 

@@ -379,7 +379,7 @@ def steps(ctx: BenchContext):
 
     def timed_run(name: str, on: dt.date, base_seconds: float, target: bool = True) -> BenchResult:
         started = time.perf_counter()
-        run = run_delinquency(on, triggered_by="bench")
+        run = run_delinquency(as_of=on, triggered_by="bench")
         return BenchResult(name=name, rows=run.loans_processed, seconds=time.perf_counter() - started,
                            baseline_name="baseline SQL", baseline_seconds=base_seconds,
                            max_ratio=2.0 if target else None, max_seconds=limit if target else None,

@@ -102,7 +102,7 @@ def baseline_load(path: str, header: list[str]) -> float:
 def _measure(path, kind, rows, baseline, name):
     _reset_peak()
     started = time.perf_counter()
-    job = import_file(path, kind, lender=LENDER, recalculate=False)
+    job = import_file(path=path, kind=kind, lender=LENDER, recalculate=False)
     seconds = time.perf_counter() - started
     peak = _peak_mb()
     extra = f"stored {job.stored_rows}, rejected {job.rejected_rows}, status {job.status}"

@@ -191,7 +191,7 @@ def log_contact(
             # stored while this one waited
             now = timezone.now()
         case.borrower = borrower
-        breach = check_compliance(case, entry=entry, now=now)
+        breach = check_compliance(case=case, entry=entry, now=now)
         log = write_contact(case=case, borrower=borrower, user=user, entry=entry, recording=recording, now=now,
                             breach=breach)
     return log
@@ -219,7 +219,7 @@ def validate_contact(*, case, channel, outcome, contact_point, number_used, note
     for field, messages in text_errors({"note": (note, None), "number_used": (number_used, 300),
                                         "recording_ref": (recording_ref, 200)}).items():
         errors.setdefault(field, []).extend(messages)
-    if recording and (problems := recording_errors(recording)):
+    if recording and (problems := recording_errors(upload=recording)):
         errors["recording"] = problems
     stop_flag = rules_mod.STOP_FLAG_FOR_OUTCOME.get(outcome)
     if stop_flag and not stop_confirmed:
@@ -267,7 +267,7 @@ def validate_contact(*, case, channel, outcome, contact_point, number_used, note
 PROMISE_FIELDS = {"amount": "promise_amount", "promised_date": "promise_date"}
 
 
-def check_compliance(case, *, entry: ContactInput, now: dt.datetime) -> Verdict | None:
+def check_compliance(*, case: CollectionCase, entry: ContactInput, now: dt.datetime) -> Verdict | None:
     """Raises ContactRefused when the rules forbid this contact at ``now`` (case.borrower locked);
     for a contact that already happened, returns the refusing verdict instead (the breach to
     record). None when the contact is allowed."""

@@ -32,10 +32,6 @@ from collections_app.selectors.loan_figures import business_date
 from collections_app.services import strategy
 
 
-def current_business_date() -> dt.date:
-    return business_date()
-
-
 def _require_admin(user) -> None:
     if not is_admin(user):
         raise PermissionDenied(_("Only an admin can change the strategy."))
@@ -95,7 +91,7 @@ def version_approve(*, version: StrategyVersion, user, effective_from: dt.date,
     """Maker ≠ checker (also a database constraint). Effective today: active now; later: approved
     and waiting for its date."""
     _require_admin(user)
-    today = today or current_business_date()
+    today = today or business_date()
     if effective_from < today:
         raise ValidationError(_("The date it takes effect cannot be in the past (today is %(today)s).")
                               % {"today": today.isoformat()})
@@ -127,11 +123,11 @@ def version_reject(*, version: StrategyVersion, user) -> StrategyVersion:
         return strategy.reject_version(version=current, user=user)
 
 
-def activate_due_versions(today: dt.date | None = None) -> StrategyVersion | None:
+def activate_due_versions(*, today: dt.date | None = None) -> StrategyVersion | None:
     """Make the approved version whose date has come active (the latest date wins; approved ones
     it overtakes are retired). Safe to run twice or concurrently: the rows are locked and
     re-read, a second run finds nothing to do."""
-    today = today or current_business_date()
+    today = today or business_date()
     with transaction.atomic():
         due = list(StrategyVersion.objects.select_for_update().filter(
             status=StrategyStatus.APPROVED, effective_from__lte=today).order_by("-effective_from", "-number"))

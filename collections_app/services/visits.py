@@ -142,7 +142,7 @@ def record_visit_result(
         errors["place"] = [_("Say where the visit took place.")]
     if visit.status not in (VisitStatus.APPROVED, VisitStatus.PLANNED):
         errors["__all__"] = [_("This visit is not open.")]
-    if recording and (problems := recording_errors(recording)):
+    if recording and (problems := recording_errors(upload=recording)):
         errors["recording"] = problems
     errors.update(text_errors({"met_whom": (met_whom, 200), "place": (place, 300), "agreement": (agreement, None),
                                "recording_ref": (recording_ref, 200), "safety_incident": (safety_incident, None)}))

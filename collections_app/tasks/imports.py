@@ -15,10 +15,10 @@ def import_file_task(job_id: int) -> str:
     from collections_app.services.imports import run_import
     from collections_app.services.imports.jobs import claim_import
 
-    job = claim_import(job_id)
+    job = claim_import(job_id=job_id)
     if job is None:
         return "taken"
-    run_import(job, batch_size=settings.IMPORT_BATCH_SIZE)
+    run_import(job=job, batch_size=settings.IMPORT_BATCH_SIZE)
     return job.status
 
 
@@ -27,4 +27,4 @@ def sweep_imports_task() -> dict:
     """On beat: send again the imports whose worker died or whose task never reached a worker."""
     from collections_app.services.imports.jobs import enqueue_import, sweep_imports
 
-    return sweep_imports(enqueue_import)
+    return sweep_imports(send=enqueue_import)

@@ -19,6 +19,7 @@ from accounts.models import Role
 from accounts.roles import role_required
 from collections_app.models import Bucket, StrategyRule, StrategyStatus, StrategyVersion
 from collections_app.selectors.buckets import active_version
+from collections_app.selectors.loan_figures import business_date
 from collections_app.selectors.strategy_versions import version_diff, versions
 from collections_app.services import strategy_versions as svc
 
@@ -127,5 +128,5 @@ def strategy_detail(request, version_id):
         "v": version, "editable": editable, "formsets": formsets, "active": active, "diff": diff,
         "buckets": version.buckets.order_by("position"), "rules": rules,
         "can_decide": version.status == StrategyStatus.PENDING and version.created_by_id != request.user.id,
-        "today": svc.current_business_date(), "tab": "strategy",
+        "today": business_date(), "tab": "strategy",
     })

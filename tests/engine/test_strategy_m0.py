@@ -39,7 +39,7 @@ def _book(lender, n=3, principal="100"):
 def _run(borrowers, days, force_python):
     for as_of in days:
         for _ in range(2):  # twice a night: nothing new the second time
-            service.process_scope(service.Scope(borrower_ids=tuple(b.id for b in borrowers)), as_of,
+            service.process_scope(scope=service.Scope(borrower_ids=tuple(b.id for b in borrowers)), as_of=as_of,
                                   force_python=force_python)
 
 

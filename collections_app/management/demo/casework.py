@@ -133,7 +133,7 @@ class Casework:
             update.first_worked_at, update.last_contact_at, update.last_outcome = (
                 first.occurred_at, last.occurred_at, last.outcome)
         m.ContactLog.objects.bulk_create(logs, batch_size=BATCH)
-        update_rows(m.CollectionCase, case_updates, ["opened_at", "assigned_at", "first_contact_due_at", "closed_at",
+        update_rows(model=m.CollectionCase, objs=case_updates, fields=["opened_at", "assigned_at", "first_contact_due_at", "closed_at",
                                                      "first_worked_at", "last_contact_at", "last_outcome"])
         return logs, promises, worked
 
@@ -165,7 +165,7 @@ class Casework:
         m.PromiseToPay.objects.bulk_create(promises, batch_size=BATCH)
         for p in promises:
             p.created_at = p.contact.occurred_at
-        update_rows(m.PromiseToPay, promises, ["created_at"])
+        update_rows(model=m.PromiseToPay, objs=promises, fields=["created_at"])
         self._borrower_promise_record(promises)
 
     def _escalations(self, cases, spans, worked, teams, users, now):
@@ -263,8 +263,8 @@ class Casework:
                        kept_amount_total=r[4])
             for bid, r in record.items()
         ]
-        update_rows(m.Borrower, borrowers,
-                    ["promises_made", "promises_kept", "promises_broken", "promised_amount_total", "kept_amount_total"])
+        update_rows(model=m.Borrower, objs=borrowers,
+                    fields=["promises_made", "promises_kept", "promises_broken", "promised_amount_total", "kept_amount_total"])
 
     def _targets(self, teams, users) -> int:
         """Monthly targets for this month and every history month (team: 15 % of its open overdue)."""

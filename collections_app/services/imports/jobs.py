@@ -39,7 +39,7 @@ def _stale_running(now):
     )
 
 
-def claim_import(job_id: int) -> ImportJob | None:
+def claim_import(*, job_id: int) -> ImportJob | None:
     """Take the job for this worker (queued, or running with a stale lease), or None when another
     worker holds it or it is finished."""
     now = timezone.now()
@@ -58,7 +58,7 @@ def claim_import(job_id: int) -> ImportJob | None:
     return job
 
 
-def sweep_imports(send) -> dict:
+def sweep_imports(*, send) -> dict:
     """Restart what was left behind; ``send(job)`` hands a job's task to the broker.
 
     * running jobs whose lease is stale: sent again (the task takes them over and finishes them);
@@ -92,7 +92,7 @@ def sweep_imports(send) -> dict:
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
 
 
-def enqueue_import(job) -> bool:
+def enqueue_import(*, job: ImportJob) -> bool:
     """Hand the job's task to the broker; False (logged, nothing raised) when the broker is away."""
     from collections_app.tasks.imports import import_file_task  # the task module imports this one
 
@@ -107,7 +107,7 @@ def enqueue_import(job) -> bool:
 
 def enqueue_import_on_commit(job: ImportJob) -> None:
     """Send the job's task once the transaction that created the job has committed."""
-    transaction.on_commit(lambda: enqueue_import(job))
+    transaction.on_commit(lambda: enqueue_import(job=job))
 
 
 def submit_import(

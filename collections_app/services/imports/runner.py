@@ -56,8 +56,8 @@ def create_import_job(*, kind, lender=None, user=None, dry_run=False, encoding="
     return job
 
 
-def import_file(path, kind, lender=None, encoding=None, dry_run=False, user=None, progress: Callable | None = None,
-                *, errors_out=None, batch_size=BATCH_SIZE, recalculate=True) -> ImportJob:
+def import_file(*, path, kind, lender=None, encoding=None, dry_run=False, user=None, progress: Callable | None = None,
+                errors_out=None, batch_size=BATCH_SIZE, recalculate=True) -> ImportJob:
     """Import ``path`` now (synchronously). ``lender`` is a Lender, a lender code or None (then the
     file's ``lender`` column). Returns the finished ImportJob (status done, or failed when the file
     was rejected whole)."""
@@ -73,7 +73,7 @@ def import_file(path, kind, lender=None, encoding=None, dry_run=False, user=None
     if message:
         _reject(job, message)
         return job
-    return run_import(job, path=path, progress=progress, errors_out=errors_out, batch_size=batch_size,
+    return run_import(job=job, path=path, progress=progress, errors_out=errors_out, batch_size=batch_size,
                       recalculate=recalculate)
 
 
@@ -137,7 +137,7 @@ def _remove_leftovers(job):
             os.unlink(leftover)
 
 
-def run_import(job: ImportJob, *, path=None, progress: Callable | None = None, errors_out=None,
+def run_import(*, job: ImportJob, path=None, progress: Callable | None = None, errors_out=None,
                batch_size=BATCH_SIZE, recalculate=True) -> ImportJob:
     """Run ``job`` on its file (or ``path``). Each batch commits on its own together with the job's
     progress (the checkpoint), so a run that dies midway leaves whole batches behind. A later

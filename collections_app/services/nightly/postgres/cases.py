@@ -34,6 +34,7 @@ from collections_app.models.choices import (
 from collections_app.models.parties import Borrower
 
 from ..rules import COLLECTOR_TIME_ACTIONS, current_bucket, reminder_only_buckets
+from ..scope import Scope
 
 HISTORY_REASON = "delinquency run"
 ANALYZE_AFTER = 5000  # rows inserted by one statement, after which the table's statistics are refreshed
@@ -139,7 +140,7 @@ def build_keys(cursor, scope, as_of: dt.date, buckets) -> None:
     cursor.execute("ANALYZE dq_keys")
 
 
-def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
+def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:
     """Open, reopen, update and close the chunk's cases. Returns (opened, closed)."""
     cases = _t(CollectionCase)
     with connection.cursor() as cursor:
@@ -269,7 +270,7 @@ def _rule_values(rules, approval_for_action) -> tuple[str, list]:
     return ", ".join(rows), params
 
 
-def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule], approval_for_action, buckets) -> int:
+def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[StrategyRule], approval_for_action, buckets) -> int:
     """Create the rules' actions (and approval requests) for the chunk's open cases, once per rule and
     occurrence; set each open case's next action. Needs ``dq_keys`` (``sync_cases``) of the same chunk."""
     cases = _t(CollectionCase)

@@ -38,6 +38,7 @@ from collections_app.models.choices import (
 from collections_app.services.rows import update_rows
 
 from ..rules import APPROVAL_FOR_ACTION, costs_collector_time_in, current_bucket, reminder_only_buckets
+from ..scope import Scope
 
 ZERO = Decimal("0")
 ACTIVE_CASE = (CaseStatus.OPEN, CaseStatus.SUSPENDED)
@@ -98,7 +99,7 @@ def _open_cases(missing, cases) -> int:
     return len(missing)
 
 
-def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
+def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:
     """Open, reopen, update and close the chunk's cases from its loans. Returns (opened, closed)."""
     position = {b.code: b.position for b in buckets}
     closed_bucket = current_bucket(buckets)
@@ -153,10 +154,10 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
             if any(getattr(case, f) != was for f, was in zip(CASE_FIELDS, before, strict=True) if f in HISTORY_FIELDS):
                 moved.append(case)
     if link:
-        update_rows(Loan, link, ["case"])
+        update_rows(model=Loan, objs=link, fields=["case"])
     if changed:
         # the daily drift of DPD and amounts is not a history event (the loans' bucket history has it)
-        update_rows(CollectionCase, changed, CASE_FIELDS)
+        update_rows(model=CollectionCase, objs=changed, fields=CASE_FIELDS)
         if moved:
             bulk_history(moved, CollectionCase, "~")
         closed_ids = [c.id for c in changed if c.status == CaseStatus.CLOSED]
@@ -192,7 +193,7 @@ def bulk_history(objs, model, history_type: str) -> None:
     model.history.bulk_history_create(objs, update=history_type == "~", default_change_reason="delinquency run")
 
 
-def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule], buckets) -> int:
+def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[StrategyRule], buckets) -> int:
     """Create the strategy's actions (``rules``) for the chunk's open cases, once per rule and occurrence."""
     by_key = _loans_by_key(scope)
     cases = list(CollectionCase.objects.filter(borrower_id__in={k[0] for k in by_key}, status=CaseStatus.OPEN))
@@ -278,4 +279,4 @@ def _set_next_actions(cases) -> None:
             case.next_action, case.next_action_at = kind, at
             changed.append(case)
     if changed:
-        update_rows(CollectionCase, changed, ["next_action", "next_action_at"])
+        update_rows(model=CollectionCase, objs=changed, fields=["next_action", "next_action_at"])
