@@ -59,7 +59,7 @@ def claim_import(*, job_id: int) -> ImportJob | None:
 
 
 def sweep_imports(*, send) -> dict:
-    """Restart what was left behind; ``send(job)`` hands a job's task to the broker.
+    """Restart what was left behind; ``send(job=job)`` hands a job's task to the broker.
 
     * running jobs whose lease is stale: sent again (the task takes them over and finishes them);
       one without a stored file (run by a command that was killed) cannot be resumed and is failed
@@ -72,7 +72,7 @@ def sweep_imports(*, send) -> dict:
     counts = {"resumed": 0, "failed": 0, "requeued": 0}
     for job in ImportJob.objects.filter(_stale_running(now)).only("id", "file", "processed_rows"):
         if job.file:
-            if send(job):
+            if send(job=job):
                 counts["resumed"] += 1
         else:
             message = _("The import stopped after %(n)d rows: the process running it ended. Stored batches are "
@@ -82,7 +82,7 @@ def sweep_imports(*, send) -> dict:
     waiting = ImportJob.objects.filter(status=ImportStatus.QUEUED, file__gt="").filter(
         Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
     for job in waiting.only("id"):
-        if send(job):
+        if send(job=job):
             counts["requeued"] += 1
     return counts
 

@@ -408,7 +408,7 @@ def _recalculate(job, lenders) -> str:
         if not ids:
             return ""
         try:
-            recalculate_loans(ids)
+            recalculate_loans(loan_ids=ids)
         except NotImplementedError:
             return ""
         except Exception as exc:  # the import itself is stored; the nightly run reclassifies
