@@ -16,8 +16,8 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
-from accounts import roles
 from collections_app import models as m
+from collections_app.selectors.visibility import cases_visible_to
 from collections_app.services import message_templates, messages
 from collections_app.services.contacts import ContactRefused
 
@@ -141,7 +141,7 @@ class CaseMessagesView(StrictRequestMixin, generics.ListCreateAPIView):
 
     def get_case(self):
         if not hasattr(self, "_case"):
-            cases = roles.cases_visible_to(self.request.user, m.CollectionCase.objects.select_related("lender", "borrower"))
+            cases = cases_visible_to(self.request.user, m.CollectionCase.objects.select_related("lender", "borrower"))
             try:
                 self._case = get_object_or_404(cases, pk=self.kwargs["pk"])
             except (TypeError, ValueError, OverflowError):

@@ -1,8 +1,7 @@
-"""Reads for the message pages: a case's messages, the templates a case may use, a preview."""
+"""Reads for the message pages: a case's messages, the templates a case may use."""
 from __future__ import annotations
 
 from collections_app.models import CollectionCase, Message, MessageTemplate, TemplateChannel
-from collections_app.services.message_templates import render_template
 
 SENDABLE = (TemplateChannel.SMS, TemplateChannel.EMAIL)
 
@@ -23,8 +22,3 @@ def sendable_templates() -> list[dict]:
 
 def templates_for_preview() -> list[MessageTemplate]:
     return list(MessageTemplate.objects.select_related("lender", "updated_by").order_by("channel", "code", "language"))
-
-
-def preview(*, template: MessageTemplate, case: CollectionCase) -> dict:
-    subject, body = render_template(template=template, case=case)
-    return {"subject": subject, "body": body, "chars": len(body)}

@@ -18,7 +18,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import roles
 from collections_app.domain import compliance as rules_mod
 from collections_app.models import (
     Campaign,
@@ -33,9 +32,11 @@ from collections_app.models import (
     PromiseToPay,
     Relation,
 )
+from collections_app.selectors.contact_verdicts import rules_for
 from collections_app.selectors.loan_figures import business_date
+from collections_app.selectors.visibility import cases_visible_to
 from collections_app.services import message_templates
-from collections_app.services.contacts import ContactRefused, rules_for
+from collections_app.services.contacts import ContactRefused
 
 FILTER_KEYS = ("bucket", "lender", "dpd_min", "dpd_max", "promise_due_tomorrow")
 NO_NUMBER = "no_recipient"
@@ -61,7 +62,7 @@ def clean_filters(raw) -> dict:
 
 
 def select_cases(*, user, filters: dict):
-    qs = roles.cases_visible_to(user, CollectionCase.objects.filter(status=CaseStatus.OPEN))
+    qs = cases_visible_to(user, CollectionCase.objects.filter(status=CaseStatus.OPEN))
     if filters.get("bucket"):
         qs = qs.filter(bucket=filters["bucket"])
     if filters.get("lender"):

@@ -144,3 +144,9 @@ def validate_or_raise(*, channel: str, subject: str, body: str) -> None:
     errors = template_errors(channel=channel, subject=subject, body=body)
     if errors:
         raise ValidationError(errors)
+
+
+def preview(*, template: MessageTemplate, case: CollectionCase) -> dict:
+    """The template filled in for ``case`` with today's figures (the preview page)."""
+    subject, body = render_template(template=template, case=case)
+    return {"subject": subject, "body": body, "chars": len(body)}

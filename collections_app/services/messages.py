@@ -37,8 +37,9 @@ from collections_app.models import (
     Relation,
 )
 from collections_app.providers import ProviderError, backend_for
+from collections_app.selectors.contact_verdicts import borrower_zone, contact_verdict
 from collections_app.services import message_templates
-from collections_app.services.contacts import ContactRefused, borrower_zone, contact_verdict
+from collections_app.services.contacts import ContactRefused
 
 MESSAGE_CAP = "message_cap"
 THIRD_PARTY_DEBT = "third_party_debt"

@@ -11,8 +11,8 @@ from accounts.models import Role
 from accounts.roles import role_required
 from collections_app.models import Campaign, Lender
 from collections_app.selectors import messages as sel
+from collections_app.selectors.buckets import bucket_order
 from collections_app.services import campaigns as svc
-from collections_app.services.contacts import bucket_order
 from collections_app.views.messages import message_rule_label
 
 

@@ -11,14 +11,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.models import Role
-from accounts.roles import cases_visible_to, role_required
+from accounts.roles import role_required
 from collections_app.domain.compliance import rule_label
 from collections_app.domain.message_templates import PLACEHOLDERS
 from collections_app.models import CollectionCase, MessageTemplate
 from collections_app.selectors import case_page
 from collections_app.selectors import messages as sel
+from collections_app.selectors.contact_verdicts import borrower_zone
+from collections_app.selectors.visibility import cases_visible_to
+from collections_app.services import message_templates
 from collections_app.services import messages as svc
-from collections_app.services.contacts import ContactRefused, borrower_zone
+from collections_app.services.contacts import ContactRefused
 
 
 def _case(request, case_id):
@@ -85,7 +88,7 @@ def template_preview(request, template_id):
             ctx["error"] = _("No case with this number that you may see.")
         else:
             ctx["case"] = case
-            ctx["preview"] = sel.preview(template=template, case=case)
+            ctx["preview"] = message_templates.preview(template=template, case=case)
     else:
         ctx["case"] = None
     return render(request, "messages/preview.html", ctx)
