@@ -95,7 +95,7 @@ def test_the_nightly_run_leaves_one_open_action_per_kind(msg_case):
 
     for days in (3, 2, 1):
         action(msg_case, m.ActionKind.CALL, due=TODAY - dt.timedelta(days=days), key=str(days))
-    run_delinquency(TODAY)
+    run_delinquency(as_of=TODAY)
     open_kinds = list(m.CaseAction.objects.filter(status=m.ActionStatus.OPEN).values_list("case_id", "kind"))
     assert len(open_kinds) == len(set(open_kinds))
 

@@ -2,7 +2,6 @@
 supervisor previews a template on that case. Screenshots in docs/screenshots."""
 import importlib
 import os
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,10 +9,9 @@ from django.utils import timezone
 
 from collections_app import models as m
 from tests import factories as f
-from tests.collector.test_browser import browser_page, login  # noqa: F401
+from tests.browser import SHOTS, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def daytime_zone():
@@ -35,7 +33,7 @@ def shipped_templates():
                                                           "body": body})
 
 
-def test_send_an_sms_from_the_case_page_and_preview_a_template(live_server, browser_page, settings, tmp_path):  # noqa: F811
+def test_send_an_sms_from_the_case_page_and_preview_a_template(live_server, browser_page, settings, tmp_path):
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.MESSAGE_FILE_DIR = str(tmp_path)
     shipped_templates()
@@ -64,11 +62,7 @@ def test_send_an_sms_from_the_case_page_and_preview_a_template(live_server, brow
 
     f.AdminFactory(username="boss")
     page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    login(page, base, "boss")
     template = m.MessageTemplate.objects.get(code="polite_reminder", language="zh-hans")
     page.goto(f"{base}/messages/templates/")
     page.click(f"a[href='/messages/templates/{template.pk}/']")
@@ -78,10 +72,11 @@ def test_send_an_sms_from_the_case_page_and_preview_a_template(live_server, brow
     body = page.locator("#preview-body").inner_text()
     assert body.startswith("王小明您好") and "ICBC 6222 0000 1111" in body
     page.screenshot(path=str(SHOTS / "messages-template-preview.png"), full_page=True)
+    assert page.violations == [] and page.script_errors == []
 
 
 def test_a_supervisor_sends_a_campaign_and_the_collector_sees_it_and_downloads_a_letter(
-        live_server, browser_page, settings, tmp_path):  # noqa: F811
+        live_server, browser_page, settings, tmp_path):
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.MESSAGE_FILE_DIR = str(tmp_path / "sms")
     settings.MEDIA_ROOT = str(tmp_path / "media")
@@ -99,11 +94,7 @@ def test_a_supervisor_sends_a_campaign_and_the_collector_sees_it_and_downloads_a
         cases.append(case)
     page = browser_page
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", "zhang")
-    page.fill("#id_password", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    login(page, base, "zhang")
     page.goto(f"{base}/supervisor/campaigns/")
     page.select_option("#c-bucket", "M1")
     page.select_option("#c-template", "sms:polite_reminder")
@@ -132,3 +123,4 @@ def test_a_supervisor_sends_a_campaign_and_the_collector_sees_it_and_downloads_a
     download.value.save_as(saved)
     assert saved.read_bytes().startswith(b"%PDF")
     page.screenshot(path=str(SHOTS / "messages-case-letters.png"), full_page=True)
+    assert page.violations == [] and page.script_errors == []
