@@ -107,9 +107,10 @@ def assignable_cases(user, qs=None):
     return qs.filter(Q(id__in=cases_visible_to(user).values("id")) | pool)
 
 
-def _record(cases: Iterable[tuple[int, int | None]], to_user_id, by_user_id, reason: str) -> None:
+def _record(cases: Iterable[tuple[int, int | None]], to_user_id, by_user_id, reason: str, team_id=None) -> None:
     rows = [
-        AssignmentHistory(case_id=case_id, from_user_id=from_id, to_user_id=to_user_id, by_user_id=by_user_id, reason=reason)
+        AssignmentHistory(case_id=case_id, from_user_id=from_id, to_user_id=to_user_id, by_user_id=by_user_id,
+                          reason=reason, team_id=team_id)
         for case_id, from_id in cases
     ]
     AssignmentHistory.objects.bulk_create(rows, batch_size=HISTORY_BATCH)
@@ -162,7 +163,7 @@ def _apply_assignment(case_rows: list[tuple[int, int | None]], to_user: User | N
                 changed += CollectionCase.objects.filter(id__in=group[start : start + HISTORY_BATCH]).update(
                     first_contact_due_at=due_at, **values
                 )
-    _record(case_rows, to_user.id if to_user else None, by_user_id, reason)
+    _record(case_rows, to_user.id if to_user else None, by_user_id, reason, to_user.team_id if to_user else None)
     return changed
 
 
