@@ -26,23 +26,25 @@ def holder_exprs(case_ref: str, case_path: str, *, instant: str | None = None, d
 
     The instant is a datetime field of the outer row (``instant``), or the end of a business date:
     an outer date field (``day``) or a constant date (``day_value``), in TIME_ZONE. ``case_path`` is the
-    outer path to the case, for the fallback to its current collector and team."""
+    outer path to the case ("" when the outer row is the case), for the fallback to its current
+    collector and team."""
     if instant is not None:
         up_to, after = {"at__lte": OuterRef(instant)}, {"at__gt": OuterRef(instant)}
     else:
         bound = OuterRef(day) if day is not None else Value(day_value)
         up_to, after = {"at__date__lte": bound}, {"at__date__gt": bound}
     before, later = _rows(case_ref, up_to, after)
+    prefix = f"{case_path}__" if case_path else ""
     holder = Case(
         When(Exists(before), then=Subquery(before.values("to_user")[:1])),
         When(Exists(later), then=Subquery(later.values("from_user")[:1])),
-        default=F(f"{case_path}__assigned_to"),
+        default=F(f"{prefix}assigned_to"),
         output_field=IntegerField(),
     )
     team = Case(
         When(Exists(before), then=Subquery(before.values("team")[:1])),
         When(Exists(later), then=Subquery(later.values("from_user__team")[:1])),
-        default=F(f"{case_path}__team"),
+        default=F(f"{prefix}team"),
         output_field=IntegerField(),
     )
     return {"_holder": holder, "_holder_team": team}
