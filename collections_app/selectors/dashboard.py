@@ -31,6 +31,7 @@ from collections_app.models import (
     Target,
 )
 from collections_app.selectors import kpis as data
+from collections_app.selectors import trends
 from collections_app.selectors.loan_figures import business_date
 from collections_app.selectors.targets import spans
 
@@ -70,6 +71,9 @@ class Dashboard:
     recovery: list = field(default_factory=list)
     sla: dict = field(default_factory=dict)
     league: list = field(default_factory=list)
+    trends: dict = field(default_factory=dict)
+    comparisons: list = field(default_factory=list)
+    forecast: dict = field(default_factory=dict)
 
 
 def teams_for(user) -> QuerySet:
@@ -266,8 +270,11 @@ def dashboard(user, filters: DashboardFilters, *, now: dt.datetime | None = None
     figures = summary(user, filters, cases, scope, recovery)
     figures["cure_rate"] = formulas.cure_rate(roll)
     figures.update(data.non_performing(scope, codes, formulas.non_performing_codes(ranges)))
+    rows = league(user, filters, cases, scope)
     return Dashboard(filters=filters, summary=figures, aging=data.aging_as_of(scope, codes), roll=roll,
-                     roll_codes=codes, recovery=recovery, sla=sla(cases, now), league=league(user, filters, cases, scope))
+                     roll_codes=codes, recovery=recovery, sla=sla(cases, now), league=rows,
+                     trends=trends.weekly(scope, {r["user"].id: r["name"] for r in rows}),
+                     comparisons=trends.comparisons(scope, codes), forecast=trends.forecast(cases, scope, business_date()))
 
 
 def roll_matrix(roll: list[dict], codes: list[str]) -> dict[str, dict[str, int]]:

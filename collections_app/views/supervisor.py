@@ -31,7 +31,7 @@ from collections_app.services import allocation, approvals
 
 supervisor_only = role_required(Role.SUPERVISOR)
 PAGE_SIZE = 50
-EXPORT_TABLES = ("summary", "recovery", "aging", "roll", "sla", "league")
+EXPORT_TABLES = ("summary", "recovery", "aging", "roll", "sla", "league", "trends")
 
 
 pct = formulas.percent
@@ -122,6 +122,14 @@ def _table(table: str, d: dash.Dashboard) -> tuple[str, str, list, list[list]]:
             "recovery", _("Recovery by bucket"), [_("Bucket"), _("Loans"), _("Overdue at the start or at entry"),
                                                   _("Recovered"), _("Recovery rate")],
             [[r["bucket"], r["loans"], r["base"], r["recovered"], rate(r["recovery_rate"])] for r in d.recovery],
+        )
+    if table == "trends":
+        return (
+            "trends", _("Weekly trends"), [_("Week of"), _("Collected"), _("Promises due"), _("Promises kept"),
+                                          _("Keep rate"), _("Call attempts"), _("Right-party contacts"),
+                                          _("Loans rolled forward")],
+            [[w["week"].isoformat(), w["collected"], w["due"], w["kept"], rate(w["keep_rate"]), w["attempts"], w["rpc"],
+              w["rolled"]] for w in d.trends["weeks"]],
         )
     if table == "aging":
         return (
@@ -228,11 +236,22 @@ def dashboard(request):
         "count_label": _("Loans"),
         "balance_label": _("Overdue balance"),
     }
+    for w in d.trends["weeks"]:
+        w["keep_pct"] = pct(w["keep_rate"])
+    for c in d.comparisons:
+        c.update(current_pct=pct(c["current"]), previous_pct=pct(c["previous"]), change_pct=pct(c["change"]),
+                 label=_("Week") if c["key"] == "week" else _("Month"))
+    trend_chart = {
+        "labels": [w["week"].isoformat() for w in d.trends["weeks"]],
+        "total": [float(w["collected"]) for w in d.trends["weeks"]],
+        "total_label": _("All collectors"),
+        "lines": [{"label": c["name"], "values": [float(v) for v in c["values"]]} for c in d.trends["collectors"]],
+    }
     query = request.GET.copy()
     query.pop("export", None)
     query.pop("table", None)
     return render(request, "supervisor/dashboard.html", {
-        "d": d, "s": s, "rates": rates, "chart": chart, "teams": teams, "lenders": lenders, "collectors": collectors,
+        "d": d, "s": s, "rates": rates, "chart": chart, "trend_chart": trend_chart, "teams": teams, "lenders": lenders, "collectors": collectors,
         "filters": filters, "query": query.urlencode(), "tab": "dashboard",
     })
 
