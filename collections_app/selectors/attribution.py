@@ -2,8 +2,9 @@
 querysets with, so figures credit the holder *of the time* in one query (docs/kpis.md, "Credit").
 
 The holder of a case at an instant is the collector (and team) of its last AssignmentHistory row at
-or before that instant; before its first row, the first row's ``from_user`` (and that user's team);
-a case with no history at all is credited to its collector and team now.
+or before that instant; before its first row, the first row's ``from_user`` (and that user's team),
+or — the case's first allocation, from nobody — the collector and team it was first given to; a
+case with no history at all is credited to its collector and team now.
 """
 from __future__ import annotations
 
@@ -37,13 +38,15 @@ def holder_exprs(case_ref: str, case_path: str, *, instant: str | None = None, d
     prefix = f"{case_path}__" if case_path else ""
     holder = Case(
         When(Exists(before), then=Subquery(before.values("to_user")[:1])),
-        When(Exists(later), then=Subquery(later.values("from_user")[:1])),
+        When(Exists(later), then=Coalesce(Subquery(later.values("from_user")[:1]),
+                                          Subquery(later.values("to_user")[:1]))),
         default=F(f"{prefix}assigned_to"),
         output_field=IntegerField(),
     )
     team = Case(
         When(Exists(before), then=Subquery(before.values("team")[:1])),
-        When(Exists(later), then=Subquery(later.values("from_user__team")[:1])),
+        When(Exists(later), then=Coalesce(Subquery(later.values("from_user__team")[:1]),
+                                          Subquery(later.values("team")[:1]))),
         default=F(f"{prefix}team"),
         output_field=IntegerField(),
     )
