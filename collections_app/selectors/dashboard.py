@@ -17,13 +17,15 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Role, Team, User
-from accounts.roles import cases_visible_to, is_admin
+from accounts.roles import is_admin
 from collections_app.domain import kpis as formulas
 from collections_app.domain.buckets import DEFAULT_BUCKETS
 from collections_app.domain.targets import LONGEST_PERIOD_DAYS, prorated_target
 from collections_app.models import (
+    Bucket,
     CaseStatus,
     CollectionCase,
+    Complaint,
     ComplaintStatus,
     PromiseStatus,
     PromiseToPay,
@@ -34,6 +36,7 @@ from collections_app.selectors import kpis as data
 from collections_app.selectors import trends
 from collections_app.selectors.loan_figures import business_date
 from collections_app.selectors.targets import spans
+from collections_app.selectors.visibility import cases_visible_to
 
 ZERO = Decimal("0")
 MONEY = data.MONEY
@@ -120,8 +123,6 @@ def scope_for(user, filters: DashboardFilters) -> data.Scope:
 def bucket_ranges() -> list[tuple[str, int]]:
     """(code, first aging day) of each bucket in order, from the active strategy version (the default
     table without one)."""
-    from collections_app.models import Bucket
-
     rows = list(Bucket.objects.filter(version__status=StrategyStatus.ACTIVE).order_by("position")
                 .values_list("code", "min_dpd"))
     return rows or [(b.code, b.min_dpd) for b in DEFAULT_BUCKETS]
@@ -161,8 +162,6 @@ def _now_figures(cases: QuerySet, scope: data.Scope) -> dict:
         overdue=Coalesce(Sum("overdue_amount"), Value(ZERO), output_field=MONEY),
         outstanding=Coalesce(Sum("outstanding_amount"), Value(ZERO), output_field=MONEY),
     )
-    from collections_app.models import Complaint
-
     complaints = Complaint.objects.filter(case__in=cases.values("id")).aggregate(
         received=Count("id", filter=Q(received_at__gte=start, received_at__lt=end)),
         open=Count("id", filter=Q(status=ComplaintStatus.OPEN)),

@@ -11,11 +11,24 @@ import datetime as dt
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from collections_app.models import Payment
+from accounts.models import User
+from accounts.roles import is_admin
+from collections_app.models import Lender, Payment
 from collections_app.selectors import kpis as data
 from collections_app.selectors.attribution import bucket_on, holder_exprs
+from collections_app.selectors.dashboard import teams_for
 
 FIGURES = ("from_files", "other_sources", "attributed", "unattributed", "total")
+
+
+def lenders_for(user) -> QuerySet:
+    """The lenders whose statements ``user`` may read: an admin all; a supervisor their teams'
+    lenders (all when one of their teams takes every lender's cases)."""
+    lenders = Lender.objects.order_by("code")
+    if is_admin(user):
+        return lenders
+    ids = set(teams_for(user).values_list("lender_id", flat=True))
+    return lenders if None in ids else lenders.filter(id__in=ids)
 
 
 def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
@@ -54,8 +67,6 @@ def statement(lender_id: int, month: dt.date, codes: list[str]) -> dict:
 def payment_rows(lender_id: int, month: dt.date, codes: list[str]) -> list[list]:
     """The rows behind the statement: every payment with its loan, date, amount, source, channel,
     bucket and the collector credited."""
-    from accounts.models import User
-
     rows = list(payments(lender_id, month, codes[0]).values_list(
         "external_id", "loan__external_id", "paid_on", "amount", "source", "channel", "_bucket", "_holder")
         .order_by("paid_on", F("id")))

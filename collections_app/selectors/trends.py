@@ -14,6 +14,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from collections_app.domain import kpis as formulas
+from collections_app.domain.buckets import DEFAULT_BUCKETS
 from collections_app.models import Bucket, DailyFigures, Installment, Loan, PromiseStatus, PromiseToPay, StrategyStatus
 from collections_app.selectors import kpis as data
 
@@ -103,8 +104,6 @@ def forecast(cases: QuerySet, scope: data.Scope, today: dt.date) -> dict:
     ranges = list(Bucket.objects.filter(version__status=StrategyStatus.ACTIVE).order_by("position")
                   .values_list("code", "max_dpd"))
     if not ranges:
-        from collections_app.domain.buckets import DEFAULT_BUCKETS
-
         ranges = [(b.code, b.max_dpd) for b in DEFAULT_BUCKETS]
     first = ranges[0][0]
     book = data.book_loans(replace(scope, date_from=today, date_to=today))

@@ -29,6 +29,7 @@ from collections_app.models import (
 )
 from collections_app.selectors import kpis as data
 from collections_app.selectors.attribution import bucket_on, holder_exprs
+from collections_app.selectors.buckets import bucket_order
 
 ZERO = Decimal("0")
 KEY = ("_lender", "_holder_team", "_holder", "_bucket")
@@ -108,9 +109,7 @@ def rebuild_day(*, day: dt.date, codes: list[str] | None = None) -> int:
     """Replace the day's DailyFigures rows by a fresh build from the raw tables; returns the rows
     written. Idempotent; one transaction (readers see the old rows or the new, never a mix)."""
     if codes is None:
-        from collections_app.selectors.dashboard import bucket_codes
-
-        codes = bucket_codes()
+        codes = bucket_order()
     merged: dict[tuple, dict] = defaultdict(dict)
     parts = [*_money_rows(day, codes[0]), *_work_rows(day), ("moves", _move_rows(day, codes))]
     for _name, rows in parts:
@@ -131,9 +130,7 @@ def rebuild_day(*, day: dt.date, codes: list[str] | None = None) -> int:
 
 def rebuild_range(*, date_from: dt.date, date_to: dt.date) -> int:
     """Rebuild every day of [date_from, date_to]; returns the rows written."""
-    from collections_app.selectors.dashboard import bucket_codes
-
-    codes, total, day = bucket_codes(), 0, date_from
+    codes, total, day = bucket_order(), 0, date_from
     while day <= date_to:
         total += rebuild_day(day=day, codes=codes)
         day += dt.timedelta(days=1)

@@ -9,22 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from accounts.models import Role
-from accounts.roles import is_admin, role_required
+from accounts.roles import role_required
 from collections_app import spreadsheet
-from collections_app.models import Lender
 from collections_app.selectors import dashboard as dash
 from collections_app.selectors import reconciliation as recon
 from collections_app.selectors.loan_figures import business_date
-
-
-def lenders_for(user):
-    """The lenders whose statements ``user`` may read: an admin all; a supervisor their teams'
-    lenders (all when one of their teams takes every lender's cases)."""
-    lenders = Lender.objects.order_by("code")
-    if is_admin(user):
-        return lenders
-    ids = set(dash.teams_for(user).values_list("lender_id", flat=True))
-    return lenders if None in ids else lenders.filter(id__in=ids)
 
 
 def _month(text: str | None) -> dt.date:
@@ -38,7 +27,7 @@ def _month(text: str | None) -> dt.date:
 @role_required(Role.SUPERVISOR)
 @require_safe
 def reconciliation_page(request):
-    lenders = list(lenders_for(request.user))
+    lenders = list(recon.lenders_for(request.user))
     code = request.GET.get("lender")
     lender = next((x for x in lenders if x.code == code), lenders[0] if lenders else None)
     month = _month(request.GET.get("month"))

@@ -16,7 +16,7 @@ from collections_app.domain.kpis import api_rate
 from collections_app.domain.targets import MONTH, WEEK, period_bounds
 from collections_app.selectors import dashboard as dash
 from collections_app.selectors.loan_figures import business_date
-from collections_app.views.reconciliation import lenders_for
+from collections_app.selectors.reconciliation import lenders_for
 
 COLUMNS = (("collected", gettext_lazy("Collected")), ("target", gettext_lazy("Target")), ("target_achieved", gettext_lazy("Target achieved")),
            ("overdue_at_start", gettext_lazy("Overdue at the start or at entry")), ("recovered", gettext_lazy("Recovered")),

@@ -10,13 +10,13 @@ from django.core.management import call_command
 from accounts.models import User
 from collections_app import models as m
 from collections_app.management.commands.seed_demo import DEMO_PASSWORD
-from tests.supervisor.test_browser_pages import SHOTS, browser  # noqa: F401 (fixture)
+from tests.browser import SHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
-def test_dashboard_trends(live_server, browser, lang):  # noqa: F811
+def test_dashboard_trends(live_server, browser, lang):
     call_command("seed_demo", "--loans", "120", stdout=open("/dev/null", "w"))
     today = m.DelinquencyRun.objects.order_by("-as_of").values_list("as_of", flat=True).first()
     start = today - dt.timedelta(weeks=9)

@@ -105,7 +105,7 @@ def test_the_nightly_run_builds_the_day_and_the_day_before(lender, collector, te
 
     case = f.CaseFactory(lender=lender, assigned_to=collector, team=team)
     loan(case, [(d(11, 1), "500")], [(d(11, 19), "100"), (d(11, 20), "40")])
-    run_delinquency(d(11, 20))
+    run_delinquency(as_of=d(11, 20))
     by_day = dict(m.DailyFigures.objects.values("day").annotate(c=Sum("collected")).values_list("day", "c"))
     assert {day: D(c).quantize(D("0.01")) for day, c in by_day.items()} == {d(11, 19): D("100.00"),
                                                                             d(11, 20): D("40.00")}
