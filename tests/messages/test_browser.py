@@ -26,7 +26,7 @@ def daytime_zone():
 
 def shipped_templates():
     """The migration's templates (a transactional test flushes them between tests)."""
-    migration = importlib.import_module("collections_app.migrations.0018_default_message_templates")
+    migration = importlib.import_module("collections_app.migrations.0019_default_message_templates")
     for code, channel, language, name, subject, body in migration.TEMPLATES:
         m.MessageTemplate.objects.get_or_create(code=code, lender=None, stage="any", language=language,
                                                 defaults={"channel": channel, "name": name, "subject": subject,

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collections_app', '0018_default_message_templates'),
+        ('collections_app', '0019_default_message_templates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

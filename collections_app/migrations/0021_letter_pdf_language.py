@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collections_app', '0019_case_action_done_by'),
+        ('collections_app', '0020_case_action_done_by'),
     ]
 
     operations = [

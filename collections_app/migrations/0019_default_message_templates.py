@@ -70,5 +70,5 @@ def add_templates(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("collections_app", "0017_messages_and_templates")]
+    dependencies = [("collections_app", "0018_messages_and_templates")]
     operations = [migrations.RunPython(add_templates, migrations.RunPython.noop)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collections_app', '0021_campaigns'),
+        ('collections_app', '0022_campaigns'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collections_app', '0020_letter_pdf_language'),
+        ('collections_app', '0021_letter_pdf_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
