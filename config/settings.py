@@ -299,6 +299,29 @@ CELERY_BEAT_SCHEDULE["purge-expired-personal-data"] = {
     "task": "collections_app.tasks.purge_expired",
     "schedule": crontab(hour=int(os.environ.get("RETENTION_RUN_HOUR", "3")), minute=15),
 }
+# Outbound messages (docs/messages.md): provider backends by dotted path, the HTTP SMS gateway,
+# the delivery-receipt webhook's shared secret and the per-provider send rate.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "collections_app.providers.ConsoleBackend")
+EMAIL_MESSAGE_BACKEND = os.environ.get("EMAIL_MESSAGE_BACKEND", "collections_app.providers.DjangoEmailBackend")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "collections@localhost")
+MESSAGE_FILE_DIR = os.environ.get("MESSAGE_FILE_DIR", "")
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_KEY = os.environ.get("SMS_GATEWAY_KEY", "")
+SMS_SENDER_ID = os.environ.get("SMS_SENDER_ID", "")
+SMS_GATEWAY_TIMEOUT = float(os.environ.get("SMS_GATEWAY_TIMEOUT", "10"))
+SMS_GATEWAY_RETRIES = int(os.environ.get("SMS_GATEWAY_RETRIES", "2"))
+SMS_GATEWAY_BACKOFF = float(os.environ.get("SMS_GATEWAY_BACKOFF", "1"))
+SMS_WEBHOOK_SECRET = os.environ.get("SMS_WEBHOOK_SECRET", "")
+SMS_RATE_LIMIT = os.environ.get("SMS_RATE_LIMIT", "20/s")
+EMAIL_RATE_LIMIT = os.environ.get("EMAIL_RATE_LIMIT", "5/s")
+# a message taken by a sender that neither sent nor failed it within this many minutes (its worker
+# died mid-send) is marked failed, never sent again: the provider may have it (docs/messages.md)
+MESSAGE_CLAIM_TIMEOUT_MINUTES = int(os.environ.get("MESSAGE_CLAIM_TIMEOUT_MINUTES", "15"))
+# the template the strategy's SMS-reminder actions send (beat: execute-sms-actions, every 15 minutes)
+SMS_ACTION_TEMPLATE = os.environ.get("SMS_ACTION_TEMPLATE", "polite_reminder")
+CELERY_BEAT_SCHEDULE["execute-sms-actions"] = {"task": "collections_app.tasks.execute_sms_actions", "schedule": 900.0}
+CELERY_BEAT_SCHEDULE["send-due-messages"] = {"task": "collections_app.tasks.send_due_messages", "schedule": 60.0}
 # A fixed business date instead of today (replaying a historical book, training); empty = today.
 BUSINESS_DATE = os.environ.get("BUSINESS_DATE") or None
 # Borrowers per chunk of the nightly run (a Celery task each; several workers share the chunks).
@@ -376,6 +399,8 @@ SPECTACULAR_SETTINGS = {
         "ContactKindEnum": "collections_app.models.choices.ContactKind",
         "ContactStatusEnum": "collections_app.models.choices.ContactStatus",
         "RoleEnum": "accounts.models.Role",
+        "TemplateChannelEnum": "collections_app.models.choices.TemplateChannel",
+        "MessageChannelEnum": "collections_app.api.messages.SEND_CHANNELS",
     },
     "TAGS": [
         {"name": "auth", "description": "API tokens."},

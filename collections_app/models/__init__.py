@@ -15,6 +15,7 @@ from .choices import *  # noqa: F403
 from .figures import DailyFigures
 from .imports import ImportJob, PersonalDataAccess
 from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
+from .messages import Campaign, Message, MessageTemplate
 from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product, RetentionMode
 from .strategy import Bucket, DelinquencyRun, DelinquencyRunChunk, StrategyRule, StrategyVersion
 
@@ -26,6 +27,7 @@ __all__ = [
     "Borrower",
     "Bucket",
     "BucketHistory",
+    "Campaign",
     "CaseAction",
     "CaseNote",
     "CollectionCase",
@@ -41,6 +43,8 @@ __all__ = [
     "Lender",
     "Letter",
     "Loan",
+    "Message",
+    "MessageTemplate",
     "Payment",
     "PersonalDataAccess",
     "Product",

@@ -136,6 +136,10 @@ class CaseAction(models.Model):
                             related_name="+", db_index=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    # who or what completed (or cancelled) it after the run created it (services.actions)
+    done_by = models.ForeignKey(USER, verbose_name=_("done by"), null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", db_index=False)
+    done_how = models.CharField(_("how"), max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("case action")
@@ -300,6 +304,9 @@ class Letter(models.Model):
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    # the PDF (services.letters): stored privately, downloaded only through views/files.py
+    pdf = models.FileField(_("PDF"), upload_to="letters/%Y/%m/", blank=True)
     history = HistoricalRecords()
 
     class Meta:

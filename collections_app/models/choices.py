@@ -78,9 +78,23 @@ class Outcome(models.TextChoices):
     CEASE_CONTACT = "cease_contact", _("Asks to cease contact")
     BANKRUPTCY = "bankruptcy", _("Reports bankruptcy")
     LAWYER = "lawyer", _("Represented by a lawyer")
+    SENT = "sent", _("Message sent")
 
 
 CONVERSATION_OUTCOMES = frozenset({Outcome.RPC, Outcome.PROMISE, Outcome.REFUSED, Outcome.DISPUTE})
+
+
+class TemplateChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    LETTER = "letter", _("Letter")
+
+
+class MessageStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
 
 
 class OverdueReason(models.TextChoices):
@@ -161,6 +175,7 @@ class ActionStatus(models.TextChoices):
     DONE = "done", _("Done")
     AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
     CANCELLED = "cancelled", _("Cancelled")
+    SUPERSEDED = "superseded", _("Superseded by a newer action")
 
 
 class ApprovalKind(models.TextChoices):

@@ -46,6 +46,15 @@ class Lender(models.Model):
         default="M2",
         help_text=_("Bucket code from which relatives, emergency contacts and employers may be contacted; empty = never."),
     )
+    max_messages_per_day = models.PositiveSmallIntegerField(
+        _("maximum messages a day"), default=2,
+        help_text=_("SMS and e-mails per borrower and local day (docs/messages.md); 0 = none."),
+    )
+    payment_account = models.CharField(
+        _("repayment account"), max_length=200, blank=True,
+        help_text=_("Shown to borrowers in messages and letters (bank, account name and number)."),
+    )
+    collection_phone = models.CharField(_("collection phone line"), max_length=50, blank=True)
     max_promise_days = models.PositiveSmallIntegerField(
         _("furthest promise date without approval (days)"), default=14
     )

@@ -332,6 +332,10 @@ def write_contact(*, case, borrower, user, entry: ContactInput, recording, now, 
         stop_flags.set_stop_flag(case=case, borrower=borrower, flag=flag, user=log.user,
                                  reason=entry.stop_reason or entry.note, contact=log, now=now)
 
+    if entry.channel == Channel.PHONE:  # the case's call tasks due by today are done (services.actions)
+        from collections_app.services.actions import complete_call_actions
+
+        complete_call_actions(case=case, user=log.user, today=now.astimezone(lender_zone(case.lender)).date(), now=now)
     _update_case(case, log=log, promise=promise, callback=entry.callback_at, now=now,
                  overdue_reason=entry.overdue_reason)
     log.promise_obj = promise

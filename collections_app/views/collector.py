@@ -172,7 +172,7 @@ def _form_context(case, user, *, values=None, errors=None, refusal=None, saved=N
         "next_id": next_id,
         "contact_points": points,
         "channels": Channel.choices,
-        "outcomes": Outcome.choices,
+        "outcomes": [c for c in Outcome.choices if c[0] != Outcome.SENT],  # a sent message is logged by the sender
         "overdue_reasons": OverdueReason.choices,
         "borrower_types": BorrowerType.choices,
         "verdict": verdict,

@@ -32,6 +32,7 @@ SAFE_CONTENT_TYPES = {
     ".opus": "audio/ogg",
     ".amr": "audio/amr",
     ".flac": "audio/flac",
+    ".pdf": "application/pdf",
 }
 FALLBACK_CONTENT_TYPE = "application/octet-stream"
 
@@ -105,4 +106,20 @@ def visit_recording(request, visit_id):
     response = private_file_response(visit.recording, filename=name)
     record_personal_data_access(user=request.user, what="visit recording", file_name=visit.recording.name,
                                 where=request.path, borrower_ids=[visit.case.borrower_id])
+    return response
+
+
+@login_required
+@require_GET
+def letter_pdf(request, letter_id):
+    """A letter's PDF, for whoever may see its case (selectors.visibility.cases_visible_to); recorded."""
+    from collections_app.models import Letter
+
+    visible = visibility.cases_visible_to(request.user).values("id")
+    letter = Letter.objects.select_related("case__borrower").filter(pk=letter_id, case__in=visible).first()
+    if letter is None or not letter.pdf:
+        raise Http404
+    response = private_file_response(letter.pdf, filename=f"letter-{letter.pk}-{letter.kind}.pdf")
+    record_personal_data_access(user=request.user, what="letter", file_name=letter.pdf.name, where=request.path,
+                                borrower_ids=[letter.case.borrower_id])
     return response

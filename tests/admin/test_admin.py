@@ -52,6 +52,10 @@ def make_everything(tag: str):
     m.Target.objects.create(period="month", period_start=dt.date(2026, 3, 1), collector=collector, amount=Decimal("50"))
     m.ImportJob.objects.create(kind=m.ImportKind.LOANS, lender=lender, created_by=supervisor)
     m.PersonalDataAccess.objects.create(user=collector, borrower=borrower, what="national_id")
+    template, _new = m.MessageTemplate.objects.get_or_create(code="reminder", language="en", lender=None, stage="any",
+                                                            defaults={"channel": "sms", "name": "r", "body": "hi"})
+    m.Message.objects.create(case=case, borrower=borrower, contact_point=cp, channel="sms", template=template,
+                             to_address=cp.value, body="hi", send_at=timezone.now(), idempotency_key=f"k-{tag}")
 
 
 def changelist_url(model):

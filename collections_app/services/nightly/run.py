@@ -120,6 +120,9 @@ def finish_run(*, run_id: int) -> DelinquencyRun:
     if run.status != RunStatus.RUNNING or run.chunk_rows.filter(done_at__isnull=True).exists():
         return run
     allocation.auto_allocate()
+    from collections_app.services.actions import supersede_stale_actions
+
+    supersede_stale_actions(now=timezone.now())  # both backends: one UPDATE over the book (docs/messages.md)
     finished = timezone.now()
     marked = DelinquencyRun.objects.filter(id=run_id, status=RunStatus.RUNNING).update(
         status=RunStatus.DONE, finished_at=finished, duration_seconds=(finished - run.started_at).total_seconds())
