@@ -12,6 +12,7 @@ from .cases import (
     Target,
 )
 from .choices import *  # noqa: F403
+from .disputes import CaseDocument, Dispute
 from .imports import ImportJob, PersonalDataAccess
 from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
 from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product, RetentionMode
@@ -26,6 +27,7 @@ __all__ = [
     "Bucket",
     "BucketHistory",
     "CaseAction",
+    "CaseDocument",
     "CaseNote",
     "CollectionCase",
     "Complaint",
@@ -33,6 +35,7 @@ __all__ = [
     "ContactPoint",
     "DelinquencyRun",
     "DelinquencyRunChunk",
+    "Dispute",
     "FieldVisit",
     "ImportJob",
     "Installment",

@@ -31,6 +31,7 @@ from collections_app.models import (
     PersonalDataAccess,
     PromiseToPay,
 )
+from collections_app.selectors.disputes import case_extras
 from collections_app.selectors.payoff import loan_payoff, loan_payoff_total
 
 TIMELINE_LIMIT = 200
@@ -220,6 +221,9 @@ def timeline(case) -> list[TimelineItem]:
                 a.reason, _who(a.by_user),
             )
         )
+    from collections_app.selectors.disputes import timeline_items
+
+    items.extend(timeline_items(case))
     items.sort(key=lambda i: i.at, reverse=True)
     return items
 
@@ -281,4 +285,5 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
         "promises": promises,
         "visits": visits,
         "today": today,
+        **case_extras(case, user, today),
     }

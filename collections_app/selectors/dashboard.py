@@ -173,6 +173,7 @@ def opening_and_recovered(loans: QuerySet, date_from: dt.date, date_to: dt.date)
     """(opening overdue, recovered of it in the period) over ``loans``, in one query."""
     collected = (
         Payment.objects.filter(loan=OuterRef("pk"), paid_on__range=(date_from, date_to))
+        .exclude(source=Payment.Source.ADJUSTMENT)  # a correction is not money recovered
         .values("loan")
         .annotate(s=Sum("amount"))
         .values("s")
@@ -203,8 +204,8 @@ def summary(user, filters: DashboardFilters, cases: QuerySet) -> dict:
     case_ids = cases.values("id")
     loans = Loan.objects.filter(case_id__in=case_ids)
     start, end = _day_start(filters.date_from), _day_start(filters.date_to + dt.timedelta(days=1))
-    collected = _sum(Payment.objects.filter(loan__case_id__in=case_ids, paid_on__range=(filters.date_from, filters.date_to)),
-                     "amount")
+    collected = _sum(Payment.objects.filter(loan__case_id__in=case_ids, paid_on__range=(filters.date_from, filters.date_to))
+                     .exclude(source=Payment.Source.ADJUSTMENT), "amount")
     opening, recovered = opening_and_recovered(loans, filters.date_from, filters.date_to)
     if filters.collector_id:
         targets = Target.objects.filter(collector_id=filters.collector_id)
@@ -378,6 +379,7 @@ def league(user, filters: DashboardFilters, cases: QuerySet) -> list[dict]:
     }
     collected_by = dict(
         Payment.objects.filter(loan__case__in=mine, paid_on__range=period)
+        .exclude(source=Payment.Source.ADJUSTMENT)
         .values("loan__case__assigned_to")
         .annotate(s=Sum("amount"))
         .order_by()

@@ -1,4 +1,4 @@
-"""Stored files (lenders' import files, error reports, call and visit recordings) leave only here.
+"""Stored files (lenders' import files, error reports, call and visit recordings, case documents) leave only here.
 
 Nothing under MEDIA_ROOT is served by URL: each view asks accounts/roles.py whether the user may
 reach the object, writes the access record, and answers with an attachment whose content type
@@ -32,6 +32,10 @@ SAFE_CONTENT_TYPES = {
     ".opus": "audio/ogg",
     ".amr": "audio/amr",
     ".flac": "audio/flac",
+    ".pdf": "application/pdf",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
 }
 FALLBACK_CONTENT_TYPE = "application/octet-stream"
 
@@ -105,4 +109,21 @@ def visit_recording(request, visit_id):
     response = private_file_response(visit.recording, filename=name)
     record_file_download(user=request.user, what="visit recording", file_name=visit.recording.name,
                          where=request.path[:200], borrower=visit.case.borrower)
+    return response
+
+
+@login_required
+@require_GET
+def case_document(request, document_id):
+    """A document kept with a case (dispute evidence, death certificate …), for those who see the case."""
+    from collections_app.models import CaseDocument
+
+    visible = roles.cases_visible_to(request.user).values("id")
+    doc = CaseDocument.objects.select_related("case").filter(pk=document_id, case_id__in=visible).first()
+    if doc is None or not doc.file:
+        raise Http404
+    name = f"case-{doc.case_id}-document-{doc.pk}{os.path.splitext(doc.file.name)[1].lower()}"
+    response = private_file_response(doc.file, filename=name)
+    record_file_download(user=request.user, what="case document", file_name=doc.file.name,
+                         where=request.path[:200], borrower=doc.case.borrower)
     return response

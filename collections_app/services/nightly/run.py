@@ -117,6 +117,9 @@ def finish_run(run_id: int) -> DelinquencyRun:
     if run.status != RunStatus.RUNNING or run.chunk_rows.filter(done_at__isnull=True).exists():
         return run
     allocation.auto_allocate()
+    from collections_app.services.blacklist import apply_blacklist_rules
+
+    apply_blacklist_rules(today=run.as_of)
     finished = timezone.now()
     DelinquencyRun.objects.filter(id=run_id, status=RunStatus.RUNNING).update(
         status=RunStatus.DONE, finished_at=finished, duration_seconds=(finished - run.started_at).total_seconds())

@@ -33,7 +33,7 @@ from collections_app.models.choices import (
 )
 from collections_app.models.parties import Borrower
 
-from ..rules import COLLECTOR_TIME_ACTIONS, NO_COLLECTOR_TIME_BUCKETS
+from ..rules import COLLECTOR_TIME_ACTIONS, LAPSED_BLOCKS, NO_COLLECTOR_TIME_BUCKETS
 
 HISTORY_REASON = "delinquency run"
 ANALYZE_AFTER = 5000  # rows inserted by one statement, after which the table's statistics are refreshed
@@ -290,7 +290,8 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
             h_cols, h_exprs = history_columns(ApprovalRequest, "appr", "+")
             named = {"appr_table": ApprovalRequest._meta.db_table, "d": as_of, "d_text": as_of.isoformat(), "run": run.id if run else None,
                      "active": str(CaseStatus.OPEN), "guarantor": str(Relation.GUARANTOR),
-                     "no_time": list(NO_COLLECTOR_TIME_BUCKETS), "pending": str(ApprovalStatus.PENDING)}
+                     "no_time": list(NO_COLLECTOR_TIME_BUCKETS), "pending": str(ApprovalStatus.PENDING),
+                     "lapsed_blocks": [str(a) for a in LAPSED_BLOCKS]}
             # positional defaults → named parameters
             for n, value in enumerate(a_params):
                 named[f"ap{n}"] = value
@@ -309,7 +310,8 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
             cursor.execute(
                 f"""
                 WITH c AS (
-                    SELECT c.id AS case_id, c.bucket, c.overdue_amount, k.aging, to_char(k.episode, 'YYYY-MM-DD') AS episode,
+                    SELECT c.id AS case_id, c.bucket, c.overdue_amount, c.limitation_date, k.aging,
+                           to_char(k.episode, 'YYYY-MM-DD') AS episode,
                            k.products, g.borrower_id IS NOT NULL AS has_g
                     FROM dq_keys k
                     JOIN {cases} c ON c.borrower_id = k.borrower_id AND c.lender_id = k.lender_id
@@ -334,6 +336,8 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
                      AND (r.max_over IS NULL OR c.overdue_amount < r.max_over)
                      -- M0: reminders only, no collector time (rules.COLLECTOR_TIME_ACTIONS)
                      AND NOT (r.busy AND c.bucket = ANY(%(no_time)s))
+                     -- a lapsed claim is not proposed for litigation (rules.LAPSED_BLOCKS)
+                     AND NOT (r.action = ANY(%(lapsed_blocks)s) AND COALESCE(c.limitation_date < %(d)s, FALSE))
                 ),
                 fresh AS (
                     -- of two proposals of one kind for one case on the same night, the first rule's

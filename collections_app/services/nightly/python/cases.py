@@ -29,7 +29,7 @@ from collections_app.models.choices import (
 )
 from collections_app.services.rows import update_rows
 
-from ..rules import APPROVAL_FOR_ACTION, costs_collector_time_in
+from ..rules import APPROVAL_FOR_ACTION, blocked_by_lapse, costs_collector_time_in
 
 ZERO = Decimal("0")
 ACTIVE_CASE = (CaseStatus.OPEN, CaseStatus.SUSPENDED)
@@ -152,10 +152,12 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
     return opened, closed
 
 
-def _matches(rule: StrategyRule, case, aging: int, products: set, has_guarantor: bool) -> bool:
+def _matches(rule: StrategyRule, case, aging: int, products: set, has_guarantor: bool, as_of: dt.date) -> bool:
     if rule.bucket and rule.bucket != case.bucket:
         return False
     if costs_collector_time_in(rule.action, case.bucket):
+        return False
+    if blocked_by_lapse(rule.action, case.limitation_date, as_of):
         return False
     if rule.dpd_min is not None and aging < rule.dpd_min:
         return False
@@ -195,7 +197,7 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
         episode = min(r["oldest_unpaid_due_date"] for r in bad if r["oldest_unpaid_due_date"]).isoformat()
         products = {r["product_id"] for r in bad}
         for rule in rules:
-            if not _matches(rule, case, aging, products, case.borrower_id in guarantors):
+            if not _matches(rule, case, aging, products, case.borrower_id in guarantors, as_of):
                 continue
             key = episode if not rule.repeat_every_days else f"{episode}/{aging // rule.repeat_every_days}"
             candidates[(case.id, rule.code, key)] = (case, rule)
