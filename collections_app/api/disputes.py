@@ -244,16 +244,21 @@ class DisputeResolveView(StrictRequestMixin, APIView):
         return Response(DisputeSerializer(d).data)
 
 
-class LimitationWarningsView(StrictRequestMixin, APIView):
-    permission_classes = [IsAuthenticated]
+class LimitationWarningsView(StrictRequestMixin, generics.ListAPIView):
+    serializer_class = LimitationWarningSerializer
+    pagination_class = StandardPagination
+    filter_backends: list = []
+    filterset_class = None
 
-    @extend_schema(
-        summary="Cases whose limitation period lapses within 90 days, or has lapsed", tags=["disputes"],
-        responses={200: LimitationWarningSerializer(many=True)},
-    )
-    def get(self, request):
-        rows = selectors.limitation_warnings(request.user, today=timezone.localdate())
-        return Response(LimitationWarningSerializer(rows, many=True).data)
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return m.CollectionCase.objects.none()
+        return selectors.limitation_warnings(self.request.user, today=timezone.localdate())
+
+    @extend_schema(summary="Cases whose limitation period lapses within 90 days, or has lapsed", tags=["disputes"],
+                   description="Soonest first; `warning` 0 = lapsed, 30 or 90 = lapses within that many days.")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class BlacklistView(StrictRequestMixin, generics.ListCreateAPIView):

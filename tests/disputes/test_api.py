@@ -86,9 +86,9 @@ def test_limitation_warnings(case, collector, supervisor):
     other = f.CaseFactory(lender=case.lender, assigned_to=collector, limitation_date=today + dt.timedelta(days=60))
     f.CaseFactory(lender=case.lender, assigned_to=collector, limitation_date=today + dt.timedelta(days=200))
     lapsed = f.CaseFactory(lender=case.lender, assigned_to=collector, limitation_date=today - dt.timedelta(days=1))
-    rows = client_for(collector).get("/api/limitation-warnings/").json()
+    rows = client_for(collector).get("/api/limitation-warnings/").json()["results"]
     assert [(r["case"], r["warning"]) for r in rows] == [(lapsed.pk, 0), (case.pk, 30), (other.pk, 90)]
-    assert client_for(f.CollectorFactory(username="x2")).get("/api/limitation-warnings/").json() == []
+    assert client_for(f.CollectorFactory(username="x2")).get("/api/limitation-warnings/").json()["count"] == 0
 
 
 def test_blacklist_api(case, collector, supervisor):
