@@ -19,9 +19,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import roles
 from collections_app import models as m
 from collections_app.selectors import disputes as selectors
+from collections_app.selectors import visibility
 from collections_app.services import blacklist as blacklist_service
 from collections_app.services import dialer
 from collections_app.services import disputes as dispute_service
@@ -143,7 +143,7 @@ class BlacklistFilter(FilterSet):
 def _visible_case(request, pk):
     if not str(pk).isdigit():
         raise NotFound
-    return get_object_or_404(roles.cases_visible_to(request.user, m.CollectionCase.objects.select_related("lender")),
+    return get_object_or_404(visibility.cases_visible_to(request.user, m.CollectionCase.objects.select_related("lender")),
                              pk=int(pk))
 
 
@@ -283,7 +283,7 @@ class BlacklistView(StrictRequestMixin, generics.ListCreateAPIView):
     def post(self, request, *args, **kwargs):
         data = BlacklistCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        borrower = roles.borrowers_visible_to(request.user).filter(pk=data.validated_data["borrower"]).first()
+        borrower = visibility.borrowers_visible_to(request.user).filter(pk=data.validated_data["borrower"]).first()
         if borrower is None:
             raise NotFound
         entry = blacklist_service.add_to_blacklist(borrower=borrower, user=request.user,

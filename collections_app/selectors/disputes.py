@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import borrowers_visible_to, cases_visible_to, is_admin, is_supervisor_or_admin
+from accounts.roles import is_admin, is_supervisor_or_admin
 from collections_app.domain import limitation as limitation_rule
 from collections_app.domain.compliance import stop_flag_label
 from collections_app.models import (
@@ -20,6 +20,7 @@ from collections_app.models import (
     DisputeStatus,
     Lender,
 )
+from collections_app.selectors.visibility import borrowers_visible_to, cases_visible_to
 
 DUE_SOON_DAYS = 7
 WORKING = (CaseStatus.OPEN, CaseStatus.SUSPENDED)

@@ -91,7 +91,7 @@ def remove_from_blacklist(*, entry: BlacklistEntry, user, reason: str, today: dt
 
 def worst_bucket_code() -> str | None:
     """The last bucket of the active strategy version (M4+ in the default ladder)."""
-    from collections_app.services.strategy import bucket_ranges
+    from collections_app.selectors.buckets import bucket_ranges
 
     ranges = bucket_ranges()
     return ranges[-1].code if ranges else None

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import cases_visible_to, is_supervisor_or_admin
+from accounts.roles import is_supervisor_or_admin
 from collections_app.models import (
     ActionStatus,
     Borrower,
@@ -41,6 +41,7 @@ from collections_app.models import (
     Outcome,
     Payment,
 )
+from collections_app.selectors.visibility import cases_visible_to
 from collections_app.services import limitation
 from collections_app.services.inputs import MONEY_LIMIT
 
@@ -53,7 +54,7 @@ def _user(user):
 
 
 def _business_date(case, now: dt.datetime) -> dt.date:
-    from collections_app.services.contacts import lender_zone
+    from collections_app.selectors.contact_verdicts import lender_zone
 
     return now.astimezone(lender_zone(case.lender)).date()
 

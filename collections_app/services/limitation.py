@@ -93,7 +93,7 @@ def refresh_limitation_dates(*, case_ids: Iterable[int]) -> int:
             case.limitation_date = new
             changed.append(case)
     if changed:
-        update_rows(CollectionCase, changed, ["limitation_date"])
+        update_rows(model=CollectionCase, objs=changed, fields=["limitation_date"])
     return len(changed)
 
 

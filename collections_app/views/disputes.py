@@ -24,7 +24,7 @@ from collections_app.selectors import disputes as selectors
 from collections_app.services import blacklist as blacklist_service
 from collections_app.services import case_documents
 from collections_app.services import disputes as dispute_service
-from collections_app.services.audit import record_personal_data_access
+from collections_app.services.personal_data import record_personal_data_access
 
 supervisor_only = role_required(Role.SUPERVISOR)
 MAX_FILES = 10

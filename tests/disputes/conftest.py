@@ -23,7 +23,7 @@ def case(lender, collector):
     loan = f.LoanFactory(lender=lender, borrower=borrower)
     f.InstallmentFactory(loan=loan, seq=1, due_date=dt.date(2026, 2, 1))
     f.InstallmentFactory(loan=loan, seq=2, due_date=dt.date(2026, 6, 1))
-    engine.recalculate_loans([loan.id], as_of=TODAY)
+    engine.recalculate_loans(loan_ids=[loan.id], as_of=TODAY)
     case = m.CollectionCase.objects.select_related("lender", "borrower").get(borrower=borrower)
     m.CollectionCase.objects.filter(pk=case.pk).update(assigned_to=collector, team=collector.team)
     case.refresh_from_db()

@@ -113,7 +113,7 @@ def test_import_flags_new_loans_of_blacklisted_borrowers(write_csv, lender, supe
     blacklist.add_to_blacklist(borrower=known, user=supervisor, reason="fraud")
     # a new borrower record with a blacklisted national id
     m.BlacklistEntry.objects.create(lender=lender, national_id="110101199001000002", name="Old name", reason="old")
-    job = import_file(write_csv([LOAN_HEADER, loan_row(1), loan_row(2), loan_row(3)]), "loans", lender="acme")
+    job = import_file(path=write_csv([LOAN_HEADER, loan_row(1), loan_row(2), loan_row(3)]), kind="loans", lender="acme")
     assert job.status == m.ImportStatus.DONE
     job.refresh_from_db()
     assert sorted(flag["loan"] for flag in job.blacklisted) == ["L1", "L2"]

@@ -48,7 +48,7 @@ def test_open_and_resolve_a_dispute(live_server, browser_page, tmp_path):
     today = dt.date.today()
     f.InstallmentFactory(loan=loan, seq=1, due_date=today - dt.timedelta(days=40))
     f.InstallmentFactory(loan=loan, seq=2, due_date=today - dt.timedelta(days=10))
-    engine.recalculate_loans([loan.id])
+    engine.recalculate_loans(loan_ids=[loan.id])
     case = m.CollectionCase.objects.get(borrower=borrower)
     m.CollectionCase.objects.filter(pk=case.pk).update(assigned_to=collector, team=team)
     receipt = tmp_path / "receipt.pdf"

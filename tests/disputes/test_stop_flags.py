@@ -41,7 +41,7 @@ def test_suspended_cases_get_no_automatic_action_on_either_backend(lender, colle
                                   action=m.ActionKind.FIELD_VISIT, needs_approval=True)
     borrowers = _book(lender, n=5)
     scope = engine.Scope(borrower_ids=tuple(b.id for b in borrowers))
-    engine.process_scope(scope, D(2026, 1, 11), force_python=force_python)
+    engine.process_scope(scope=scope, as_of=D(2026, 1, 11), force_python=force_python)
     cases = {c.borrower_id: c for c in m.CollectionCase.objects.select_related("lender", "borrower")}
     deceased, bankrupt, lawyer, disputed, free = (cases[b.id] for b in borrowers)
     for case, outcome in ((deceased, "deceased"), (bankrupt, "bankruptcy"), (lawyer, "lawyer")):
@@ -53,7 +53,7 @@ def test_suspended_cases_get_no_automatic_action_on_either_backend(lender, colle
     before = set(m.CaseAction.objects.values_list("id", flat=True))
     approvals_before = m.ApprovalRequest.objects.exclude(kind=m.ApprovalKind.STOP_FLAG).count()
     for day in range(12, 32):
-        engine.process_scope(scope, D(2026, 1, day), force_python=force_python)
+        engine.process_scope(scope=scope, as_of=D(2026, 1, day), force_python=force_python)
     new = m.CaseAction.objects.exclude(id__in=before)
     assert not new.filter(case_id__in=held).exists()
     assert new.filter(case=free).count() >= 5  # the strategy did act on the case nothing holds
