@@ -1,43 +1,18 @@
 """A dispute opened and resolved in a real browser (Debian chromium through Playwright), with
 screenshots in docs/screenshots."""
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 
 from collections_app import models as m
 from collections_app.services import nightly as engine
 from tests import factories as f
+from tests.browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-@pytest.fixture
-def browser_page():
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        yield page
-        context.close()
-        browser.close()
-
-
-def login(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
-def test_open_and_resolve_a_dispute(live_server, browser_page, tmp_path):
+def test_open_and_resolve_a_dispute(live_server, browser_page, shots, tmp_path):
     supervisor = f.SupervisorFactory(username="wang")
     team = f.TeamFactory(supervisor=supervisor)
     collector = f.CollectorFactory(username="li", team=team)
@@ -56,7 +31,7 @@ def test_open_and_resolve_a_dispute(live_server, browser_page, tmp_path):
 
     page = browser_page
     base = live_server.url
-    login(page, base, "li")
+    login(page, base, "li", lands_on="/queue/")
     page.goto(f"{base}/cases/{case.pk}/")
     page.click("#open-dispute summary")
     page.fill("#open-dispute input[name=reason]", "Says the March instalment was paid at the branch")
@@ -66,7 +41,7 @@ def test_open_and_resolve_a_dispute(live_server, browser_page, tmp_path):
     page.wait_for_load_state()
     assert page.locator("#disputes .dispute-open").count() == 1
     assert page.locator('#call-verdict [data-rule="dispute"]').count() == 1
-    page.screenshot(path=str(SHOTS / "dispute-open-en.png"), full_page=True)
+    page.screenshot(path=str(shots / "dispute-open-en.png"), full_page=True)
     # a call is refused with the dispute as the rule, nothing saved
     page.select_option("select[name=outcome]", "no_answer")
     page.locator("#contact-form button[type=submit]").first.click()
@@ -75,10 +50,10 @@ def test_open_and_resolve_a_dispute(live_server, browser_page, tmp_path):
     assert not m.ContactLog.objects.filter(case=case).exists()
 
     page.context.clear_cookies()
-    login(page, base, "wang")
+    login(page, base, "wang", lands_on="/supervisor/")
     page.goto(f"{base}/supervisor/disputes/")
     assert page.locator(".dispute-row").count() == 1
-    page.screenshot(path=str(SHOTS / "dispute-warnings-en.png"), full_page=True)
+    page.screenshot(path=str(shots / "dispute-warnings-en.png"), full_page=True)
     page.click(".dispute-row a")
     page.wait_for_load_state()
     page.check("#resolve-form input[value=rejected]")
@@ -87,9 +62,10 @@ def test_open_and_resolve_a_dispute(live_server, browser_page, tmp_path):
     page.wait_for_load_state()
     assert page.locator("#disputes .dispute-rejected").count() == 1
     assert page.locator("#call-verdict").get_attribute("data-allowed") in ("0", "1")
-    page.screenshot(path=str(SHOTS / "dispute-rejected-en.png"), full_page=True)
+    page.screenshot(path=str(shots / "dispute-rejected-en.png"), full_page=True)
     dispute = m.Dispute.objects.get(case=case)
     assert dispute.status == m.DisputeStatus.REJECTED
     assert m.ContactLog.objects.filter(case=case, channel="letter", outcome="sent").count() == 1
     case.refresh_from_db()
     assert case.status == m.CaseStatus.OPEN
+    assert page.violations == [] and page.script_errors == []
