@@ -13,6 +13,7 @@ from .cases import (
 )
 from .choices import *  # noqa: F403
 from .disputes import CaseDocument, Dispute
+from .figures import DailyFigures
 from .imports import ImportJob, PersonalDataAccess
 from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
 from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product, RetentionMode
@@ -33,6 +34,7 @@ __all__ = [
     "Complaint",
     "ContactLog",
     "ContactPoint",
+    "DailyFigures",
     "DelinquencyRun",
     "DelinquencyRunChunk",
     "Dispute",

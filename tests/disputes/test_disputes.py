@@ -84,13 +84,16 @@ def test_upheld_with_an_adjustment_corrects_the_debt_as_the_engine_says(case, co
 
 
 def test_an_adjustment_is_not_money_collected(case, collector, supervisor, team):
-    from collections_app.selectors import dashboard
+    from rest_framework.test import APIClient
 
     dispute = open_dispute(case=case, user=collector, reason="Wrong fee", now=NOW)
     resolve_dispute(dispute=dispute, user=supervisor, outcome="upheld", note="ok", adjustment="300.00", now=NOW)
-    filters = dashboard.DashboardFilters(date_from=TODAY - dt.timedelta(days=30), date_to=TODAY)
-    summary = dashboard.summary(supervisor, filters, m.CollectionCase.objects.filter(pk=case.pk))
-    assert summary["collected"] == Decimal("0")
+    assert m.Payment.objects.filter(loan__case=case, source=m.Payment.Source.ADJUSTMENT).exists()
+    client = APIClient()
+    client.force_authenticate(supervisor)
+    day = m.Payment.objects.get(loan__case=case).paid_on
+    body = client.get(f"/api/kpis/?from={day - dt.timedelta(days=30)}&to={day}").json()
+    assert Decimal(str(body["collected"])) == Decimal("0")
 
 
 def test_upheld_closing_the_case(case, collector, supervisor):
