@@ -560,4 +560,5 @@ class PersonalDataAccessAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
 
 
-from collections_app import admin_messages  # noqa: E402,F401  (its models' admin pages)
+# the admin pages of the later areas' models, registered on import
+from collections_app import admin_disputes, admin_messages  # noqa: E402,F401,I001

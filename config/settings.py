@@ -246,6 +246,10 @@ if PRIVATE_FILE_SERVING not in {"django", "x-accel-redirect", "x-sendfile"}:
 PRIVATE_FILE_ACCEL_PREFIX = os.environ.get("PRIVATE_FILE_ACCEL_PREFIX", "/protected-media/")
 # A call or visit recording: audio only (checked by type, extension and content), at most this size.
 RECORDING_MAX_BYTES = int(os.environ.get("RECORDING_MAX_BYTES", str(50 * 1024 * 1024)))
+# case documents (dispute evidence, death certificates, court notices): PDF, JPEG or PNG up to this size
+DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+# the shared secret a phone system sends in the X-Dialer-Token header (docs/disputes.md); empty = webhook off
+DIALER_WEBHOOK_TOKEN = os.environ.get("DIALER_WEBHOOK_TOKEN", "")
 # Request bodies without files are held in memory: refuse one above 10 MB. Uploaded files above
 # 2.5 MB go to a temporary file, never memory; their size cap is IMPORT_MAX_UPLOAD_MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -401,6 +405,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "accounts.models.Role",
         "TemplateChannelEnum": "collections_app.models.choices.TemplateChannel",
         "MessageChannelEnum": "collections_app.api.messages.SEND_CHANNELS",
+        "DisputeStatusEnum": "collections_app.models.choices.DisputeStatus",
+        "DisputeOutcomeEnum": "collections_app.models.choices.DisputeOutcome",
     },
     "TAGS": [
         {"name": "auth", "description": "API tokens."},
@@ -411,6 +417,9 @@ SPECTACULAR_SETTINGS = {
         {"name": "loans", "description": "Loans, schedules and delinquency figures."},
         {"name": "payments", "description": "Payments; recording one reclassifies the loan at once."},
         {"name": "cases", "description": "Collection cases, assignment and the contact log."},
+        {"name": "disputes", "description": "Disputes of the debt and the statute-of-limitations warnings."},
+        {"name": "blacklist", "description": "Borrowers not to be lent to again."},
+        {"name": "dialer", "description": "Call events posted by a dialer or phone system (shared-secret token)."},
         {"name": "promises", "description": "Promises to pay."},
         {"name": "imports", "description": "Loan, installment and payment files."},
         {"name": "kpis", "description": "Recovery KPIs."},

@@ -55,7 +55,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         model = ImportJob
         fields = ["id", "kind", "status", "total_rows", "processed_rows", "stored_rows", "rejected_rows", "errors",
                   "created_rows", "updated_rows", "lender", "dry_run", "original_name", "encoding", "message",
-                  "created_by", "created_at", "started_at", "finished_at", "error_report_url", "file_url"]
+                  "created_by", "created_at", "started_at", "finished_at", "error_report_url", "file_url", "blacklisted"]
         read_only_fields = fields
 
     def get_error_report_url(self, job) -> str | None:

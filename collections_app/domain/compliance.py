@@ -19,6 +19,7 @@ from collections_app.domain.buckets import DEFAULT_BUCKETS
 
 # Rule codes (machine-readable; the API's 409 body carries them as "rule")
 STOP_FLAG = "stop_flag"
+DISPUTE = "dispute"  # an open dispute on the case (services.disputes)
 THIRD_PARTY = "third_party_bucket"
 CONTACT_HOURS = "contact_hours"
 LUNCH_BREAK = "lunch_break"
@@ -59,6 +60,7 @@ def rule_label(code: str) -> str:
     """A short translated name for a rule code (the code itself when unknown)."""
     labels = {
         STOP_FLAG: _("Contact stopped"),
+        DISPUTE: _("Dispute open"),
         THIRD_PARTY: _("Third party not allowed"),
         CONTACT_HOURS: _("Outside contact hours"),
         LUNCH_BREAK: _("Lunch break"),
@@ -217,14 +219,21 @@ def check_contact(
     bucket_order: Sequence[str] = DEFAULT_BUCKET_ORDER,
     attempts: Sequence[dt.datetime] = (),
     last_conversation: dt.datetime | None = None,
+    open_dispute: bool = False,
 ) -> Verdict:
     """May a contact on ``channel`` be made at ``now``?
 
     ``attempts``: the borrower's earlier call attempts (aware datetimes; at least the last 7 days).
     Non-phone channels obey stop flags, third-party limits and hours, not the call caps.
+    ``open_dispute``: the case has a dispute not yet answered — no collection contact until it is.
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
+    if open_dispute:
+        return Verdict(
+            False, DISPUTE,
+            _("The borrower disputes this debt: no collection contact until the dispute is answered."), None,
+        )
     flags = [f for f in stop_flags if f]
     if flags:
         return Verdict(

@@ -12,6 +12,7 @@ from .cases import (
     Target,
 )
 from .choices import *  # noqa: F403
+from .disputes import CaseDocument, Dispute
 from .figures import DailyFigures
 from .imports import ImportJob, PersonalDataAccess
 from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
@@ -29,6 +30,7 @@ __all__ = [
     "BucketHistory",
     "Campaign",
     "CaseAction",
+    "CaseDocument",
     "CaseNote",
     "CollectionCase",
     "Complaint",
@@ -37,6 +39,7 @@ __all__ = [
     "DailyFigures",
     "DelinquencyRun",
     "DelinquencyRunChunk",
+    "Dispute",
     "FieldVisit",
     "ImportJob",
     "Installment",

@@ -206,6 +206,8 @@ class ContactLog(models.Model):
     # hand): stored so that nothing that happened goes unrecorded, flagged with the rule it broke
     breach_rule = models.CharField(_("rule broken"), max_length=30, blank=True, db_index=True)
     breach_detail = models.CharField(_("why it was not allowed"), max_length=300, blank=True)
+    # the call's id in the phone system that reported it (services.dialer): one contact per call
+    dialer_call_id = models.CharField(_("dialer call id"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("contact")
@@ -215,6 +217,10 @@ class ContactLog(models.Model):
             models.Index(fields=["borrower", "occurred_at"]),
             models.Index(fields=["case", "-occurred_at"]),
             models.Index(fields=["user", "occurred_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["dialer_call_id"], condition=~Q(dialer_call_id=""),
+                                    name="contact_one_per_dialer_call"),
         ]
 
     def __str__(self):

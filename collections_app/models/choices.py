@@ -22,6 +22,7 @@ class CaseCloseReason(models.TextChoices):
     RECALLED = "recalled", _("Recalled by lender")
     WRITTEN_OFF = "written_off", _("Written off")
     DECEASED = "deceased", _("Deceased, verified")
+    DISPUTE_UPHELD = "disputed", _("Dispute upheld")
     OTHER = "other", _("Other")
 
 
@@ -78,7 +79,7 @@ class Outcome(models.TextChoices):
     CEASE_CONTACT = "cease_contact", _("Asks to cease contact")
     BANKRUPTCY = "bankruptcy", _("Reports bankruptcy")
     LAWYER = "lawyer", _("Represented by a lawyer")
-    SENT = "sent", _("Message sent")
+    SENT = "sent", _("Sent (letter or message)")
 
 
 CONVERSATION_OUTCOMES = frozenset({Outcome.RPC, Outcome.PROMISE, Outcome.REFUSED, Outcome.DISPUTE})
@@ -256,3 +257,22 @@ class StrategyStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     RETIRED = "retired", _("Retired")
     REJECTED = "rejected", _("Rejected")
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    UPHELD = "upheld", _("Upheld")
+    REJECTED = "rejected", _("Rejected")
+
+
+class DisputeOutcome(models.TextChoices):
+    UPHELD = "upheld", _("Upheld")
+    REJECTED = "rejected", _("Rejected")
+
+
+class DocumentKind(models.TextChoices):
+    EVIDENCE = "evidence", _("Dispute evidence")
+    DEATH_CERTIFICATE = "death_certificate", _("Death certificate")
+    BANKRUPTCY_NOTICE = "bankruptcy_notice", _("Bankruptcy notice or court order")
+    LAWYER_LETTER = "lawyer_letter", _("Letter of representation from a lawyer")
+    OTHER = "other", _("Other document")

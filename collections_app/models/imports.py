@@ -28,6 +28,8 @@ class ImportJob(models.Model):
     errors = models.JSONField(_("errors"), default=list, blank=True, help_text=_("The first rejected rows: row, column, error."))
     error_report = models.FileField(_("error report"), upload_to="import_errors/%Y/%m/", blank=True)
     message = models.TextField(_("message"), blank=True)
+    # new loans of blacklisted borrowers found by this import: [{loan, borrower, name, reason}]
+    blacklisted = models.JSONField(_("blacklisted borrowers"), default=list, blank=True)
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("imported by"))
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)

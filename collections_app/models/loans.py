@@ -143,6 +143,9 @@ class Payment(models.Model):
         API = "api", _("API")
         COLLECTOR = "collector", _("Entered by a collector")
         FIELD = "field", _("Collected on a field visit")
+        # not money received: a correction of what is owed (an upheld dispute), applied by the engine
+        # like a payment and left out of every "collected" figure (docs/disputes.md)
+        ADJUSTMENT = "adjustment", _("Correction after an upheld dispute")
 
     # lender and loan: covered by the unique (lender, external_id) and (loan, paid_on, id) indexes
     lender = models.ForeignKey(Lender, verbose_name=_("lender"), on_delete=models.PROTECT, related_name="payments",

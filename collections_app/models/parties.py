@@ -68,6 +68,18 @@ class Lender(models.Model):
         _("commission rate"), max_digits=6, decimal_places=4, default=ZERO, validators=[MinValueValidator(ZERO)]
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Disputes, limitation and blacklist (docs/disputes.md)
+    dispute_response_days = models.PositiveSmallIntegerField(
+        _("days to answer a dispute"), default=30, validators=[MinValueValidator(1)]
+    )
+    limitation_years = models.PositiveSmallIntegerField(
+        _("limitation period (years)"), default=3, validators=[MinValueValidator(1)],
+        help_text=_("Counted from the last demand or acknowledgement (three years in PRC civil law)."),
+    )
+    blacklist_after_worst_bucket = models.BooleanField(
+        _("blacklist borrowers who pay off after reaching the worst bucket"), default=True
+    )
+    blacklist_after_litigation = models.BooleanField(_("blacklist borrowers taken to court"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -240,6 +252,8 @@ class BlacklistEntry(models.Model):
     national_id = models.CharField(_("national id"), max_length=32, blank=True)
     name = models.CharField(_("name"), max_length=200, blank=True)
     reason = models.TextField(_("reason"))
+    # the rule that added the borrower (services.blacklist.BY_RULE codes); empty = added by hand
+    rule = models.CharField(_("added by rule"), max_length=30, blank=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     added_on = models.DateField(_("added on"), default=dt.date.today)
     removed_on = models.DateField(_("removed on"), null=True, blank=True)

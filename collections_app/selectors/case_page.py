@@ -31,6 +31,7 @@ from collections_app.models import (
     PromiseStatus,
     PromiseToPay,
 )
+from collections_app.selectors.disputes import case_extras
 from collections_app.selectors.loan_figures import show_paid
 from collections_app.selectors.payoff import loan_payoff, loan_payoff_total
 from collections_app.selectors.visibility import cases_visible_to
@@ -229,6 +230,9 @@ def timeline(case) -> list[TimelineItem]:
                 a.reason, _who(a.by_user),
             )
         )
+    from collections_app.selectors.disputes import timeline_items
+
+    items.extend(timeline_items(case))
     items.sort(key=lambda i: i.at, reverse=True)
     return items
 
@@ -287,5 +291,6 @@ def case_context(case, user, *, now=None) -> dict:
         "promises": promises,
         "visits": visits,
         "today": today,
+        **case_extras(case, user, today),
         "personal_data_shown": personal_data_shown(points, full, borrower),
     }

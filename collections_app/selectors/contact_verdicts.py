@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from collections_app.domain import compliance as rules_mod
 from collections_app.domain.compliance import ContactRules, Verdict
-from collections_app.models import Borrower, Channel, ContactLog, Outcome
+from collections_app.models import Borrower, CaseStatus, Channel, ContactLog, Outcome
 from collections_app.selectors.buckets import bucket_order
 
 
@@ -75,7 +75,19 @@ def is_third_party_contact(contact_point, outcome="") -> bool:
     return outcome == Outcome.THIRD_PARTY
 
 
-def _verdict(case, *, now, channel, contact_point, attempts, last_conversation, order, third_party=None) -> Verdict:
+def _disputed(case_ids) -> set[int]:
+    """The cases among ``case_ids`` with an open dispute (one query; none for no ids)."""
+    from collections_app.models import Dispute, DisputeStatus
+
+    case_ids = list(case_ids)
+    if not case_ids:
+        return set()
+    return set(Dispute.objects.filter(case_id__in=case_ids, status=DisputeStatus.OPEN)
+               .values_list("case_id", flat=True))
+
+
+def _verdict(case, *, now, channel, contact_point, attempts, last_conversation, order, third_party=None,
+             disputed=frozenset()) -> Verdict:
     borrower = case.borrower
     if third_party is None:
         third_party = is_third_party_contact(contact_point)
@@ -89,6 +101,7 @@ def _verdict(case, *, now, channel, contact_point, attempts, last_conversation, 
         bucket_order=order,
         attempts=attempts,
         last_conversation=last_conversation,
+        open_dispute=case.pk in disputed,
     )
 
 
@@ -106,6 +119,7 @@ def contact_verdict(case, *, now=None, contact_point=None, channel=Channel.PHONE
         last_conversation=last_conv.get(case.borrower_id),
         order=bucket_order() if third_party else rules_mod.DEFAULT_BUCKET_ORDER,
         third_party=third_party,
+        disputed=_disputed([case.pk]),
     )
 
 
@@ -118,10 +132,11 @@ def number_verdicts(case, points, *, now=None, channel=Channel.PHONE) -> dict[in
         return {}
     attempts, last_conv = _history([case.borrower_id], _lookback([case.lender], now))
     order = bucket_order() if any(cp.is_third_party for cp in points) else rules_mod.DEFAULT_BUCKET_ORDER
+    disputed = _disputed([case.pk])
     return {
         cp.pk: _verdict(
             case, now=now, channel=channel, contact_point=cp, attempts=attempts.get(case.borrower_id, []),
-            last_conversation=last_conv.get(case.borrower_id), order=order,
+            last_conversation=last_conv.get(case.borrower_id), order=order, disputed=disputed,
         )
         for cp in points
     }
@@ -141,6 +156,8 @@ def verdicts_for_cases(cases, *, now=None, channel=Channel.PHONE) -> dict[int, V
     if not cases:
         return {}
     attempts, last_conv = _history({c.borrower_id for c in cases}, _lookback({c.lender for c in cases}, now))
+    # opening a dispute suspends the case: only suspended cases can have one (no query for an open queue)
+    disputed = _disputed([c.pk for c in cases if c.status != CaseStatus.OPEN])
     return {
         c.pk: _verdict(
             c,
@@ -150,6 +167,7 @@ def verdicts_for_cases(cases, *, now=None, channel=Channel.PHONE) -> dict[int, V
             attempts=attempts.get(c.borrower_id, []),
             last_conversation=last_conv.get(c.borrower_id),
             order=rules_mod.DEFAULT_BUCKET_ORDER,
+            disputed=disputed,
         )
         for c in cases
     }

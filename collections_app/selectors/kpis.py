@@ -90,9 +90,11 @@ def _by_holder(qs: QuerySet, scope: Scope, case_lender: str) -> QuerySet:
 
 
 def payments(scope: Scope, date_from: dt.date | None = None, date_to: dt.date | None = None) -> QuerySet:
-    """Payments on loans in collections (with a case) dated in the period, with their holder."""
+    """Payments on loans in collections (with a case) dated in the period, with their holder. A
+    correction after an upheld dispute (source ``adjustment``) is not money received: left out."""
     period = (date_from or scope.date_from, date_to or scope.date_to)
-    qs = Payment.objects.filter(loan__case__isnull=False, paid_on__range=period).annotate(
+    qs = Payment.objects.filter(loan__case__isnull=False, paid_on__range=period).exclude(
+        source=Payment.Source.ADJUSTMENT).annotate(
         **holder_exprs("loan__case_id", "loan__case", day="paid_on"))
     return _by_holder(qs, scope, "loan__case__lender_id")
 
@@ -175,7 +177,7 @@ def recovery_by_bucket(scope: Scope, codes: list[str]) -> list[dict]:
         _base_bucket=Case(When(_open__gt=0, then=F("_b0")), default=Subquery(entry.values("to_bucket")[:1])),
     ).filter(_base_date__isnull=False)
     paid_since = Payment.objects.filter(loan=OuterRef("pk"), paid_on__gte=OuterRef("_base_date"),
-                                        paid_on__lte=scope.date_to).values("loan").annotate(s=Sum("amount")).values("s")
+                                        paid_on__lte=scope.date_to).exclude(source=Payment.Source.ADJUSTMENT).values("loan").annotate(s=Sum("amount")).values("s")
     loans = loans.annotate(_base=_overdue_before("_base_date")).filter(_base__gt=0).annotate(
         _rec=Least(Coalesce(Subquery(paid_since, output_field=MONEY), Value(ZERO), output_field=MONEY), F("_base"),
                    output_field=MONEY),

@@ -203,6 +203,7 @@ def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters 
             default=Value(False),
         ),
         phone=Subquery(phone.values("value")[:1]),
+        phone_id=Subquery(phone.values("id")[:1]),
         promise_date=Subquery(pending.values("promised_date")[:1]),
         promise_amount=Subquery(pending.values("amount")[:1]),
     )

@@ -38,7 +38,8 @@ def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
 def payments(lender_id: int, month: dt.date, first_bucket: str) -> QuerySet:
     """The month's payments on the lender's loans, each with its bucket (the loan's at the start of
     the payment day) and the collector it is credited to."""
-    return Payment.objects.filter(loan__lender_id=lender_id, paid_on__range=month_bounds(month)).annotate(
+    return Payment.objects.filter(loan__lender_id=lender_id, paid_on__range=month_bounds(month)).exclude(
+        source=Payment.Source.ADJUSTMENT).annotate(
         **holder_exprs("loan__case_id", "loan__case", day="paid_on"),
         _bucket=bucket_on("loan_id", first_bucket, outer_day="paid_on", strictly_before=True))
 

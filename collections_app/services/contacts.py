@@ -54,7 +54,7 @@ from collections_app.models import (
 )
 from collections_app.models.choices import CONVERSATION_OUTCOMES
 from collections_app.selectors.contact_verdicts import contact_verdict, is_third_party_contact, lender_zone
-from collections_app.services import promises, stop_flags
+from collections_app.services import limitation, promises, stop_flags
 from collections_app.services.inputs import MONEY_LIMIT, text_errors
 from collections_app.services.notes import NOTE_MAX_LENGTH, note_too_long
 from collections_app.services.recordings import recording_errors
@@ -338,6 +338,9 @@ def write_contact(*, case, borrower, user, entry: ContactInput, recording, now, 
         complete_call_actions(case=case, user=log.user, today=now.astimezone(lender_zone(case.lender)).date(), now=now)
     _update_case(case, log=log, promise=promise, callback=entry.callback_at, now=now,
                  overdue_reason=entry.overdue_reason)
+    if promise is None and limitation.is_demand_contact(channel=log.channel, outcome=log.outcome,
+                                                        is_third_party=log.is_third_party):
+        limitation.refresh_limitation_dates(case_ids=[case.pk])  # a demand restarts the period
     log.promise_obj = promise
     return log
 

@@ -115,6 +115,10 @@ def take_promise(*, case, borrower, user, amount: Decimal, date: dt.date, contac
         CollectionCase.objects.filter(pk=case.pk).update(**changes)
         for field, value in changes.items():
             setattr(case, field, value)
+        # a promise acknowledges the debt: the limitation period starts again (docs/disputes.md)
+        from collections_app.services.limitation import refresh_limitation_dates
+
+        refresh_limitation_dates(case_ids=[case.pk])
     return promise
 
 
@@ -155,7 +159,7 @@ def judge_promises(*, scope: Scope, as_of: dt.date) -> int:
     start = min(p.created_at.astimezone(tz).date() for p in pending)
     paid = defaultdict(list)
     for row in Payment.objects.filter(loan__borrower_id__in={p.borrower_id for p in pending}, paid_on__gte=start,
-                                      paid_on__lte=as_of).values("loan__borrower_id", "lender_id", "paid_on", "amount"):
+                                      paid_on__lte=as_of).exclude(source=Payment.Source.ADJUSTMENT).values("loan__borrower_id", "lender_id", "paid_on", "amount"):
         paid[(row["loan__borrower_id"], row["lender_id"])].append((row["paid_on"], row["amount"]))
     changed, counters = [], defaultdict(lambda: [0, 0, ZERO, ZERO])
     broken = 0

@@ -38,11 +38,13 @@ from simple_history.models import HistoricalChanges
 
 from collections_app.models import (
     Borrower,
+    CaseDocument,
     CaseNote,
     CollectionCase,
     Complaint,
     ContactLog,
     ContactPoint,
+    Dispute,
     FieldVisit,
     Lender,
     Letter,
@@ -161,6 +163,7 @@ def _anonymise(borrowers, dry_run: bool, files: list[str]) -> dict[str, int]:
     anon_id = Concat(Value(ANON_PREFIX), Cast("id", CharField()), output_field=CharField())
     contacts = ContactLog.objects.filter(borrower__in=ids)
     visits = FieldVisit.objects.filter(case__in=case_ids)
+    documents = CaseDocument.objects.filter(case__in=case_ids)
     visit_fields = {"address": "", "met_whom": "", "place": "", "agreement": "", "safety_incident": "",
                     "recording": "", "recording_ref": ""}
     plan = [
@@ -175,10 +178,14 @@ def _anonymise(borrowers, dry_run: bool, files: list[str]) -> dict[str, int]:
          Letter.history.filter(case_id__in=case_ids)),
         (Complaint, Complaint.objects.filter(borrower__in=ids), {"description": "", "resolution": ""},
          Complaint.history.filter(borrower_id__in=ids)),
+        (Dispute, Dispute.objects.filter(case__in=case_ids), {"reason": "", "details": "", "resolution_note": ""},
+         Dispute.history.filter(case_id__in=case_ids)),
+        (CaseDocument, documents, {"file": "", "original_name": "", "note": ""}, None),
         (Payment, Payment.objects.filter(loan__borrower__in=ids).exclude(note=""), {"note": ""}, None),
         (Loan, Loan.objects.filter(borrower__in=ids).exclude(raw={}), {"raw": {}}, None),
     ]
-    counts = {FILES: _file_names(contacts, ["recording"], files) + _file_names(visits, ["recording"], files)}
+    counts = {FILES: _file_names(contacts, ["recording"], files) + _file_names(visits, ["recording"], files)
+              + _file_names(documents, ["file"], files)}
     for model, rows, values, history in plan:
         if dry_run:
             counts[_label(model)] = rows.count()

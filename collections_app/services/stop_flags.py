@@ -19,7 +19,15 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import is_supervisor_or_admin
 from collections_app.domain.compliance import STOP_FLAGS, stop_flag_label
-from collections_app.models import ApprovalKind, ApprovalRequest, ApprovalStatus, Borrower, CaseStatus, CollectionCase
+from collections_app.models import (
+    ApprovalKind,
+    ApprovalRequest,
+    ApprovalStatus,
+    Borrower,
+    CaseStatus,
+    CollectionCase,
+    DisputeStatus,
+)
 from collections_app.selectors.visibility import cases_visible_to
 
 REASON_MAX = 1000
@@ -82,7 +90,10 @@ def lift_stop_flag(*, borrower, flag, user, reason, now=None) -> None:
         current.save(update_fields=[flag, "updated_at"])
         setattr(borrower, flag, False)
         if not current.stop_flags:
-            for suspended in CollectionCase.objects.filter(borrower=current, status=CaseStatus.SUSPENDED):
+            # a case held by an open dispute stays suspended until the dispute is answered
+            for suspended in CollectionCase.objects.filter(borrower=current, status=CaseStatus.SUSPENDED).exclude(
+                disputes__status=DisputeStatus.OPEN
+            ):
                 suspended.status = CaseStatus.OPEN
                 suspended._change_reason = f"stop flag {flag} lifted"
                 suspended.save(update_fields=["status", "updated_at"])

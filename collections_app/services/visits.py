@@ -186,6 +186,10 @@ def record_visit_result(
                 source=Payment.Source.FIELD,
                 user=user,
             )
+    if visit.signed_acknowledgement:  # an acknowledgement restarts the limitation period (docs/disputes.md)
+        from collections_app.services.limitation import refresh_limitation_dates
+
+        refresh_limitation_dates(case_ids=[visit.case_id])
     return visit
 
 

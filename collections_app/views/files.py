@@ -1,4 +1,4 @@
-"""Stored files (lenders' import files, error reports, call and visit recordings) leave only here.
+"""Stored files (lenders' import files, error reports, call and visit recordings, case documents) leave only here.
 
 Nothing under MEDIA_ROOT is served by URL: each view asks collections_app/selectors/visibility.py whether the user may
 reach the object, writes the access record, and answers with an attachment whose content type
@@ -33,6 +33,9 @@ SAFE_CONTENT_TYPES = {
     ".amr": "audio/amr",
     ".flac": "audio/flac",
     ".pdf": "application/pdf",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
 }
 FALLBACK_CONTENT_TYPE = "application/octet-stream"
 
@@ -122,4 +125,19 @@ def letter_pdf(request, letter_id):
     response = private_file_response(letter.pdf, filename=f"letter-{letter.pk}-{letter.kind}.pdf")
     record_personal_data_access(user=request.user, what="letter", file_name=letter.pdf.name, where=request.path,
                                 borrower_ids=[letter.case.borrower_id])
+    return response
+
+
+def case_document(request, document_id):
+    """A document kept with a case (dispute evidence, death certificate …), for those who see the case."""
+    from collections_app.models import CaseDocument
+
+    visible = visibility.cases_visible_to(request.user).values("id")
+    doc = CaseDocument.objects.select_related("case").filter(pk=document_id, case_id__in=visible).first()
+    if doc is None or not doc.file:
+        raise Http404
+    name = f"case-{doc.case_id}-document-{doc.pk}{os.path.splitext(doc.file.name)[1].lower()}"
+    response = private_file_response(doc.file, filename=name)
+    record_personal_data_access(user=request.user, what="case document", file_name=doc.file.name,
+                                where=request.path, borrower_ids=[doc.case.borrower_id])
     return response

@@ -26,6 +26,7 @@ from collections_app.models import ApprovalStatus, CaseStatus, Lender
 from collections_app.selectors import approvals as approval_details
 from collections_app.selectors import dashboard as dash
 from collections_app.selectors import workload
+from collections_app.selectors.disputes import warning_counts
 from collections_app.selectors.loan_figures import business_date
 from collections_app.services import allocation, approvals
 
@@ -253,6 +254,7 @@ def dashboard(request):
     return render(request, "supervisor/dashboard.html", {
         "d": d, "s": s, "rates": rates, "chart": chart, "trend_chart": trend_chart, "teams": teams, "lenders": lenders, "collectors": collectors,
         "filters": filters, "query": query.urlencode(), "tab": "dashboard",
+        "warnings": warning_counts(request.user),
     })
 
 

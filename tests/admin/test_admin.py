@@ -48,6 +48,9 @@ def make_everything(tag: str):
     m.Complaint.objects.create(case=case, borrower=borrower, against_user=collector, description="rude",
                                received_at=timezone.now(), due_on=dt.date(2026, 3, 16))
     m.CaseNote.objects.create(case=case, author=collector, text="note")
+    dispute = m.Dispute.objects.create(case=case, reason="not mine", opened_at=timezone.now(),
+                                       respond_by=dt.date(2026, 4, 1))
+    m.CaseDocument.objects.create(case=case, dispute=dispute, kind=m.DocumentKind.EVIDENCE, file="case_documents/x.pdf")
     m.Target.objects.create(period="month", period_start=dt.date(2026, 3, 1), team=team, amount=Decimal("100"))
     m.Target.objects.create(period="month", period_start=dt.date(2026, 3, 1), collector=collector, amount=Decimal("50"))
     m.ImportJob.objects.create(kind=m.ImportKind.LOANS, lender=lender, created_by=supervisor)

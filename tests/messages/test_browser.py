@@ -58,7 +58,7 @@ def test_send_an_sms_from_the_case_page_and_preview_a_template(live_server, brow
     assert len(list(tmp_path.iterdir())) == 1
     page.reload()
     timeline = page.locator("#timeline").inner_text()
-    assert "Message sent" in timeline and "Dear 王小明" in timeline
+    assert "Sent (letter or message)" in timeline and "Dear 王小明" in timeline
 
     f.AdminFactory(username="boss")
     page.context.clear_cookies()
@@ -112,7 +112,7 @@ def test_a_supervisor_sends_a_campaign_and_the_collector_sees_it_and_downloads_a
     page.context.clear_cookies()
     login(page, base, "li")
     page.goto(f"{base}/cases/{cases[0].pk}/")
-    assert "Message sent" in page.locator("#timeline").inner_text()
+    assert "Sent (letter or message)" in page.locator("#timeline").inner_text()
     page.wait_for_selector("#l-kind")
     page.select_option("#l-kind", "overdue_notice")
     page.click("#case-letters button[type=submit]")

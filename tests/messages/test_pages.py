@@ -26,7 +26,7 @@ def test_the_case_page_loads_the_card_and_sends_from_a_template(client, msg_case
     message = m.Message.objects.get(case=msg_case)
     assert message.status == m.MessageStatus.SENT and message.created_by == msg_case.assigned_to
     timeline = client.get(f"/cases/{msg_case.pk}/").content.decode()
-    assert "Message sent" in timeline
+    assert "Sent (letter or message)" in timeline
 
 
 def test_at_night_the_card_says_when_it_goes_and_a_stop_flag_refuses(client, msg_case, monkeypatch):

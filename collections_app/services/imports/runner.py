@@ -169,6 +169,9 @@ def run_import(*, job: ImportJob, path=None, progress: Callable | None = None, e
         message = ""
         if recalculate and not job.dry_run:
             message = _recalculate(job, lenders)
+        from collections_app.services.blacklist import flag_import
+
+        flag_import(job=job)  # new loans of blacklisted borrowers, for the summary
         seconds = time.monotonic() - started
         _save_progress(job, status=ImportStatus.DONE, finished_at=timezone.now(), errors=report.first,
                        error_report=job.error_report.name or "", message=message)

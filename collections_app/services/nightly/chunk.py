@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from collections_app.models import DelinquencyRun, Loan
 from collections_app.selectors.buckets import active_version, bucket_ranges
 from collections_app.selectors.loan_figures import business_date
+from collections_app.services import limitation as limitation_service
 from collections_app.services import promises as promise_service
 
 from .postgres import PostgresBackend
@@ -42,6 +43,7 @@ def process_scope(*, scope: Scope, as_of: dt.date, run: DelinquencyRun | None = 
         result.loans, result.bucket_changes = backend.write_loans(scope=scope, as_of=as_of, buckets=buckets, run=run)
         result.cases_opened, result.cases_closed = backend.sync_cases(scope=scope, as_of=as_of, buckets=buckets)
         result.promises_broken = promise_service.judge_promises(scope=scope, as_of=as_of)
+        limitation_service.refresh_for_scope(scope)  # before the strategy: a lapsed claim is not litigated
         if rules is not None:
             result.actions_created = backend.apply_strategy(scope=scope, as_of=as_of, run=run, rules=rules, buckets=buckets)
     return result

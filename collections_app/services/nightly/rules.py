@@ -41,6 +41,17 @@ def costs_collector_time_in(action: str, bucket: str, reminder_only: Sequence[st
     return bucket in reminder_only and action in COLLECTOR_TIME_ACTIONS
 
 
+# a case whose limitation period has lapsed is no longer proposed for these (docs/disputes.md, "Limitation")
+LAPSED_BLOCKS = (ActionKind.LITIGATION,)
+
+
+def blocked_by_lapse(action: str, limitation_date, as_of) -> bool:
+    """True when ``action`` may not be proposed because the case's claim lapsed before ``as_of``."""
+    from collections_app.domain.limitation import is_lapsed
+
+    return action in LAPSED_BLOCKS and is_lapsed(limitation_date, as_of)
+
+
 def strategy_rules(version: StrategyVersion | None) -> list[StrategyRule] | None:
     """The rules of the run's strategy version (None: no strategy, no actions)."""
     return None if version is None else list(version.rules.all())

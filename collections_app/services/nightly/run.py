@@ -123,6 +123,9 @@ def finish_run(*, run_id: int) -> DelinquencyRun:
     from collections_app.services.actions import supersede_stale_actions
 
     supersede_stale_actions(now=timezone.now())  # both backends: one UPDATE over the book (docs/messages.md)
+    from collections_app.services.blacklist import apply_blacklist_rules
+
+    apply_blacklist_rules(today=run.as_of)
     finished = timezone.now()
     marked = DelinquencyRun.objects.filter(id=run_id, status=RunStatus.RUNNING).update(
         status=RunStatus.DONE, finished_at=finished, duration_seconds=(finished - run.started_at).total_seconds())

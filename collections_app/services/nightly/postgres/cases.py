@@ -33,7 +33,7 @@ from collections_app.models.choices import (
 )
 from collections_app.models.parties import Borrower
 
-from ..rules import COLLECTOR_TIME_ACTIONS, current_bucket, reminder_only_buckets
+from ..rules import COLLECTOR_TIME_ACTIONS, LAPSED_BLOCKS, current_bucket, reminder_only_buckets
 from ..scope import Scope
 
 HISTORY_REASON = "delinquency run"
@@ -292,7 +292,8 @@ def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[Strate
             h_cols, h_exprs = history_columns(ApprovalRequest, "appr", "+")
             named = {"appr_table": ApprovalRequest._meta.db_table, "d": as_of, "d_text": as_of.isoformat(), "run": run.id if run else None,
                      "active": str(CaseStatus.OPEN), "guarantor": str(Relation.GUARANTOR),
-                     "no_time": list(reminder_only_buckets(buckets)), "pending": str(ApprovalStatus.PENDING)}
+                     "no_time": list(reminder_only_buckets(buckets)), "pending": str(ApprovalStatus.PENDING),
+                     "lapsed_blocks": [str(a) for a in LAPSED_BLOCKS]}
             # positional defaults → named parameters
             for n, value in enumerate(a_params):
                 named[f"ap{n}"] = value
@@ -311,7 +312,8 @@ def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[Strate
             cursor.execute(
                 f"""
                 WITH c AS (
-                    SELECT c.id AS case_id, c.bucket, c.overdue_amount, k.aging, to_char(k.episode, 'YYYY-MM-DD') AS episode,
+                    SELECT c.id AS case_id, c.bucket, c.overdue_amount, c.limitation_date, k.aging,
+                           to_char(k.episode, 'YYYY-MM-DD') AS episode,
                            k.products, g.borrower_id IS NOT NULL AS has_g
                     FROM dq_keys k
                     JOIN {cases} c ON c.borrower_id = k.borrower_id AND c.lender_id = k.lender_id
@@ -336,6 +338,8 @@ def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[Strate
                      AND (r.max_over IS NULL OR c.overdue_amount < r.max_over)
                      -- M0: reminders only, no collector time (rules.COLLECTOR_TIME_ACTIONS)
                      AND NOT (r.busy AND c.bucket = ANY(%(no_time)s))
+                     -- a lapsed claim is not proposed for litigation (rules.LAPSED_BLOCKS)
+                     AND NOT (r.action = ANY(%(lapsed_blocks)s) AND COALESCE(c.limitation_date < %(d)s, FALSE))
                 ),
                 fresh AS (
                     -- of two proposals of one kind for one case on the same night, the first rule's

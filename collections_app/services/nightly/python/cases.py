@@ -37,7 +37,13 @@ from collections_app.models.choices import (
 )
 from collections_app.services.rows import update_rows
 
-from ..rules import APPROVAL_FOR_ACTION, costs_collector_time_in, current_bucket, reminder_only_buckets
+from ..rules import (
+    APPROVAL_FOR_ACTION,
+    blocked_by_lapse,
+    costs_collector_time_in,
+    current_bucket,
+    reminder_only_buckets,
+)
 from ..scope import Scope
 
 ZERO = Decimal("0")
@@ -167,10 +173,13 @@ def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:
     return opened, closed
 
 
-def _matches(rule: StrategyRule, case, aging: int, products: set, has_guarantor: bool, reminder_only) -> bool:
+def _matches(rule: StrategyRule, case, aging: int, products: set, has_guarantor: bool, reminder_only,
+             as_of: dt.date) -> bool:
     if rule.bucket and rule.bucket != case.bucket:
         return False
     if costs_collector_time_in(rule.action, case.bucket, reminder_only):
+        return False
+    if blocked_by_lapse(rule.action, case.limitation_date, as_of):
         return False
     if rule.dpd_min is not None and aging < rule.dpd_min:
         return False
@@ -211,7 +220,7 @@ def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[Strate
         episode = min(r["oldest_unpaid_due_date"] for r in bad if r["oldest_unpaid_due_date"]).isoformat()
         products = {r["product_id"] for r in bad}
         for rule in rules:
-            if not _matches(rule, case, aging, products, case.borrower_id in guarantors, reminder_only):
+            if not _matches(rule, case, aging, products, case.borrower_id in guarantors, reminder_only, as_of):
                 continue
             key = episode if not rule.repeat_every_days else f"{episode}/{aging // rule.repeat_every_days}"
             candidates[(case.id, rule.code, key)] = (case, rule)

@@ -1,0 +1,108 @@
+"""Keeping each case's ``limitation_date`` current (docs/disputes.md, "Limitation").
+
+    refresh_limitation_dates(*, case_ids) -> int
+        Recompute the date of these cases from their stored events with a fixed number of queries
+        (one aggregate per kind of event) and write the cases whose date changed; returns how many.
+        Called after a contact, a promise or a payment on a case, after a field visit report, and by
+        the nightly run for each chunk (the overdue date moves there).
+
+The rule itself is ``domain.limitation.limitation_date``; what counts as a demand or an
+acknowledgement is listed here, once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import Max, Min, Q
+
+from collections_app.domain import limitation as rule
+from collections_app.domain.compliance import zone
+from collections_app.models import (
+    Channel,
+    CollectionCase,
+    ContactLog,
+    FieldVisit,
+    Letter,
+    LetterStatus,
+    Loan,
+    Outcome,
+    Payment,
+    PromiseToPay,
+)
+from collections_app.services.rows import update_rows
+
+# a conversation with the borrower in which payment was asked for (a demand) or promised (an acknowledgement)
+DEMAND_OUTCOMES = (Outcome.RPC, Outcome.PROMISE, Outcome.REFUSED)
+# contacts that count: a letter sent to the borrower, or one of those conversations
+DEMAND_CONTACTS = Q(is_third_party=False) & (Q(channel=Channel.LETTER) | Q(outcome__in=DEMAND_OUTCOMES))
+
+
+def is_demand_contact(*, channel: str, outcome: str, is_third_party: bool) -> bool:
+    """The same test as DEMAND_CONTACTS, for one contact in memory."""
+    return not is_third_party and (channel == Channel.LETTER or outcome in DEMAND_OUTCOMES)
+
+
+def _max_by_case(qs, field: str, case_field: str = "case_id") -> dict[int, object]:
+    return {row[case_field]: row["last"] for row in qs.values(case_field).annotate(last=Max(field)).order_by()}
+
+
+def case_events(case_ids: list[int]) -> dict[int, list]:
+    """{case id: [datetime or date of the latest event of each kind]} (one query per kind)."""
+    events: dict[int, list] = defaultdict(list)
+    sources = [
+        _max_by_case(ContactLog.objects.filter(DEMAND_CONTACTS, case_id__in=case_ids), "occurred_at"),
+        _max_by_case(PromiseToPay.objects.filter(case_id__in=case_ids), "created_at"),
+        _max_by_case(FieldVisit.objects.filter(case_id__in=case_ids, signed_acknowledgement=True,
+                                               visited_at__isnull=False), "visited_at"),
+        _max_by_case(Letter.objects.filter(case_id__in=case_ids, status=LetterStatus.SENT, sent_at__isnull=False),
+                     "sent_at"),
+        _max_by_case(Payment.objects.filter(loan__case_id__in=case_ids).exclude(source=Payment.Source.ADJUSTMENT),
+                     "paid_on", "loan__case_id"),
+    ]
+    for found in sources:
+        for case_id, at in found.items():
+            if at is not None:
+                events[case_id].append(at)
+    return events
+
+
+def _as_date(value, tz) -> dt.date:
+    return value.astimezone(tz).date() if isinstance(value, dt.datetime) else value
+
+
+def refresh_limitation_dates(*, case_ids: Iterable[int]) -> int:
+    case_ids = list({int(i) for i in case_ids})
+    if not case_ids:
+        return 0
+    cases = list(CollectionCase.objects.filter(id__in=case_ids).select_related("lender")
+                 .only("id", "limitation_date", "lender__timezone", "lender__limitation_years"))
+    overdue = dict(Loan.objects.filter(case_id__in=case_ids).values("case_id")
+                   .annotate(first=Min("oldest_unpaid_due_date")).order_by().values_list("case_id", "first"))
+    events = case_events(case_ids)
+    changed = []
+    for case in cases:
+        tz = zone(case.lender.timezone)
+        new = rule.limitation_date(
+            overdue_since=overdue.get(case.id),
+            events=[_as_date(e, tz) for e in events.get(case.id, [])],
+            years=case.lender.limitation_years or 3,
+        )
+        if new != case.limitation_date:
+            case.limitation_date = new
+            changed.append(case)
+    if changed:
+        update_rows(model=CollectionCase, objs=changed, fields=["limitation_date"])
+    return len(changed)
+
+
+def refresh_for_scope(scope) -> int:
+    """Refresh the working cases of a nightly chunk (``nightly.scope.Scope``): the overdue date
+    moved with the loans' figures."""
+    from collections_app.models import CaseStatus
+
+    ids = CollectionCase.objects.filter(
+        borrower_id__in=scope.loans().values("borrower_id"), status__in=(CaseStatus.OPEN, CaseStatus.SUSPENDED)
+    ).values_list("id", flat=True)
+    return refresh_limitation_dates(case_ids=ids)

@@ -1,0 +1,135 @@
+"""The limitation date of a case moves with each demand and acknowledgement, and a lapsed case is
+not proposed for litigation (both nightly backends)."""
+import datetime as dt
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+
+from collections_app import models as m
+from collections_app.services import contacts
+from collections_app.services import nightly as engine
+from collections_app.services.limitation import refresh_limitation_dates
+from collections_app.services.payments import record_payment
+from collections_app.services.promises import take_promise
+from collections_app.services.strategy import ensure_default_strategy
+from tests import factories as f
+
+from .conftest import at
+
+D = dt.date
+pytestmark = pytest.mark.django_db
+BACKENDS = pytest.mark.parametrize("force_python", [False, True], ids=["default-backend", "python-backend"])
+
+
+def limitation(case):
+    case.refresh_from_db(fields=["limitation_date"])
+    return case.limitation_date
+
+
+def test_the_date_moves_with_each_demand_and_acknowledgement(case, collector):
+    # the engine's run: three years from the day the debt fell overdue
+    assert limitation(case) == D(2029, 2, 1)
+    # a letter sent is a demand
+    contacts.log_contact(case=case, user=collector, channel="letter", outcome="sent", now=at(D(2026, 3, 4)))
+    assert limitation(case) == D(2029, 3, 4)
+    # an unanswered call and a third party reached are neither
+    contacts.log_contact(case=case, user=collector, channel="phone", outcome="no_answer", now=at(D(2026, 3, 5)))
+    contacts.log_contact(case=case, user=collector, channel="phone", outcome="third_party", now=at(D(2026, 3, 6)),
+                         already_happened=True)
+    assert limitation(case) == D(2029, 3, 4)
+    # a conversation with the borrower asking for payment is a demand
+    contacts.log_contact(case=case, user=collector, channel="phone", outcome="refused", now=at(D(2026, 3, 9)))
+    assert limitation(case) == D(2029, 3, 9)
+    # a promise to pay acknowledges the debt
+    with mock.patch("django.utils.timezone.now", return_value=at(D(2026, 3, 12))):  # its created_at
+        take_promise(case=case, borrower=case.borrower, user=collector, amount=Decimal("100"), date=D(2026, 3, 20),
+                     now=at(D(2026, 3, 12)))
+    assert limitation(case) == D(2029, 3, 12)
+    # so does a partial payment (the engine run after it refreshes the date)
+    loan = case.loans.get()
+    record_payment(loan=loan, external_id="p-1", paid_on=D(2026, 3, 15), amount=Decimal("100"), source="api",
+                   as_of=D(2026, 3, 15))
+    assert limitation(case) == D(2029, 3, 15)
+    # and a signed acknowledgement at a field visit
+    m.FieldVisit.objects.create(case=case, status=m.VisitStatus.DONE, visited_at=at(D(2026, 4, 2)),
+                                signed_acknowledgement=True)
+    refresh_limitation_dates(case_ids=[case.pk])
+    assert limitation(case) == D(2029, 4, 2)
+    # a visit without a signature does not
+    m.FieldVisit.objects.create(case=case, status=m.VisitStatus.DONE, visited_at=at(D(2026, 4, 9)))
+    refresh_limitation_dates(case_ids=[case.pk])
+    assert limitation(case) == D(2029, 4, 2)
+
+
+def test_the_period_is_the_lenders(case, collector):
+    m.Lender.objects.filter(pk=case.lender_id).update(limitation_years=2)
+    refresh_limitation_dates(case_ids=[case.pk])
+    assert limitation(case) == D(2028, 2, 1)
+
+
+def test_a_correction_is_not_an_acknowledgement(case):
+    loan = case.loans.get()
+    record_payment(loan=loan, external_id="adj-1", paid_on=D(2026, 3, 20), amount=Decimal("10"),
+                   source=m.Payment.Source.ADJUSTMENT, as_of=D(2026, 3, 20))
+    assert limitation(case) == D(2029, 2, 1)
+
+
+def test_the_api_shows_the_date(case, collector):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(collector)
+    body = client.get(f"/api/cases/{case.pk}/").json()
+    assert body["limitation_date"] == "2029-02-01"
+
+
+def _litigation_rule():
+    version = ensure_default_strategy()
+    return m.StrategyRule.objects.create(version=version, code="sue", description="sue", position=999,
+                                         dpd_min=1, action=m.ActionKind.LITIGATION, needs_approval=True)
+
+
+def _book(lender, due):
+    borrowers = []
+    for _ in range(2):
+        borrower = f.BorrowerFactory(lender=lender)
+        loan = f.LoanFactory(lender=lender, borrower=borrower)
+        f.InstallmentFactory(loan=loan, seq=1, due_date=due, principal_due=Decimal("100"))
+        borrowers.append(borrower)
+    return borrowers
+
+
+@BACKENDS
+def test_a_lapsed_case_is_not_proposed_for_litigation(lender, force_python):
+    _litigation_rule()
+    m.Lender.objects.filter(pk=lender.pk).update(limitation_years=1)
+    lapsed, fresh = _book(lender, D(2025, 1, 10)), _book(lender, D(2025, 12, 10))
+    scope = engine.Scope(borrower_ids=tuple(b.id for b in lapsed + fresh))
+    engine.process_scope(scope=scope, as_of=D(2026, 2, 1), force_python=force_python)
+    cases = m.CollectionCase.objects.filter(borrower__in=lapsed + fresh)
+    dates = {c.borrower_id: c.limitation_date for c in cases}
+    assert all(dates[b.id] == D(2026, 1, 10) for b in lapsed)
+    assert all(dates[b.id] == D(2026, 12, 10) for b in fresh)
+    sued = set(m.CaseAction.objects.filter(kind=m.ActionKind.LITIGATION).values_list("case__borrower_id", flat=True))
+    assert sued == {b.id for b in fresh}
+    assert not m.ApprovalRequest.objects.filter(kind=m.ApprovalKind.LITIGATION, case__borrower__in=lapsed).exists()
+
+
+@BACKENDS
+def test_a_demand_before_the_lapse_keeps_litigation_open(lender, collector, force_python):
+    _litigation_rule()
+    m.Lender.objects.filter(pk=lender.pk).update(limitation_years=1)
+    borrowers = _book(lender, D(2025, 1, 10))
+    scope = engine.Scope(borrower_ids=tuple(b.id for b in borrowers))
+    engine.process_scope(scope=scope, as_of=D(2025, 12, 1), force_python=force_python)
+    m.CaseAction.objects.all().delete()
+    m.ApprovalRequest.objects.all().delete()
+    case = m.CollectionCase.objects.get(borrower=borrowers[0])
+    m.ContactLog.objects.create(case=case, borrower=case.borrower, channel="letter", outcome="sent",
+                                occurred_at=at(D(2025, 12, 20)))
+    engine.process_scope(scope=scope, as_of=D(2026, 2, 1), force_python=force_python)
+    case.refresh_from_db()
+    assert case.limitation_date == D(2026, 12, 20)
+    sued = set(m.CaseAction.objects.filter(kind=m.ActionKind.LITIGATION).values_list("case_id", flat=True))
+    assert sued == {case.pk}
