@@ -15,6 +15,7 @@ from .choices import *  # noqa: F403
 from .imports import ImportJob, PersonalDataAccess
 from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
 from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product, RetentionMode
+from .settlements import PaymentPlan, PlanInstallment, SettlementOffer, SettlementTerms
 from .strategy import Bucket, DelinquencyRun, DelinquencyRunChunk, StrategyRule, StrategyVersion
 
 __all__ = [
@@ -40,10 +41,14 @@ __all__ = [
     "Letter",
     "Loan",
     "Payment",
+    "PaymentPlan",
     "PersonalDataAccess",
+    "PlanInstallment",
     "Product",
     "PromiseToPay",
     "RetentionMode",
+    "SettlementOffer",
+    "SettlementTerms",
     "StrategyRule",
     "StrategyVersion",
     "Target",

@@ -2,7 +2,9 @@
 with their call verdicts — a fixed number of queries whatever the queue's size.
 
 Order: band, then best-time-to-call, then priority.
-  band 0  promises due today (or overdue and not yet judged) and broken promises not yet followed up
+  band 0  promises due today (or overdue and not yet judged), broken promises and broken payment plans
+          not yet followed up
+  left out: cases with an active payment plan, except on the reminder days before each plan date
   band 1  callbacks due now
   band 2  new cases never worked (flagged when past the 2-hour first-contact SLA)
   band 3  the rest
@@ -49,6 +51,7 @@ from collections_app.models import (
     Relation,
     StrategyStatus,
 )
+from collections_app.selectors.settlements import broken_plan_followup, queue_hold
 from collections_app.services.contacts import verdicts_for_cases
 
 PAGE_SIZE = 50
@@ -133,6 +136,7 @@ def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters 
         if len(digits) >= 4:
             cond |= Exists(ContactPoint.objects.filter(borrower=OuterRef("borrower_id"), value__contains=digits))
         qs = qs.filter(cond)
+    qs = qs.exclude(queue_hold(today))  # a kept payment plan: only reminders before its dates
 
     qs = qs.annotate(effective_tz=Coalesce(NullIf("borrower__timezone", Value("")), "lender__timezone"))
     window = _window_expression(qs, now)
@@ -182,7 +186,7 @@ def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters 
         ),
     ).annotate(
         band=Case(
-            When(Q(promise_due=True) | Q(broken_open=True), then=Value(BAND_PROMISE)),
+            When(Q(promise_due=True) | Q(broken_open=True) | broken_plan_followup(), then=Value(BAND_PROMISE)),
             When(callback_at__lte=now, then=Value(BAND_CALLBACK)),
             When(first_worked_at__isnull=True, then=Value(BAND_NEW)),
             default=Value(BAND_REST),

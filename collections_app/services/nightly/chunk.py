@@ -12,6 +12,7 @@ from collections_app.models import DelinquencyRun, Loan
 from collections_app.selectors.loan_figures import business_date
 from collections_app.services import promises as promise_service
 from collections_app.services import strategy as strategy_service
+from collections_app.services.settlements.judge import judge_settlements
 
 from .postgres import PostgresBackend
 from .python import PythonBackend
@@ -39,6 +40,8 @@ def process_scope(scope: Scope, as_of: dt.date, *, run: DelinquencyRun | None = 
     result = ChunkResult()
     with transaction.atomic():
         backend.prepare()
+        # offers and plans first: a plan kept or broken today sets its pause's end before today's aging
+        judge_settlements(scope, as_of, run=run)
         result.loans, result.bucket_changes = backend.write_loans(scope, as_of, buckets, run)
         result.cases_opened, result.cases_closed = backend.sync_cases(scope, as_of, buckets)
         result.promises_broken = promise_service.judge_promises(scope, as_of)
