@@ -1,7 +1,8 @@
 """API routes. Each area keeps its own url list: core (api/core_urls.py), imports (api/imports.py),
-KPIs (api/kpis.py)."""
+KPIs (api/kpis.py), offers and plans (api/settlements.py)."""
 from .core_urls import urlpatterns as core_urls
 from .imports import urlpatterns as imports_urls
 from .kpis import urlpatterns as kpis_urls
+from .settlements import urlpatterns as settlements_urls
 
-urlpatterns = [*core_urls, *imports_urls, *kpis_urls]
+urlpatterns = [*core_urls, *imports_urls, *kpis_urls, *settlements_urls]

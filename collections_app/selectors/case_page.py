@@ -31,7 +31,8 @@ from collections_app.models import (
     PersonalDataAccess,
     PromiseToPay,
 )
-from collections_app.selectors.payoff import loan_payoff, loan_payoff_total
+from collections_app.selectors.payoff import loan_payoff, loan_payoff_total, offer_payoff
+from collections_app.selectors.settlements import case_settlements
 
 TIMELINE_LIMIT = 200
 
@@ -248,6 +249,10 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
         loan.quote = loan_payoff(loan, today)
         owed["overdue"] += loan.quote["overdue"] if loan.quote else loan.overdue_amount
         owed["total"] += loan_payoff_total(loan, loan.quote)
+    settlements = case_settlements(case, today)
+    # an accepted settlement offer is what pays off the case (docs/settlements.md)
+    owed["full"], owed["offer"] = owed["total"], settlements["active_offer"]
+    owed["total"] = offer_payoff(owed["total"], settlements["active_offer"], today)
     points, full = contact_points(case, user, record_access=record_access)
     borrower = case.borrower
     why = (
@@ -280,5 +285,6 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
         "open_actions": open_actions,
         "promises": promises,
         "visits": visits,
+        "settlements": settlements,
         "today": today,
     }

@@ -9,7 +9,7 @@ import datetime as dt
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
-from collections_app.models import PaymentPlan, PlanInstallment, PlanStatus, SettlementOffer
+from collections_app.models import OfferStatus, PaymentPlan, PlanInstallment, PlanStatus, SettlementOffer
 from collections_app.models.settlements import OPEN_OFFER, OPEN_PLAN
 
 HISTORY_LIMIT = 20
@@ -28,6 +28,8 @@ def case_settlements(case, today: dt.date) -> dict:
         "plans": plans,
         "open_offer": next((o for o in offers if o.status in OPEN_OFFER), None),
         "open_plan": next((p for p in plans if p.status in OPEN_PLAN), None),
+        "active_offer": next((o for o in offers if o.status == OfferStatus.ACTIVE), None),
+        "today": today,
     }
 
 
