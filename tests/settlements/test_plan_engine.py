@@ -5,11 +5,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from collections_app.domain import delinquency as engine
 from collections_app.domain import settlements as rules
-from collections_app.models import AgingPause, Installment, Loan, Payment, PauseKind, PaymentPlan, PlanStatus
+from collections_app.models import AgingPause, Installment, Loan, PauseKind, Payment, PlanStatus
 from collections_app.services import nightly
 from collections_app.services.settlements.plans import propose_plan
 from tests import factories as f
