@@ -558,3 +558,5 @@ class PersonalDataAccessAdmin(ReadOnlyAdmin):
     search_fields = ("user__username", "borrower__name", "what", "file")
     list_select_related = ("user", "borrower")
     date_hierarchy = "at"
+
+from . import admin_settlements  # noqa: E402,F401  (settlement terms, offers and plans)
