@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 
-from collections_app.models import Installment, Loan, OfferStatus, SettlementOffer
+from collections_app.models import Installment, Loan, LoanStatus, OfferStatus, SettlementOffer
 from collections_app.selectors.loan_figures import payoff_quote
 
 ZERO = Decimal("0")
@@ -15,7 +15,9 @@ ZERO = Decimal("0")
 
 def loan_payoff(loan: Loan, today: dt.date) -> dict | None:
     """The loan's payoff quote on ``today`` (``selectors.loan_figures.payoff_quote``), or None when the
-    engine cannot price it."""
+    engine cannot price it or the loan was settled with a discount (it owes nothing)."""
+    if loan.status == LoanStatus.DISCOUNTED:
+        return None
     try:
         return payoff_quote(loan, today)
     except NotImplementedError:
@@ -24,6 +26,8 @@ def loan_payoff(loan: Loan, today: dt.date) -> dict | None:
 
 def loan_payoff_total(loan: Loan, quote: dict | None) -> Decimal:
     """The quote's total, or the loan's stored figures when there is no quote."""
+    if loan.status == LoanStatus.DISCOUNTED:
+        return ZERO
     if quote is not None:
         return quote["total"]
     return loan.outstanding_amount + loan.penalty_accrued + loan.fees_accrued - loan.overpayment
