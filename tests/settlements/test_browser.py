@@ -26,8 +26,8 @@ def night(settings, day):
     nightly.run_delinquency(day)
 
 
-def test_promise_broken_plan_approved_then_broken_offer_paid_case_closed(live_server, browser_page, tmp_path,
-                                                                        settings):  # noqa: F811
+def test_promise_broken_plan_approved_then_broken_offer_paid_case_closed(  # noqa: F811
+        live_server, browser_page, tmp_path, settings):  # noqa: F811
     today = timezone.localdate()
     lender = f.LenderFactory(code="walk", name="示范小贷", **ALL_DAY)
     supervisor = f.SupervisorFactory(username="li", language="en")
