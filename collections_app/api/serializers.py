@@ -1,4 +1,4 @@
-"""API serializers: shapes only. Rules live in services and in accounts.roles."""
+"""API serializers: shapes only. Rules live in services, accounts.roles and selectors.visibility."""
 import datetime as dt
 import zoneinfo
 from decimal import Decimal
@@ -13,7 +13,10 @@ from rest_framework import serializers
 
 from accounts import roles
 from accounts.models import Role, Team, User
+from accounts.services import user_save, user_set_password
 from collections_app import models as m
+from collections_app.selectors import visibility
+from collections_app.selectors.loan_figures import figures_date, installment_states, last_run_date
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 DEFAULT_BUCKET_CODES = ["CURRENT", "M0", "M1", "M2", "M3", "M4", "M4+"]
@@ -244,15 +247,11 @@ class UserSerializer(DescribedModelSerializer):
         return attrs
 
     def create(self, validated_data):
-        from accounts.services import user_set_password
-
         password = validated_data.pop("password")
         return user_set_password(user=User(**validated_data), password=password)
 
     def update(self, instance, validated_data):
         # through the service: a new password, role or active flag revokes the user's tokens
-        from accounts.services import user_save, user_set_password
-
         password = validated_data.pop("password", None)
         for key, value in validated_data.items():
             setattr(instance, key, value)
@@ -314,8 +313,6 @@ class InstallmentListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         items = list(data.all() if hasattr(data, "all") else data)
-        from collections_app.selectors.loan_figures import installment_states
-
         self.child.context["installment_states"] = installment_states(items)
         return super().to_representation(items)
 
@@ -342,8 +339,6 @@ class InstallmentSerializer(OutputSerializer):
     def _state(self, obj):
         states = self.context.get("installment_states")
         if states is None or obj.id not in states:
-            from collections_app.selectors.loan_figures import installment_states
-
             states = self.context.setdefault("installment_states", {})
             states.update(installment_states([obj]))
         return states.get(obj.id)
@@ -368,8 +363,6 @@ class LoanSerializer(OutputSerializer):
 
     @extend_schema_field(serializers.DateField(allow_null=True))
     def get_as_of(self, loan):
-        from collections_app.selectors.loan_figures import figures_date, last_run_date
-
         if "last_run_date" not in self.context:
             self.context["last_run_date"] = last_run_date()
         date = figures_date(loan.as_of, loan.status, self.context["last_run_date"])
@@ -422,7 +415,7 @@ class PaymentCreateSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["loan"].queryset = roles.loans_visible_to(_user(self)).select_related("lender")
+        self.fields["loan"].queryset = visibility.loans_visible_to(_user(self)).select_related("lender")
 
 
 # --- cases, contacts, promises -----------------------------------------------------------------
@@ -445,7 +438,7 @@ class PromiseCreateSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["case"].queryset = roles.cases_visible_to(_user(self)).select_related("lender")
+        self.fields["case"].queryset = visibility.cases_visible_to(_user(self)).select_related("lender")
 
 
 class ContactLogSerializer(OutputSerializer):

@@ -15,9 +15,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from accounts import roles
 from collections_app import models as m
 from collections_app.selectors.payoff import case_payoff_amount
+from collections_app.selectors.visibility import cases_visible_to
 from collections_app.services.settlements.offers import propose_offer
 from collections_app.services.settlements.plans import propose_plan
 from collections_app.services.settlements.terms import case_today
@@ -94,7 +94,7 @@ class _CaseChildView(StrictRequestMixin, generics.ListCreateAPIView):
 
     def get_case(self):
         if not hasattr(self, "_case"):
-            cases = roles.cases_visible_to(self.request.user, m.CollectionCase.objects.select_related("lender"))
+            cases = cases_visible_to(self.request.user, m.CollectionCase.objects.select_related("lender"))
             try:
                 self._case = get_object_or_404(cases, pk=self.kwargs["pk"])
             except (TypeError, ValueError, OverflowError):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.roles import can_see_full_pii, cases_visible_to, is_supervisor_or_admin, mask_national_id, mask_phone
+from accounts.roles import can_see_full_pii, is_supervisor_or_admin, mask_national_id, mask_phone
 from collections_app.domain.compliance import stop_flag_label
 from collections_app.models import (
     BORROWER_TYPE_TACTICS,
@@ -33,6 +33,7 @@ from collections_app.models import (
 )
 from collections_app.selectors.payoff import loan_payoff, loan_payoff_total, offer_payoff
 from collections_app.selectors.settlements import case_settlements
+from collections_app.selectors.visibility import cases_visible_to
 
 TIMELINE_LIMIT = 200
 

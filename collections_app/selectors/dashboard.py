@@ -3,7 +3,7 @@ queries whatever the size of the book).
 
 Definitions (period = business dates ``date_from``..``date_to`` inclusive, in TIME_ZONE):
 
-- scope: the cases the user may see (accounts.roles.cases_visible_to), optionally one team, one
+- scope: the cases the user may see (collections_app.selectors.visibility.cases_visible_to), optionally one team, one
   lender and one collector (the cases now assigned to them); money and work are counted through
   those cases' loans.
 - collected: payments with ``paid_on`` in the period on the scope's loans.
@@ -44,7 +44,7 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
 from accounts.models import Role, Team, User
-from accounts.roles import cases_visible_to, is_admin
+from accounts.roles import is_admin
 from collections_app.domain.buckets import DEFAULT_BUCKETS
 from collections_app.domain.targets import LONGEST_PERIOD_DAYS, prorated_target
 from collections_app.models import (
@@ -62,6 +62,7 @@ from collections_app.models import (
     Target,
 )
 from collections_app.selectors.targets import spans
+from collections_app.selectors.visibility import cases_visible_to
 
 ZERO = Decimal("0")
 MONEY = DecimalField(max_digits=18, decimal_places=2)

@@ -22,10 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
-from accounts.roles import can_assign, cases_visible_to, is_admin, is_supervisor_or_admin, visible_users
+from accounts.roles import can_assign, is_admin, is_supervisor_or_admin, visible_users
 from collections_app.domain.compliance import zone
 from collections_app.domain.sla import FIRST_CONTACT_WITHIN, first_contact_due
 from collections_app.models import AssignmentHistory, CaseStatus, CollectionCase, FieldVisit, VisitStatus
+from collections_app.selectors.visibility import cases_visible_to
 
 VISIT_WITHIN_WORKING_DAYS = 2
 WORKING_CASE_STATUSES = (CaseStatus.OPEN, CaseStatus.SUSPENDED)

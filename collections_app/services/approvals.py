@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from accounts.roles import cases_visible_to, is_admin, is_supervisor_or_admin, visible_users
+from accounts.roles import is_admin, is_supervisor_or_admin, visible_users
 from collections_app.models import (
     ActionKind,
     ActionStatus,
@@ -34,6 +34,7 @@ from collections_app.models import (
     PromiseToPay,
     VisitStatus,
 )
+from collections_app.selectors.visibility import cases_visible_to
 
 # Approving these opens the matching action on the case (unless the strategy already made one
 # that waited for this approval): the case's bucket/stage stay the engine's.

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -382,6 +383,4 @@ def request_visit(request, case_id):
 
 
 def _escape(text):
-    from django.utils.html import escape
-
     return escape(text)

@@ -1,6 +1,6 @@
 """Stored files (lenders' import files, error reports, call and visit recordings) leave only here.
 
-Nothing under MEDIA_ROOT is served by URL: each view asks accounts/roles.py whether the user may
+Nothing under MEDIA_ROOT is served by URL: each view asks collections_app/selectors/visibility.py whether the user may
 reach the object, writes the access record, and answers with an attachment whose content type
 comes from a short allow-list (never text/html), `X-Content-Type-Options: nosniff` and a
 sandboxing Content-Security-Policy. With ``PRIVATE_FILE_SERVING`` set to ``x-accel-redirect``
@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.views.decorators.http import require_GET
 
-from accounts import roles
+from collections_app.selectors import visibility
 from collections_app.services.downloads import record_file_download
 
 # The content types a stored file may be sent with, by extension; anything else is a byte stream.
@@ -85,7 +85,7 @@ def import_file_download(request, job, *, which: str) -> HttpResponse:
 @login_required
 @require_GET
 def contact_recording(request, contact_id):
-    contact = roles.contacts_visible_to(request.user).filter(pk=contact_id).first()
+    contact = visibility.contacts_visible_to(request.user).filter(pk=contact_id).first()
     if contact is None or not contact.recording:
         raise Http404
     name = f"contact-{contact.pk}-recording{os.path.splitext(contact.recording.name)[1].lower()}"
@@ -98,7 +98,7 @@ def contact_recording(request, contact_id):
 @login_required
 @require_GET
 def visit_recording(request, visit_id):
-    visit = roles.visits_visible_to(request.user).select_related("case").filter(pk=visit_id).first()
+    visit = visibility.visits_visible_to(request.user).select_related("case").filter(pk=visit_id).first()
     if visit is None or not visit.recording:
         raise Http404
     name = f"visit-{visit.pk}-recording{os.path.splitext(visit.recording.name)[1].lower()}"

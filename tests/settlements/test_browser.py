@@ -13,7 +13,6 @@ from collections_app.models.choices import CaseCloseReason, CaseStatus, PlanStat
 from collections_app.services import nightly
 from collections_app.services.payments import record_payment
 from tests import factories as f
-from tests.collector.test_browser import browser_page  # noqa: F401  (the fixture)
 from tests.e2e.test_walkthroughs import ALL_DAY, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,8 +25,8 @@ def night(settings, day):
     nightly.run_delinquency(day)
 
 
-def test_promise_broken_plan_approved_then_broken_offer_paid_case_closed(  # noqa: F811
-        live_server, browser_page, tmp_path, settings):  # noqa: F811
+def test_promise_broken_plan_approved_then_broken_offer_paid_case_closed(live_server, browser_page, tmp_path,
+                                                                        settings):
     today = timezone.localdate()
     lender = f.LenderFactory(code="walk", name="示范小贷", **ALL_DAY)
     supervisor = f.SupervisorFactory(username="li", language="en")
@@ -110,5 +109,6 @@ def test_promise_broken_plan_approved_then_broken_offer_paid_case_closed(  # noq
     assert "Settled with a discount" in page.locator("#case-closed").inner_text()
     assert page.locator("#settlement-history li[data-kind=offer][data-status=paid]").count() == 1
     assert page.locator("#payoff-today").inner_text() == "0.00"  # the discounted loan owes nothing
+    assert page.script_errors == [] and page.violations == []
     page.screenshot(path=str(tmp_path / "5-closed-settled.png"), full_page=True)
     print("screenshots:", tmp_path)

@@ -3,7 +3,8 @@ and a naive day-by-day model."""
 import datetime as dt
 from decimal import Decimal
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from collections_app.domain import delinquency as engine
 from collections_app.domain import settlements as rules

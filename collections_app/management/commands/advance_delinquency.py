@@ -8,12 +8,14 @@ running (or died midway) the command joins it: its chunks not done yet are done,
 import datetime as dt
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from collections_app.models import DelinquencyRun
 from collections_app.models.choices import RunStatus
 from collections_app.selectors.loan_figures import business_date
 from collections_app.services import nightly as service
+from collections_app.tasks.delinquency import nightly_delinquency_run
 from config.celery import app
 
 
@@ -38,11 +40,7 @@ class Command(BaseCommand):
         if app.conf.task_always_eager:
             run = service.run_delinquency(as_of, triggered_by="command", chunk_size=opts["chunk_size"])
         else:
-            from collections_app.tasks.delinquency import nightly_delinquency_run
-
             if opts["chunk_size"]:
-                from django.conf import settings
-
                 settings.DELINQUENCY_CHUNK_SIZE = opts["chunk_size"]
             run_id = nightly_delinquency_run(as_of.isoformat(), triggered_by="command")
             deadline = time.monotonic() + opts["timeout"]

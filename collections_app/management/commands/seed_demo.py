@@ -29,12 +29,14 @@ from django.utils import timezone
 from accounts.models import Role, Team, User
 from collections_app import models as m
 from collections_app.domain.complaints import complaint_due_on
-from collections_app.services.allocation import add_working_days
+from collections_app.services.allocation import add_working_days, auto_allocate
+from collections_app.services.nightly import run_delinquency
+from collections_app.services.promises import judge
 from collections_app.services.rows import update_rows
 
 BATCH = 1000
 # Every demo user signs in with this password. Demo data is for trying the product on the embedded
-# database only; the README lists the users (tests/foundation/test_readme_logins.py keeps them in step).
+# database only; the README lists the users (tests/docs/test_readme_logins.py keeps them in step).
 DEMO_PASSWORD = "demo-pass"
 CENT = Decimal("0.01")
 DEMO_LENDERS = (
@@ -158,19 +160,16 @@ class Command(BaseCommand):
             f"Loaded {counts['borrowers']} borrowers, {counts['loans']} loans, {counts['installments']} installments, "
             f"{counts['payments']} payments in {time.monotonic() - started:.1f} s."
         )
-        ran = self._delinquency(self.history_dates)
-        if ran:
-            from collections_app.services.allocation import auto_allocate
-
-            allocated = auto_allocate()
-            t0 = time.monotonic()
-            with transaction.atomic():
-                work = self._casework(teams, users)
-            self.stdout.write(
-                f"Allocated {allocated} more cases; {work['contacts']} contacts, {work['promises']} promises, "
-                f"{work['visits']} visits, {work['approvals']} approvals, {work['complaints']} complaints, "
-                f"{work['targets']} targets in {time.monotonic() - t0:.1f} s."
-            )
+        self._delinquency(self.history_dates)
+        allocated = auto_allocate()
+        t0 = time.monotonic()
+        with transaction.atomic():
+            work = self._casework(teams, users)
+        self.stdout.write(
+            f"Allocated {allocated} more cases; {work['contacts']} contacts, {work['promises']} promises, "
+            f"{work['visits']} visits, {work['approvals']} approvals, {work['complaints']} complaints, "
+            f"{work['targets']} targets in {time.monotonic() - t0:.1f} s."
+        )
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.1f} s."))
 
     # --- reference data ------------------------------------------------------------------------
@@ -376,12 +375,7 @@ class Command(BaseCommand):
 
     # --- the engine ----------------------------------------------------------------------------
 
-    def _delinquency(self, dates: list[dt.date]) -> bool:
-        try:
-            from collections_app.services.nightly import run_delinquency
-        except ImportError:
-            self.stdout.write(self.style.WARNING("The delinquency engine is not installed: run skipped, no cases."))
-            return False
+    def _delinquency(self, dates: list[dt.date]) -> None:
         for as_of in [*dates, self.today]:
             t0 = time.monotonic()
             run = run_delinquency(as_of=as_of, triggered_by="seed_demo")
@@ -389,7 +383,6 @@ class Command(BaseCommand):
                 f"Delinquency run {as_of}: {run.loans_processed} loans, {run.bucket_changes} bucket changes, "
                 f"{run.cases_opened} cases opened, {run.cases_closed} closed in {time.monotonic() - t0:.1f} s."
             )
-        return True
 
     # --- work on the open cases ----------------------------------------------------------------
 
@@ -422,8 +415,6 @@ class Command(BaseCommand):
         return spans, loan_case
 
     def _casework(self, teams, users):
-        from collections_app.services.promises import judge
-
         rng = self.rng
         now = timezone.now()
         cases = list(
