@@ -184,9 +184,10 @@ def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters 
             When(last_contact_at__isnull=False, then=broken_since_contact),
             default=Value(False),
         ),
+        plan_broken=Case(When(broken_plan_followup(), then=Value(True)), default=Value(False)),
     ).annotate(
         band=Case(
-            When(Q(promise_due=True) | Q(broken_open=True) | broken_plan_followup(), then=Value(BAND_PROMISE)),
+            When(Q(promise_due=True) | Q(broken_open=True) | Q(plan_broken=True), then=Value(BAND_PROMISE)),
             When(callback_at__lte=now, then=Value(BAND_CALLBACK)),
             When(first_worked_at__isnull=True, then=Value(BAND_NEW)),
             default=Value(BAND_REST),

@@ -84,7 +84,8 @@ def test_promise_broken_plan_approved_then_broken_offer_paid_case_closed(live_se
 
     page.context.clear_cookies()
     login(page, base, "zhang", "/queue/")
-    assert page.locator(f"a[href='/cases/{case.pk}/']").count() >= 1  # back in the queue
+    assert page.locator(f"a[href='/cases/{case.pk}/']").count() >= 1  # back in the queue, at the top
+    assert page.locator("text=Broken payment plan").count() == 1
     page.screenshot(path=str(tmp_path / "3-queue-after-broken-plan.png"), full_page=True)
     page.goto(f"{base}/cases/{case.pk}/")
     page.locator("#settlement-history li[data-kind=plan][data-status=broken]").wait_for()

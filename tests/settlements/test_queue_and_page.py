@@ -58,7 +58,7 @@ def test_a_kept_plan_leaves_the_queue_but_for_reminders_and_a_broken_one_comes_b
     plan.refresh_from_db()
     assert plan.status == PlanStatus.BROKEN and plan.ended_on == D(2026, 3, 14)
     queue = queue_cases(collector, now=at(D(2026, 3, 14)))
-    assert [c.pk for c in queue][0] == case.pk and queue[0].band == BAND_PROMISE
+    assert [c.pk for c in queue][0] == case.pk and queue[0].band == BAND_PROMISE and queue[0].plan_broken
     # spoken to after it broke: back in its normal place
     CollectionCase.objects.filter(pk=case.pk).update(last_contact_at=at(D(2026, 3, 15)))
     assert in_queue(collector, D(2026, 3, 16))[case.pk] != BAND_PROMISE
