@@ -15,11 +15,12 @@ from accounts import roles
 from accounts.models import Role, Team, User
 from accounts.services import user_save, user_set_password
 from collections_app import models as m
+from collections_app.domain.buckets import DEFAULT_BUCKETS
 from collections_app.selectors import visibility
 from collections_app.selectors.loan_figures import figures_date, installment_states, last_run_date
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
-DEFAULT_BUCKET_CODES = ["CURRENT", "M0", "M1", "M2", "M3", "M4", "M4+"]
+DEFAULT_BUCKET_CODES = [b.code for b in DEFAULT_BUCKETS]  # a fresh database's version 1
 TIMEZONES = sorted(zoneinfo.available_timezones())
 
 
@@ -109,7 +110,8 @@ class LenderSerializer(DescribedModelSerializer):
         help_text=_("Days without calls after a conversation; 0 = off, 7 is the US Regulation F rule."),
     )
     third_party_from_bucket = serializers.CharField(
-        max_length=10, allow_null=True, required=False, default="M2",
+        max_length=10, allow_null=True, required=False,
+        default=m.Lender._meta.get_field("third_party_from_bucket").default,
         help_text=_("Bucket code from which third parties may be contacted; null = never."),
     )
     max_promise_days = serializers.IntegerField(

@@ -22,7 +22,7 @@ from accounts.models import Team
 from collections_app import models as m
 from collections_app.selectors import visibility
 from collections_app.services import allocation, contacts, payments
-from collections_app.services.audit import record_personal_data_access
+from collections_app.services.personal_data import record_personal_data_access
 from collections_app.services.promises import take_promise
 
 from . import filters as f

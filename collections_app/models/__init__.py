@@ -12,6 +12,7 @@ from .cases import (
     Target,
 )
 from .choices import *  # noqa: F403
+from .figures import DailyFigures
 from .imports import ImportJob, PersonalDataAccess
 from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
 from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product, RetentionMode
@@ -32,6 +33,7 @@ __all__ = [
     "Complaint",
     "ContactLog",
     "ContactPoint",
+    "DailyFigures",
     "DelinquencyRun",
     "DelinquencyRunChunk",
     "FieldVisit",

@@ -17,7 +17,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.views.decorators.http import require_GET
 
 from collections_app.selectors import visibility
-from collections_app.services.downloads import record_file_download
+from collections_app.services.personal_data import record_personal_data_access
 
 # The content types a stored file may be sent with, by extension; anything else is a byte stream.
 SAFE_CONTENT_TYPES = {
@@ -77,8 +77,8 @@ def import_file_download(request, job, *, which: str) -> HttpResponse:
     if not fieldfile:
         raise Http404
     response = private_file_response(fieldfile, filename=filename)
-    record_file_download(user=request.user, what=what, file_name=fieldfile.name, where=request.path[:200],
-                         import_job=job)
+    record_personal_data_access(user=request.user, what=what, file_name=fieldfile.name, where=request.path,
+                                import_job=job)
     return response
 
 
@@ -90,8 +90,8 @@ def contact_recording(request, contact_id):
         raise Http404
     name = f"contact-{contact.pk}-recording{os.path.splitext(contact.recording.name)[1].lower()}"
     response = private_file_response(contact.recording, filename=name)
-    record_file_download(user=request.user, what="call recording", file_name=contact.recording.name,
-                         where=request.path[:200], borrower=contact.borrower)
+    record_personal_data_access(user=request.user, what="call recording", file_name=contact.recording.name,
+                                where=request.path, borrower_ids=[contact.borrower_id])
     return response
 
 
@@ -103,6 +103,6 @@ def visit_recording(request, visit_id):
         raise Http404
     name = f"visit-{visit.pk}-recording{os.path.splitext(visit.recording.name)[1].lower()}"
     response = private_file_response(visit.recording, filename=name)
-    record_file_download(user=request.user, what="visit recording", file_name=visit.recording.name,
-                         where=request.path[:200], borrower=visit.case.borrower)
+    record_personal_data_access(user=request.user, what="visit recording", file_name=visit.recording.name,
+                                where=request.path, borrower_ids=[visit.case.borrower_id])
     return response

@@ -8,14 +8,13 @@ from django.utils import timezone
 
 from collections_app import models as m
 from tests import factories as f
-from tests.browser import new_page
-from tests.collector.test_browser import login
+from tests.browser import login, new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.parametrize("lang", ["zh-hans", "en"])
-def test_one_verdict_breach_and_stop_flag(live_server, browser, shots, lang):
+def _book(lang):
+    """A case whose daily cap is reached (own number and a relative's), and a case with no calls yet."""
     lender = f.LenderFactory(code="demo", name="示范小贷", contact_start=dt.time(0, 0), contact_end=dt.time(23, 59, 59))
     collector = f.CollectorFactory(username="zhang", first_name="敏", last_name="张", language=lang)
     capped = f.CaseFactory(lender=lender, assigned_to=collector, bucket="M1", stage="M1", dpd=41,
@@ -28,7 +27,12 @@ def test_one_verdict_breach_and_stop_flag(live_server, browser, shots, lang):
                                     occurred_at=timezone.now() - dt.timedelta(minutes=minutes))
     disputed = f.CaseFactory(lender=lender, assigned_to=collector, bucket="M2", stage="M2", dpd=70)
     f.ContactPointFactory(borrower=disputed.borrower, value="13812340002", is_primary=True)
+    return capped, own, sister, disputed
 
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_one_verdict_breach_and_stop_flag(live_server, browser, shots, lang):
+    capped, own, sister, disputed = _book(lang)
     page = new_page(browser, lang)
     base = live_server.url
     login(page, base, "zhang")

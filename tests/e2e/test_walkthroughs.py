@@ -32,7 +32,7 @@ def delinquent_case(lender, collector, *, overdue_days=38):
     loan = f.LoanFactory(lender=lender, borrower=borrower, external_id="LN-WALK-1")
     f.InstallmentFactory(loan=loan, seq=1, due_date=today - dt.timedelta(days=overdue_days),
                          principal_due=Decimal("1000.00"), interest_due=Decimal("20.00"))
-    nightly.run_delinquency(today)
+    nightly.run_delinquency(as_of=today)
     case = m.CollectionCase.objects.get(borrower=borrower)
     case.assigned_to = collector
     case.team = collector.team

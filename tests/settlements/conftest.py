@@ -25,7 +25,7 @@ def run_to(day: dt.date, settings=None):
     """The nightly run for ``day`` with ``day`` as the business date."""
     if settings is not None:
         settings.BUSINESS_DATE = day.isoformat()
-    return nightly.run_delinquency(day)
+    return nightly.run_delinquency(as_of=day)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ DAY = dt.timedelta(days=1)
 
 def night(settings, day):
     settings.BUSINESS_DATE = day.isoformat()
-    nightly.run_delinquency(day)
+    nightly.run_delinquency(as_of=day)
 
 
 def test_promise_broken_plan_approved_then_broken_offer_paid_case_closed(live_server, browser_page, tmp_path,

@@ -40,7 +40,7 @@ def walk(loan, plan, days, force_python):
     lines = [rules.PlanLine(i.seq, i.due_date, i.amount) for i in plan.installments.all()]
     log = []
     for day in days:
-        nightly.process_scope(scope, day, force_python=force_python)
+        nightly.process_scope(scope=scope, as_of=day, force_python=force_python)
         stored = Loan.objects.get(pk=loan.pk)
         want = pure(stored, day)
         assert (stored.dpd, stored.aging_days, stored.bucket) == (want.dpd, want.aging_days, want.bucket), day
@@ -58,7 +58,7 @@ def late_loan(lender, settings):
     """36 days late on 15 February (overdue 2,000, bucket M1), no payment."""
     loan = make_loan(lender)
     settings.BUSINESS_DATE = START.isoformat()
-    nightly.run_delinquency(START)
+    nightly.run_delinquency(as_of=START)
     return Loan.objects.get(pk=loan.pk)
 
 
@@ -122,7 +122,7 @@ def test_a_plan_kept_in_full_cures_the_loans_and_ends_its_pause_that_day(late_lo
 def test_any_plan_and_payments_agree_with_the_pure_engine_every_day(lender, collector, settings, offsets, pays):
     loan = make_loan(lender)  # a new borrower for each example
     settings.BUSINESS_DATE = START.isoformat()
-    nightly.process_scope(nightly.Scope(borrower_ids=(loan.borrower_id,)), START)
+    nightly.process_scope(scope=nightly.Scope(borrower_ids=(loan.borrower_id,)), as_of=START)
     loan.refresh_from_db()
     each = {1: M("2000"), 2: M("1000"), 3: M("700")}[len(offsets)]  # at least the overdue 2,000
     due, installments = START, []

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from collections_app import models as m
+from collections_app.selectors.loan_figures import business_date
 from collections_app.services import strategy
-from collections_app.services import strategy_versions as svc
 from tests import factories as f
 from tests.browser import login, new_page
 
@@ -105,7 +105,7 @@ def test_strategy_change_by_two_admins(live_server, browser, shots, lang):
     page.goto(f"{base}/strategy/{draft.id}/")
     assert page.locator("#diff tr.diff-changed").count() == 1
     page.screenshot(path=str(shots / f"strategy-version-{lang}.png"), full_page=True)
-    later = svc.current_business_date() + dt.timedelta(days=7)
+    later = business_date() + dt.timedelta(days=7)
     page.fill("#v-eff", later.isoformat())
     page.click("#decide-form button[value=approve]")
     page.wait_for_load_state()

@@ -38,7 +38,7 @@ class Command(BaseCommand):
             self.stdout.write(f"A run for {as_of} is already running (run {running.id}, {running.chunks_done} of "
                               f"{running.chunks_total} chunks done): joining it, its chunk sizes kept.")
         if app.conf.task_always_eager:
-            run = service.run_delinquency(as_of, triggered_by="command", chunk_size=opts["chunk_size"])
+            run = service.run_delinquency(as_of=as_of, triggered_by="command", chunk_size=opts["chunk_size"])
         else:
             if opts["chunk_size"]:
                 settings.DELINQUENCY_CHUNK_SIZE = opts["chunk_size"]

@@ -23,14 +23,14 @@ from collections_app.models import (
     SettlementOffer,
 )
 from collections_app.models.settlements import OPEN_PLAN
+from collections_app.selectors.buckets import bucket_ranges
 from collections_app.selectors.loan_figures import payoff_quote
-from collections_app.services import strategy as strategy_service
 
 ZERO = Decimal("0")
 
 
-def settle_with_discount(offer: SettlementOffer, *, paid_on: dt.date, paid: Decimal, as_of: dt.date, run=None) -> None:
-    first = min(strategy_service.bucket_ranges(), key=lambda b: b.min_dpd).code
+def settle_with_discount(*, offer: SettlementOffer, paid_on: dt.date, paid: Decimal, as_of: dt.date, run=None) -> None:
+    first = min(bucket_ranges(), key=lambda b: b.min_dpd).code
     loans = list(Loan.objects.filter(case_id=offer.case_id, status__in=(LoanStatus.OPEN, LoanStatus.WRITTEN_OFF))
                  .select_related("product", "lender")
                  .prefetch_related(Prefetch("installments", queryset=Installment.objects.order_by("due_date", "seq")),

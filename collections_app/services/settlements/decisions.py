@@ -12,13 +12,13 @@ from .plans import activate_plan
 from .terms import case_today
 
 
-def check_decider(approval, user) -> None:
+def check_decider(*, approval, user) -> None:
     """An offer or plan beyond the supervisor's limit needs an admin."""
     if (approval.payload or {}).get("level") == ApprovalLevel.ADMIN and not is_admin(user):
         raise PermissionDenied(_("This discount is beyond a supervisor's limit: an admin must decide it."))
 
 
-def apply_decision(approval, approve: bool, user) -> bool:
+def apply_decision(*, approval, approve: bool, user) -> bool:
     """Activate (approved) or reject the offer or plan the request is about. False when the request
     is about neither."""
     payload = approval.payload or {}

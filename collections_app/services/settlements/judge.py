@@ -38,7 +38,7 @@ def _payments(keys: set[tuple[int, int]], since: dt.date, as_of: dt.date) -> dic
     return paid
 
 
-def judge_settlements(scope, as_of: dt.date, *, run=None) -> int:
+def judge_settlements(*, scope, as_of: dt.date, run=None) -> int:
     """Offers paid (the case closes), lapsed or still running; plans kept, broken or still running.
     Returns how many offers and plans changed status."""
     borrowers = scope.loans().values("borrower_id")
@@ -65,7 +65,7 @@ def _judge_offers(borrowers, as_of: dt.date, run) -> int:
         counted = [p for p in paid[(offer.case.borrower_id, offer.case.lender_id)] if p.paid_on >= offer.offered_on]
         outcome = rules.offer_outcome(offer.amount, offer.valid_until, counted, as_of)
         if outcome.status == "paid":
-            settle_with_discount(offer, paid_on=outcome.on, paid=outcome.paid, as_of=as_of, run=run)
+            settle_with_discount(offer=offer, paid_on=outcome.on, paid=outcome.paid, as_of=as_of, run=run)
             changed += 1
         elif outcome.status == "lapsed":
             offer.status, offer.ended_on, offer.paid_amount = OfferStatus.LAPSED, outcome.on, outcome.paid
@@ -101,7 +101,7 @@ def _judge_plans(borrowers, as_of: dt.date) -> int:
         plan.status = PlanStatus.KEPT if progress.status == rules.KEPT else PlanStatus.BROKEN
         plan.ended_on = progress.on
         plan.save()
-        end_pauses(plan, rules.plan_pause(plan.activated_on, progress))
+        end_pauses(plan=plan, span=rules.plan_pause(plan.activated_on, progress))
         changed += 1
     if lines:
         PlanInstallment.objects.bulk_update(lines, ["paid_amount", "paid_on"])

@@ -92,7 +92,7 @@ def _judge_now(case: CollectionCase, today: dt.date) -> None:
     """Money paid since the offer was made may already cover it."""
     from collections_app.services.nightly import recalculate_loans
 
-    recalculate_loans(list(case.loans.values_list("id", flat=True)), as_of=today)
+    recalculate_loans(loan_ids=list(case.loans.values_list("id", flat=True)), as_of=today)
 
 
 def activate_offer(*, offer: SettlementOffer, today: dt.date) -> None:

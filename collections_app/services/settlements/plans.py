@@ -128,10 +128,10 @@ def activate_plan(*, plan: PaymentPlan, user, today: dt.date) -> None:
                                             reason=_("Payment plan #%(id)s") % {"id": plan.id}, created_by=creator)
                   for loan in loans]
         plan.pauses.add(*pauses)
-        recalculate_loans(list(Loan.objects.filter(case_id=plan.case_id).values_list("id", flat=True)), as_of=today)
+        recalculate_loans(loan_ids=list(Loan.objects.filter(case_id=plan.case_id).values_list("id", flat=True)), as_of=today)
 
 
-def end_pauses(plan: PaymentPlan, span: tuple[dt.date, dt.date | None] | None) -> None:
+def end_pauses(*, plan: PaymentPlan, span: tuple[dt.date, dt.date | None] | None) -> None:
     """Give the plan's pauses their end (``span`` from ``domain.settlements.plan_pause``); a pause that
     covers no day is removed (its history keeps it)."""
     for pause in plan.pauses.all():
@@ -159,6 +159,6 @@ def cancel_plan(*, plan: PaymentPlan, user) -> PaymentPlan:
             approval.save(update_fields=["status"])
         if was_active:
             start = plan.activated_on + dt.timedelta(days=1)
-            end_pauses(plan, (start, today) if today >= start else None)
-            recalculate_loans(list(Loan.objects.filter(case_id=plan.case_id).values_list("id", flat=True)), as_of=today)
+            end_pauses(plan=plan, span=(start, today) if today >= start else None)
+            recalculate_loans(loan_ids=list(Loan.objects.filter(case_id=plan.case_id).values_list("id", flat=True)), as_of=today)
     return plan
