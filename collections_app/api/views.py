@@ -339,6 +339,13 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
     def get_queryset(self):
         return case_queryset(self.request.user)
 
+    def get_serializer_class(self):
+        if self.action == "retrieve":  # one case: with its payoff amount (docs/settlements.md)
+            from .settlements import CaseDetailSerializer
+
+            return CaseDetailSerializer
+        return super().get_serializer_class()
+
     @extend_schema(
         summary="Assign a case (supervisor or admin)",
         request=s.AssignSerializer,

@@ -18,6 +18,7 @@ from .imports import ImportJob, PersonalDataAccess
 from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
 from .messages import Campaign, Message, MessageTemplate
 from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product, RetentionMode
+from .settlements import PaymentPlan, PlanInstallment, SettlementOffer, SettlementTerms
 from .strategy import Bucket, DelinquencyRun, DelinquencyRunChunk, StrategyRule, StrategyVersion
 
 __all__ = [
@@ -49,10 +50,14 @@ __all__ = [
     "Message",
     "MessageTemplate",
     "Payment",
+    "PaymentPlan",
     "PersonalDataAccess",
+    "PlanInstallment",
     "Product",
     "PromiseToPay",
     "RetentionMode",
+    "SettlementOffer",
+    "SettlementTerms",
     "StrategyRule",
     "StrategyVersion",
     "Target",

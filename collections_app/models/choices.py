@@ -8,6 +8,7 @@ class LoanStatus(models.TextChoices):
     SETTLED = "settled", _("Settled")
     WRITTEN_OFF = "written_off", _("Written off (still pursued)")
     CLOSED = "closed", _("Closed")
+    DISCOUNTED = "discounted", _("Settled with a discount")
 
 
 class CaseStatus(models.TextChoices):
@@ -19,6 +20,7 @@ class CaseStatus(models.TextChoices):
 class CaseCloseReason(models.TextChoices):
     CURED = "cured", _("Cured (paid up to date)")
     SETTLED = "settled", _("Settled in full")
+    DISCOUNTED = "discounted", _("Settled with a discount")
     RECALLED = "recalled", _("Recalled by lender")
     WRITTEN_OFF = "written_off", _("Written off")
     DECEASED = "deceased", _("Deceased, verified")
@@ -152,8 +154,33 @@ class PromiseStatus(models.TextChoices):
     REPLACED = "replaced", _("Replaced")
 
 
+class OfferStatus(models.TextChoices):
+    PENDING_APPROVAL = "pending_approval", _("Awaiting approval")
+    ACTIVE = "active", _("Active")
+    PAID = "paid", _("Paid, case settled")
+    LAPSED = "lapsed", _("Lapsed")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class PlanStatus(models.TextChoices):
+    PENDING_APPROVAL = "pending_approval", _("Awaiting approval")
+    ACTIVE = "active", _("Active")
+    KEPT = "kept", _("Kept")
+    BROKEN = "broken", _("Broken")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ApprovalLevel(models.TextChoices):
+    COLLECTOR = "collector", _("Collector")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMIN = "admin", _("Admin")
+
+
 class PauseKind(models.TextChoices):
     FORBEARANCE = "forbearance", _("Forbearance")
+    PAYMENT_PLAN = "payment_plan", _("Payment plan kept")
     DISPUTE = "dispute", _("Dispute under review")
     DECEASED = "deceased", _("Deceased, under verification")
 

@@ -33,7 +33,8 @@ from collections_app.models import (
 )
 from collections_app.selectors.disputes import case_extras
 from collections_app.selectors.loan_figures import show_paid
-from collections_app.selectors.payoff import loan_payoff, loan_payoff_total
+from collections_app.selectors.payoff import loan_payoff, loan_payoff_total, offer_payoff
+from collections_app.selectors.settlements import case_settlements
 from collections_app.selectors.visibility import cases_visible_to
 
 TIMELINE_LIMIT = 200
@@ -260,6 +261,10 @@ def case_context(case, user, *, now=None) -> dict:
         loan.quote = loan_payoff(loan, today)
         owed["overdue"] += loan.quote["overdue"] if loan.quote else loan.overdue_amount
         owed["total"] += loan_payoff_total(loan, loan.quote)
+    settlements = case_settlements(case, today)
+    # an accepted settlement offer is what pays off the case (docs/settlements.md)
+    owed["full"], owed["offer"] = owed["total"], settlements["active_offer"]
+    owed["total"] = offer_payoff(owed["total"], settlements["active_offer"], today)
     points, full = contact_points(case, user)
     borrower = case.borrower
     why = (
@@ -290,6 +295,7 @@ def case_context(case, user, *, now=None) -> dict:
         "open_actions": open_actions,
         "promises": promises,
         "visits": visits,
+        "settlements": settlements,
         "today": today,
         **case_extras(case, user, today),
         "personal_data_shown": personal_data_shown(points, full, borrower),

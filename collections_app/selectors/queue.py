@@ -2,7 +2,9 @@
 with their call verdicts — a fixed number of queries whatever the queue's size.
 
 Order: band, then best-time-to-call, then priority.
-  band 0  promises due today (or overdue and not yet judged) and broken promises not yet followed up
+  band 0  promises due today (or overdue and not yet judged), broken promises and broken payment plans
+          not yet followed up
+  left out: cases with an active payment plan, except on the reminder days before each plan date
   band 1  callbacks due now
   band 2  new cases never worked (flagged when past the 2-hour first-contact SLA)
   band 3  the rest
@@ -50,6 +52,7 @@ from collections_app.models import (
     StrategyStatus,
 )
 from collections_app.selectors.contact_verdicts import verdicts_for_cases
+from collections_app.selectors.settlements import broken_plan_followup, queue_hold
 
 PAGE_SIZE = 50
 BAND_PROMISE, BAND_CALLBACK, BAND_NEW, BAND_REST = 0, 1, 2, 3
@@ -161,6 +164,7 @@ def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters 
     filters = filters or QueueFilters()
     today = timezone.localdate(now)
     qs = _filtered(CollectionCase.objects.filter(assigned_to=owner), filters)
+    qs = qs.exclude(queue_hold(today))  # a kept payment plan: only reminders before its dates
     qs = qs.annotate(effective_tz=Coalesce(NullIf("borrower__timezone", Value("")), "lender__timezone"))
     window = _window_expression(qs, now)
     promise_due = Exists(
@@ -188,9 +192,10 @@ def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters 
             When(last_contact_at__isnull=False, then=broken_since_contact),
             default=Value(False),
         ),
+        plan_broken=Case(When(broken_plan_followup(), then=Value(True)), default=Value(False)),
     ).annotate(
         band=Case(
-            When(Q(promise_due=True) | Q(broken_open=True), then=Value(BAND_PROMISE)),
+            When(Q(promise_due=True) | Q(broken_open=True) | Q(plan_broken=True), then=Value(BAND_PROMISE)),
             When(callback_at__lte=now, then=Value(BAND_CALLBACK)),
             When(first_worked_at__isnull=True, then=Value(BAND_NEW)),
             default=Value(BAND_REST),

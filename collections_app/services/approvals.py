@@ -114,6 +114,10 @@ def decide(
             raise ValidationError(_("You cannot decide your own request; another supervisor must."))
         if not approve and not (note or "").strip():
             raise ValidationError({"note": _("Say why the request is rejected.")})
+        if current.kind == ApprovalKind.SETTLEMENT:
+            from collections_app.services.settlements.decisions import check_decider
+
+            check_decider(approval=current, user=user)
         current.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
         current.decided_by = user
         current.decided_at = now
@@ -153,6 +157,11 @@ def _apply(approval: ApprovalRequest, approve: bool, user, now, agent=None) -> N
             letter.status = LetterStatus.DRAFT if approve else LetterStatus.CANCELLED
             letter.save()
         return
+    if kind == ApprovalKind.SETTLEMENT:
+        from collections_app.services.settlements.decisions import apply_decision
+
+        if apply_decision(approval=approval, approve=approve, user=user):  # an offer or a payment plan (docs/settlements.md)
+            return
     if kind in (ApprovalKind.SETTLEMENT, ApprovalKind.PROMISE_EXTENSION):
         if not approve:
             for promise in PromiseToPay.objects.filter(approval=approval, status=PromiseStatus.PENDING):

@@ -193,6 +193,7 @@ def case_detail(request, case_id):
     ctx["contact_kinds"] = ContactKind.choices
     ctx["relations"] = Relation.choices
     ctx["statuses"] = ContactStatus.choices
+    ctx["plan_rows"] = range(6)  # the payment plan form's instalment rows (views/settlements.py)
     return render(request, "collector/case.html", ctx)
 
 

@@ -51,6 +51,14 @@ def make_everything(tag: str):
     dispute = m.Dispute.objects.create(case=case, reason="not mine", opened_at=timezone.now(),
                                        respond_by=dt.date(2026, 4, 1))
     m.CaseDocument.objects.create(case=case, dispute=dispute, kind=m.DocumentKind.EVIDENCE, file="case_documents/x.pdf")
+    m.SettlementTerms.objects.create(lender=lender, bucket="M1")
+    m.SettlementOffer.objects.create(case=case, amount=Decimal("900"), payoff_amount=Decimal("1000"),
+                                     discount_percent=Decimal("10"), offered_on=dt.date(2026, 3, 1),
+                                     valid_until=dt.date(2026, 3, 9), status="lapsed", level="collector")
+    plan = m.PaymentPlan.objects.create(case=case, base_amount=Decimal("100"), total_amount=Decimal("100"),
+                                        proposed_on=dt.date(2026, 3, 1), status="kept", level="collector")
+    m.PlanInstallment.objects.create(plan=plan, seq=1, due_date=dt.date(2026, 3, 5), amount=Decimal("100"),
+                                     remind_from=dt.date(2026, 3, 3))
     m.Target.objects.create(period="month", period_start=dt.date(2026, 3, 1), team=team, amount=Decimal("100"))
     m.Target.objects.create(period="month", period_start=dt.date(2026, 3, 1), collector=collector, amount=Decimal("50"))
     m.ImportJob.objects.create(kind=m.ImportKind.LOANS, lender=lender, created_by=supervisor)

@@ -13,6 +13,7 @@ from collections_app.selectors.buckets import active_version, bucket_ranges
 from collections_app.selectors.loan_figures import business_date
 from collections_app.services import limitation as limitation_service
 from collections_app.services import promises as promise_service
+from collections_app.services.settlements.judge import judge_settlements
 
 from .postgres import PostgresBackend
 from .python import PythonBackend
@@ -40,6 +41,8 @@ def process_scope(*, scope: Scope, as_of: dt.date, run: DelinquencyRun | None = 
     result = ChunkResult()
     with transaction.atomic():
         backend.prepare()
+        # offers and plans first: a plan kept or broken today sets its pause's end before today's aging
+        judge_settlements(scope=scope, as_of=as_of, run=run)
         result.loans, result.bucket_changes = backend.write_loans(scope=scope, as_of=as_of, buckets=buckets, run=run)
         result.cases_opened, result.cases_closed = backend.sync_cases(scope=scope, as_of=as_of, buckets=buckets)
         result.promises_broken = promise_service.judge_promises(scope=scope, as_of=as_of)
