@@ -1,7 +1,8 @@
 """The one permission layer. Views, the API, commands and tasks all ask these functions.
 
 A collector or field agent sees the cases assigned to them; a supervisor the cases assigned to
-members of the teams they supervise (and their own); an admin sees everything.
+members of the teams they supervise (and their own); an agency user the cases placed with their
+agency now; an admin sees everything.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ HOME_BY_ROLE = {
     Role.FIELD_AGENT: "/visits/",
     Role.SUPERVISOR: "/supervisor/",
     Role.ADMIN: "/imports/",
+    Role.AGENCY: "/agency/",
 }
 
 
@@ -27,6 +29,11 @@ def is_admin(user) -> bool:
 
 def is_supervisor(user) -> bool:
     return bool(user and user.is_authenticated and user.role == Role.SUPERVISOR)
+
+
+def is_agency_user(user) -> bool:
+    """An outside agency's collector: sees only the cases placed with their agency now."""
+    return bool(user and user.is_authenticated and user.role == Role.AGENCY)
 
 
 def is_supervisor_or_admin(user) -> bool:
@@ -78,6 +85,10 @@ def cases_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
         return qs.filter(
             Q(assigned_to__team__supervisor=user) | Q(assigned_to=user) | Q(team__supervisor=user)
         )
+    if is_agency_user(user):
+        from collections_app.selectors.agency import placed_with
+
+        return placed_with(user.agency_id, qs)
     return qs.filter(Q(assigned_to=user) | Q(field_agent=user))
 
 

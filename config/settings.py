@@ -295,6 +295,11 @@ CELERY_BEAT_SCHEDULE = {
 # Retention: borrowers of a lender whose agreement ended more than this many years ago are
 # anonymised or purged (Lender.retention_mode) by `purge_expired`, nightly on beat (docs/retention.md).
 RETENTION_YEARS = int(os.environ.get("RETENTION_YEARS", "5"))
+# placements whose recall date has come go back to the internal queues (docs/agency.md)
+CELERY_BEAT_SCHEDULE["recall-due-placements"] = {
+    "task": "collections_app.tasks.recall_due_placements",
+    "schedule": crontab(hour=0, minute=20),
+}
 CELERY_BEAT_SCHEDULE["purge-expired-personal-data"] = {
     "task": "collections_app.tasks.purge_expired",
     "schedule": crontab(hour=int(os.environ.get("RETENTION_RUN_HOUR", "3")), minute=15),

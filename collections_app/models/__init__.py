@@ -1,3 +1,4 @@
+from .agency import Agency, AgencyPlacement, AgencyRate, PlacementPayment, RecallReason
 from .cases import (
     ApprovalRequest,
     AssignmentHistory,
@@ -13,11 +14,23 @@ from .cases import (
 )
 from .choices import *  # noqa: F403
 from .imports import ImportJob, PersonalDataAccess
+from .legal import LegalCase, LegalCost, LegalCostKind, LegalDocument, LegalStage, LegalStageChange
 from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
 from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product, RetentionMode
 from .strategy import Bucket, DelinquencyRun, DelinquencyRunChunk, StrategyRule, StrategyVersion
 
 __all__ = [
+    "Agency",
+    "AgencyPlacement",
+    "AgencyRate",
+    "LegalCase",
+    "LegalCost",
+    "LegalCostKind",
+    "LegalDocument",
+    "LegalStage",
+    "LegalStageChange",
+    "PlacementPayment",
+    "RecallReason",
     "AgingPause",
     "ApprovalRequest",
     "AssignmentHistory",

@@ -220,6 +220,9 @@ def timeline(case) -> list[TimelineItem]:
                 a.reason, _who(a.by_user),
             )
         )
+    from collections_app.selectors.legal import escalation_timeline  # placements, recalls, litigation
+
+    items += [TimelineItem(at, kind, label, text, who) for at, kind, label, text, who in escalation_timeline(case)]
     items.sort(key=lambda i: i.at, reverse=True)
     return items
 

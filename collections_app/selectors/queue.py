@@ -49,6 +49,7 @@ from collections_app.models import (
     Relation,
     StrategyStatus,
 )
+from collections_app.selectors.agency import not_placed
 from collections_app.services.contacts import verdicts_for_cases
 
 PAGE_SIZE = 50
@@ -120,7 +121,7 @@ def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters 
     now = now or timezone.now()
     filters = filters or QueueFilters()
     today = timezone.localdate(now)
-    qs = CollectionCase.objects.filter(assigned_to=owner)
+    qs = not_placed(CollectionCase.objects.filter(assigned_to=owner))  # an agency works placed cases
     if filters.status != "all":
         qs = qs.filter(status=filters.status)
     if filters.bucket:
