@@ -558,3 +558,4 @@ class PersonalDataAccessAdmin(ReadOnlyAdmin):
     search_fields = ("user__username", "borrower__name", "what", "file")
     list_select_related = ("user", "borrower")
     date_hierarchy = "at"
+from collections_app import admin_escalation  # noqa: E402,F401  agencies, placements, litigation

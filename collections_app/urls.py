@@ -3,7 +3,8 @@ from django.urls import path
 
 from .views import home
 from .views.collector_urls import urlpatterns as collector_urls
+from .views.escalation_urls import urlpatterns as escalation_urls
 from .views.imports_urls import urlpatterns as imports_urls
 from .views.supervisor_urls import urlpatterns as supervisor_urls
 
-urlpatterns = [path("", home.home, name="home"), *collector_urls, *imports_urls, *supervisor_urls]
+urlpatterns = [path("", home.home, name="home"), *collector_urls, *imports_urls, *supervisor_urls, *escalation_urls]

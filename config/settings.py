@@ -381,6 +381,9 @@ SPECTACULAR_SETTINGS = {
         "ContactKindEnum": "collections_app.models.choices.ContactKind",
         "ContactStatusEnum": "collections_app.models.choices.ContactStatus",
         "RoleEnum": "accounts.models.Role",
+        "LegalStageEnum": "collections_app.models.legal.LegalStage",
+        "LegalCostKindEnum": "collections_app.models.legal.LegalCostKind",
+        "RecallReasonEnum": "collections_app.models.agency.RecallReason",
     },
     "TAGS": [
         {"name": "auth", "description": "API tokens."},
@@ -392,6 +395,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "payments", "description": "Payments; recording one reclassifies the loan at once."},
         {"name": "cases", "description": "Collection cases, assignment and the contact log."},
         {"name": "promises", "description": "Promises to pay."},
+        {"name": "agencies", "description": "Outside agencies: placing cases (through approval), recalling them."},
+        {"name": "litigation", "description": "Legal cases: litigation through approval, stages, costs."},
         {"name": "imports", "description": "Loan, installment and payment files."},
         {"name": "kpis", "description": "Recovery KPIs."},
     ],

@@ -31,6 +31,7 @@ from collections_app.models import (
     PersonalDataAccess,
     PromiseToPay,
 )
+from collections_app.selectors.escalation import case_escalation
 from collections_app.selectors.payoff import loan_payoff, loan_payoff_total
 
 TIMELINE_LIMIT = 200
@@ -284,4 +285,5 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
         "promises": promises,
         "visits": visits,
         "today": today,
+        "escalation": case_escalation(case, user, today),  # agency placement and litigation
     }

@@ -32,6 +32,10 @@ SAFE_CONTENT_TYPES = {
     ".opus": "audio/ogg",
     ".amr": "audio/amr",
     ".flac": "audio/flac",
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
 }
 FALLBACK_CONTENT_TYPE = "application/octet-stream"
 
@@ -105,4 +109,22 @@ def visit_recording(request, visit_id):
     response = private_file_response(visit.recording, filename=name)
     record_file_download(user=request.user, what="visit recording", file_name=visit.recording.name,
                          where=request.path[:200], borrower=visit.case.borrower)
+    return response
+
+
+@login_required
+@require_GET
+def legal_document(request, document_id):
+    """A litigation document, for those who see its case (docs/litigation.md)."""
+    from collections_app.models import LegalDocument
+
+    visible = roles.cases_visible_to(request.user).values("id")
+    doc = LegalDocument.objects.select_related("legal_case__case__borrower").filter(
+        pk=document_id, legal_case__case_id__in=visible).first()
+    if doc is None or not doc.file:
+        raise Http404
+    name = f"legal-{doc.legal_case_id}-document-{doc.pk}{os.path.splitext(doc.file.name)[1].lower()}"
+    response = private_file_response(doc.file, filename=name)
+    record_file_download(user=request.user, what="legal document", file_name=doc.file.name,
+                         where=request.path[:200], borrower=doc.legal_case.case.borrower)
     return response
