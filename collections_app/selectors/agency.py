@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
-from collections_app.domain.agency import commission, month_bounds
+from collections_app.domain.agency import CENT, commission, month_bounds
 from collections_app.models import (
     Agency,
     AgencyPlacement,
@@ -151,7 +151,7 @@ def commission_statement(user, agency: Agency, month: dt.date) -> Statement:
     )
     statement = Statement(agency=agency, first=first, last=last)
     for r in rows:
-        collected = r["total"] or ZERO
+        collected = Decimal(r["total"] or ZERO).quantize(CENT)
         rate = r["placement__commission_rate"]
         statement.lines.append(StatementLine(r["placement__bucket"], rate, r["n"], collected,
                                              commission(collected, rate)))

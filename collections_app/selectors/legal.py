@@ -9,11 +9,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db.models import Count, DateField, F, OuterRef, Prefetch, Subquery, Sum
 from django.db.models.functions import Cast, TruncDate, TruncMonth
 
 from accounts.roles import cases_visible_to
+from collections_app.domain.agency import CENT
 from collections_app.models import (
     AgencyPlacement,
     ApprovalKind,
@@ -25,6 +27,10 @@ from collections_app.models import (
     LegalStageChange,
     Payment,
 )
+
+
+def _cents(value) -> Decimal:
+    return Decimal(value or 0).quantize(CENT)
 
 
 def case_legal_cases(case) -> list[LegalCase]:
@@ -59,7 +65,7 @@ def legal_costs_by_lender_month(user, first: dt.date, last: dt.date) -> list[dic
         .order_by("legal_case__case__lender__name", "month")
     )
     return [{"lender": r["legal_case__case__lender__name"], "month": r["month"], "costs": r["costs"],
-             "total": r["total"]} for r in rows]
+             "total": _cents(r["total"])} for r in rows]
 
 
 def write_off_recoveries(user, first: dt.date, last: dt.date) -> list[dict]:
@@ -83,8 +89,8 @@ def write_off_recoveries(user, first: dt.date, last: dt.date) -> list[dict]:
         .annotate(payments=Count("id"), total=Sum("amount"))
         .order_by("lender__name", "month")
     )
-    return [{"lender": r["lender__name"], "month": r["month"], "payments": r["payments"], "total": r["total"]}
-            for r in rows]
+    return [{"lender": r["lender__name"], "month": r["month"], "payments": r["payments"],
+             "total": _cents(r["total"])} for r in rows]
 
 
 def escalation_timeline(case) -> list[tuple]:
