@@ -13,7 +13,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -105,11 +105,14 @@ def apply_placement(*, approval: ApprovalRequest, user, today: dt.date | None = 
     wanted = dt.date.fromisoformat(payload["recall_on"]) if payload.get("recall_on") else None
     recall_on = _recall_date(agency, today, wanted)
     rates = {r.bucket: r.rate for r in agency.rates.all()}
-    placed = AgencyPlacement.objects.filter(case_id=OuterRef("pk"), recalled_on__isnull=True)
-    cases = list(
+    locked = list(
         CollectionCase.objects.filter(id__in=[int(i) for i in payload.get("case_ids", [])], status=CaseStatus.OPEN)
-        .exclude(Exists(placed)).select_for_update(of=("self",)).order_by("id").values_list("id", "bucket")
+        .select_for_update(of=("self",)).order_by("id").values_list("id", "bucket")
     )
+    # read after the case rows are locked: a placement another approval committed meanwhile is seen
+    already = set(AgencyPlacement.objects.filter(case_id__in=[cid for cid, _b in locked], recalled_on__isnull=True)
+                  .values_list("case_id", flat=True))
+    cases = [(cid, bucket) for cid, bucket in locked if cid not in already]
     if not cases:
         return 0
     rows = [

@@ -169,3 +169,12 @@ def test_database_refuses_two_active_placements_and_bad_rates(team_setup, agency
     with pytest.raises(IntegrityError), transaction.atomic():
         agency.rates.create(bucket="M9", rate="1.5")
 
+
+
+def test_no_field_visit_on_a_placed_case(team_setup, agency):
+    from collections_app.services.visits import request_visit
+
+    case = case_for(team_setup["collector"])
+    place(case, agency, team_setup["collector"], team_setup["sup"])
+    with pytest.raises(ValidationError):
+        request_visit(case=case, user=team_setup["collector"])
