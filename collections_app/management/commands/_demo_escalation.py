@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef
+
 from accounts.models import Role, User
 from collections_app import models as m
 
@@ -48,7 +50,10 @@ def place_and_litigate(*, agency: m.Agency, requester: User, checker: User, plac
     from collections_app.services.approvals import decide
 
     oldest_bucket_rates(agency)
-    cases = list(placeable_cases(requester, PlacementFilters()).order_by("-dpd", "id")[:places + 1])
+    waiting = m.ApprovalRequest.objects.filter(status=m.ApprovalStatus.PENDING, case_id=OuterRef("pk"),
+                                               kind__in=[m.ApprovalKind.AGENCY, m.ApprovalKind.LITIGATION])
+    cases = list(placeable_cases(requester, PlacementFilters()).exclude(Exists(waiting))
+                 .order_by("-dpd", "id")[:places + 1])
     placed = 0
     for case in cases[:places]:
         approval = agency_svc.request_placement(user=requester, agency=agency, case=case,
