@@ -169,3 +169,27 @@ def test_legal_api(people):
     assert other.get(f"/api/cases/{case.pk}/legal-cases/").status_code == 404
     assert other.post(f"/api/legal-cases/{legal_id}/costs/", {"kind": "court_fee", "amount": "1",
                                                               "incurred_on": "2026-06-01"}, format="json").status_code == 404
+
+
+def test_case_page_card_moves_a_stage_adds_a_cost_and_a_document(client, people):
+    legal = open_legal(people)
+    client.force_login(people["sup"])
+    page = client.get(f"/cases/{legal.case_id}/").content.decode()
+    assert "Record a stage" in page and "Prepared" in page
+    response = client.post(f"/legal-cases/{legal.pk}/stage/", {"stage": "filed", "on": TODAY.isoformat(),
+                                                               "case_number": "(2026)1号"})
+    assert response.status_code == 302
+    client.post(f"/legal-cases/{legal.pk}/costs/", {"kind": "court_fee", "amount": "88.50",
+                                                    "incurred_on": TODAY.isoformat()})
+    upload = SimpleUploadedFile("filing.png", b"\x89PNG\r\n\x1a\nxx", content_type="image/png")
+    client.post(f"/legal-cases/{legal.pk}/documents/", {"title": "立案通知书", "file": upload})
+    legal.refresh_from_db()
+    assert (legal.stage, legal.case_number) == ("filed", "(2026)1号")
+    assert [c.amount for c in legal.costs.all()] == [Decimal("88.50")]
+    assert legal.documents.get().title == "立案通知书"
+    page = client.get(f"/cases/{legal.case_id}/").content.decode()
+    assert "Litigation: Filed (立案)" in page and "88.50" in page and "立案通知书" in page
+    client.force_login(people["col"])  # a collector sees it but cannot move it
+    client.post(f"/legal-cases/{legal.pk}/stage/", {"stage": "closed"})
+    legal.refresh_from_db()
+    assert legal.stage == "filed"
