@@ -61,3 +61,14 @@ def test_unknown_agency_and_other_teams_cases(team_setup, agency):
     mine = f.CaseFactory(assigned_to=team_setup["collector"])
     assert api.post(f"/api/cases/{mine.pk}/placements/", {"agency": 999999}, format="json").status_code == 400
     assert api.get("/api/cases/abc/placements/").status_code == 404
+
+
+def test_users_api_links_an_agency_user_to_an_agency(team_setup, agency):
+    api = api_for(team_setup["admin"])
+    base = {"username": "ag-api", "password": "a-Long-pass-9876", "role": "agency"}
+    assert api.post("/api/users/", base, format="json").status_code == 400
+    created = api.post("/api/users/", {**base, "agency": agency.pk}, format="json")
+    assert created.status_code == 201 and created.json()["agency"] == agency.pk
+    wrong = api.post("/api/users/", {**base, "username": "col-api", "role": "collector", "agency": agency.pk},
+                     format="json")
+    assert wrong.status_code == 400
