@@ -10,11 +10,12 @@ Steps:
    (a few hundred new delinquent borrowers, the rest drift) and nights can be compared.
 2. baseline: one hand-written statement computing DPD and bucket of every loan (docs/delinquency.md,
    window function over cumulative installment sums vs total paid) into a temp table.
-3. ``run_delinquency(D)`` in-process (first run: opens the cases and creates their actions — once per
-   book, reported but not a target), then ``run_delinquency(D+1)`` (steady state). Targets: at most
-   2x the baseline, under 60 s per 1M loans.
+3. ``run_delinquency(D)`` in-process (step ``first_run``: opens the cases and creates their actions —
+   once per book; target at most 3x the baseline), then ``run_delinquency(D+1)`` (step ``nightly``,
+   steady state; targets: at most 1.5x the baseline, under 60 s per 1M loans).
 4. the Celery chord (``nightly_delinquency_run``) with 1 then 2 worker processes at D+2 and D+3
-   (both steady-state runs); targets: 2 workers at least 1.6x faster than 1, and — the nightly run
+   (both steady-state runs); targets: 2 workers at least 1.8x faster than 1 (step
+   ``nightly_2_workers``, ratio = time with 2 ÷ time with 1), and — the nightly run
    as production runs it on 2 cores — at most 2x the baseline measured at D+3, under 60 s per 1M.
    Every run, chord runs included, is checked against the baseline on every loan (DPD, bucket,
    overdue amount).
@@ -352,8 +353,9 @@ def celery_steps(ctx: BenchContext, first_date: dt.date):
         two, run = _chord_run(first_date + dt.timedelta(days=1))
         base_seconds, _rows = baseline(first_date + dt.timedelta(days=1))
         yield BenchResult(name="celery chord, 2 workers (steady state)", rows=run.loans_processed, seconds=two,
-                          baseline_name="1 worker", baseline_seconds=one, max_ratio=round(1 / 1.6, 3),
-                          extra=f"speed-up {one / two:.2f}x (target >= 1.6x); {_summary(run)}")
+                          baseline_name="1 worker", baseline_seconds=one, max_ratio=round(1 / 1.8, 3),
+                          step="nightly_2_workers",
+                          extra=f"speed-up {one / two:.2f}x (target >= 1.8x); {_summary(run)}")
         yield BenchResult(name="celery chord, 2 workers, against the baseline SQL", rows=run.loans_processed,
                           seconds=two, baseline_name="baseline SQL", baseline_seconds=base_seconds, max_ratio=2.0,
                           max_seconds=60.0 * ctx.rows / 1_000_000, extra=compare_with_baseline())
@@ -377,20 +379,20 @@ def steps(ctx: BenchContext):
 
     limit = 60.0 * ctx.rows / 1_000_000
 
-    def timed_run(name: str, on: dt.date, base_seconds: float, target: bool = True) -> BenchResult:
+    def timed_run(name: str, step: str, on: dt.date, base_seconds: float, max_ratio: float,
+                  max_seconds: float | None) -> BenchResult:
         started = time.perf_counter()
         run = run_delinquency(on, triggered_by="bench")
         return BenchResult(name=name, rows=run.loans_processed, seconds=time.perf_counter() - started,
-                           baseline_name="baseline SQL", baseline_seconds=base_seconds,
-                           max_ratio=2.0 if target else None, max_seconds=limit if target else None,
+                           baseline_name="baseline SQL", baseline_seconds=base_seconds, step=step,
+                           max_ratio=max_ratio, max_seconds=max_seconds,
                            extra=f"{compare_with_baseline()}; {_summary(run)}")
 
     # once per book, when it is first loaded: every loan evaluated, every delinquent borrower's case
-    # opened with its first actions — reported, not a nightly target
-    yield timed_run("run_delinquency, first run (opens every case; once per book, not a target)", d, base_seconds,
-                    target=False)
+    # opened with its first actions; target <= 3x the baseline
+    yield timed_run("run_delinquency, first run (opens every case)", "first_run", d, base_seconds, 3.0, None)
     d1 = d + dt.timedelta(days=1)
     between_nights(d1)
-    yield timed_run("run_delinquency, steady state (D+1)", d1, baseline(d1)[0])
+    yield timed_run("run_delinquency, steady state (D+1)", "nightly", d1, baseline(d1)[0], 1.5, limit)
 
     yield from celery_steps(ctx, d + dt.timedelta(days=2))

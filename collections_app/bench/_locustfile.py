@@ -1,0 +1,58 @@
+"""Locust users of the web bench's ``web_mix`` step (collections_app/bench/_load.py writes the plan).
+
+Collectors (20 for each supervisor) open their queue, open a case, log a contact (no answer) on it;
+supervisors open the dashboard. Sessions come from the plan: no password is typed.
+"""
+import itertools
+import json
+import os
+import random
+
+from locust import HttpUser, between, task
+
+with open(os.environ["BENCH_WEB_PLAN"], encoding="utf-8") as _fh:
+    PLAN = json.load(_fh)
+_collectors = itertools.cycle(PLAN["collectors"])
+_supervisors = itertools.cycle(PLAN["supervisors"] or [None])
+
+
+class Collector(HttpUser):
+    weight = 20
+    wait_time = between(0.5, 2.0)
+
+    def on_start(self):
+        me = next(_collectors)
+        self.cases = me["cases"]
+        self.client.cookies.set(PLAN["cookie"], me["session"])
+        self.client.get("/queue/", name="/queue/")
+        self.csrf = self.client.cookies.get("csrftoken", "")
+
+    @task(4)
+    def queue(self):
+        self.client.get("/queue/", name="/queue/")
+
+    @task(4)
+    def case(self):
+        self.client.get(f"/cases/{random.choice(self.cases)}/", name="/cases/<id>/")
+
+    @task(1)
+    def log_contact(self):
+        case = random.choice(self.cases)
+        self.client.post(f"/cases/{case}/contact/", name="/cases/<id>/contact/",
+                         data={"channel": "phone", "contact_point": "", "outcome": "no_answer", "note": "bench"},
+                         headers={"X-CSRFToken": self.client.cookies.get("csrftoken", ""), "HX-Request": "true",
+                                  "Referer": f"{self.host}/cases/{case}/"})
+
+
+class Supervisor(HttpUser):
+    weight = 1
+    wait_time = between(2.0, 5.0)
+
+    def on_start(self):
+        me = next(_supervisors)
+        if me:
+            self.client.cookies.set(PLAN["cookie"], me["session"])
+
+    @task
+    def dashboard(self):
+        self.client.get("/supervisor/", name="/supervisor/")

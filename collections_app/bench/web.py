@@ -1,0 +1,201 @@
+"""Benchmark of the web tier on the delinquency benchmark's book (PostgreSQL only).
+
+Steps (docs/performance.md has the targets and the measured figures):
+1. setup (not a target): the delinquency bench's book and its first night (if the ``delinquency``
+   area did not just build it), ``CONTACTS_PER_LOAN`` contact logs per loan spread over the open
+   cases (10,000,000 at 1,000,000 loans), one team with a supervisor and ``COLLECTORS`` collectors.
+2. ``allocation``: ``auto_allocate`` of min(50,000, open cases) unassigned cases; target under 30 s
+   per 50,000.
+3. ``queue_page``, ``case_page``, ``dashboard``: in-process requests through Django's test client
+   (server time: URL routing, middleware, queries, templates; no network), bounded in count; p95
+   targets 100 ms (queue) and 150 ms (case page); the queue page's query count must not depend on
+   the queue's length (the step fails when two collectors' counts differ).
+4. ``web_mix``: gunicorn (``WEB_WORKERS`` workers, as the README documents) on this database and
+   Redis, and locust headless for ``WEB_MIX_SECONDS`` with ``WEB_MIX_USERS`` users (collectors
+   opening their queue and case pages and logging contacts; supervisors on the dashboard) while a
+   payment import and a nightly run go on; targets: at least 150 requests/s, no error. Needs
+   REDIS_URL; skipped (with a line saying why) otherwise.
+
+Like the delinquency bench it wipes the loan book: run it on a dedicated database.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Role, Team, User
+from collections_app.models import CollectionCase, DelinquencyRun, Lender
+from collections_app.models.choices import CaseStatus
+from collections_app.services.allocation import auto_allocate
+from collections_app.services.nightly import run_delinquency
+
+from . import delinquency
+from ._load import web_mix
+from .common import BenchContext, BenchResult, p95
+
+COLLECTORS = 200
+CONTACTS_PER_LOAN = 10
+PAGE_REQUESTS = 200  # per page step
+ALLOCATE_AT_MOST = 50_000
+PASSWORD = "bench-pass-not-a-secret"  # bench users live only in the bench's dedicated database
+
+
+def _book(ctx: BenchContext) -> dict[str, int]:
+    """The delinquency bench's book with its cases; built here when that area did not run."""
+    lender = Lender.objects.filter(code=delinquency.LENDER).first()
+    if lender is None or not CollectionCase.objects.filter(lender=lender).exists():
+        counts = delinquency.generate(ctx.rows, delinquency.AS_OF)
+        run_delinquency(delinquency.AS_OF, triggered_by="bench")
+    else:
+        counts = {"loans": lender.loans.count()}
+    counts["contacts"] = _contacts(ctx.rows)
+    return counts
+
+
+def _contacts(rows: int) -> int:
+    """CONTACTS_PER_LOAN contact logs per loan over the open cases, set-based (once per book)."""
+    wanted = rows * CONTACTS_PER_LOAN
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM collections_app_contactlog")
+        have = cursor.fetchone()[0]
+        cursor.execute("SELECT COUNT(*) FROM collections_app_collectioncase WHERE status = %s", [CaseStatus.OPEN])
+        cases = cursor.fetchone()[0]
+        if have >= wanted or not cases:
+            return have
+        per_case = -(-(wanted - have) // cases)
+        cursor.execute(
+            """
+            INSERT INTO collections_app_contactlog (case_id, borrower_id, channel, outcome, number_used,
+                is_third_party, is_attempt, is_conversation, note, overdue_reason, borrower_type, recording,
+                recording_ref, occurred_at, created_at, breach_rule, breach_detail)
+            SELECT c.id, c.borrower_id, 'phone', CASE WHEN g %% 4 = 0 THEN 'rpc' ELSE 'no_answer' END, '',
+                   FALSE, TRUE, g %% 4 = 0, '', '', '', '', '', %s - (g || ' hours')::interval, NOW(), '', ''
+            FROM collections_app_collectioncase c CROSS JOIN generate_series(1, %s) AS g
+            WHERE c.status = %s
+            LIMIT %s
+            """,
+            [dt.datetime.combine(delinquency.AS_OF, dt.time(12), tzinfo=dt.UTC), per_case, CaseStatus.OPEN,
+             wanted - have],
+        )
+        cursor.execute("ANALYZE collections_app_contactlog")
+        cursor.execute("SELECT COUNT(*) FROM collections_app_contactlog")
+        return cursor.fetchone()[0]
+
+
+def _users() -> tuple[User, list[User]]:
+    """One team, its supervisor and COLLECTORS collectors (created once, in bulk)."""
+    lender = Lender.objects.get(code=delinquency.LENDER)
+    supervisor = User.objects.filter(username="bench-supervisor").first()
+    if supervisor is None:
+        supervisor = User(username="bench-supervisor", role=Role.SUPERVISOR)
+        supervisor.set_password(PASSWORD)
+        supervisor.save()
+    team, _created = Team.objects.get_or_create(name="Bench team", defaults={"supervisor": supervisor,
+                                                                            "lender": lender})
+    if supervisor.team_id != team.id:
+        User.objects.filter(pk=supervisor.pk).update(team=team)
+    have = set(User.objects.filter(username__startswith="bench-c").values_list("username", flat=True))
+    template = User(role=Role.COLLECTOR)
+    template.set_password(PASSWORD)
+    User.objects.bulk_create([
+        User(username=f"bench-c{i:03d}", role=Role.COLLECTOR, team=team, password=template.password,
+             max_open_cases=100_000)
+        for i in range(COLLECTORS) if f"bench-c{i:03d}" not in have
+    ])
+    return supervisor, list(User.objects.filter(username__startswith="bench-c").order_by("username"))
+
+
+def allocation_step() -> BenchResult:
+    open_cases = CollectionCase.objects.filter(lender__code=delinquency.LENDER, status=CaseStatus.OPEN)
+    open_cases.update(assigned_to=None, team=None)
+    ids = list(open_cases.order_by("id").values_list("id", flat=True)[:ALLOCATE_AT_MOST])
+    started = time.perf_counter()
+    assigned = auto_allocate(case_ids=ids)
+    seconds = time.perf_counter() - started
+    rest = list(open_cases.filter(assigned_to__isnull=True).values_list("id", flat=True))
+    if rest:  # every open case gets a collector so that every queue has its share (not timed)
+        auto_allocate(case_ids=rest)
+    return BenchResult(name="allocation (auto_allocate of new cases)", rows=len(ids), seconds=seconds,
+                       step="allocation", max_seconds=30.0 * max(len(ids), 1) / ALLOCATE_AT_MOST, unit="cases",
+                       extra=f"{assigned} assigned to {COLLECTORS} collectors")
+
+
+def _time_pages(client: Client, urls: list[str]) -> tuple[list[float], list[int]]:
+    times, queries = [], []
+    for url in urls:
+        connection.queries_log.clear()  # a full log (9,000 entries after a run under DEBUG) captures nothing
+        with CaptureQueriesContext(connection) as ctx:
+            started = time.perf_counter()
+            response = client.get(url, HTTP_HOST="127.0.0.1")
+            times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {url} answered {response.status_code}")
+        queries.append(len(ctx.captured_queries))
+    return times, queries
+
+
+def _page_result(name: str, step: str, times: list[float], queries: list[int], max_p95: float | None,
+                 extra: str = "") -> BenchResult:
+    return BenchResult(name=name, rows=len(times), seconds=sum(times) / 1000, step=step, unit="requests",
+                       p95_ms=p95(times), max_p95_ms=max_p95, rate=len(times) / (sum(times) / 1000),
+                       extra=f"queries {min(queries)}-{max(queries)} per request" + (f"; {extra}" if extra else ""))
+
+
+def page_steps(supervisor: User, collectors: list[User]):
+    rng = random.Random(7)
+    by_collector: dict[int, list[int]] = {}
+    for case_id, user_id in CollectionCase.objects.filter(assigned_to__in=collectors, status=CaseStatus.OPEN) \
+            .values_list("id", "assigned_to"):
+        by_collector.setdefault(user_id, []).append(case_id)
+    working = [u for u in collectors if by_collector.get(u.id)]
+    if not working:
+        yield BenchResult(name="pages (skipped: no collector has cases)", rows=0, seconds=0.0)
+        return
+    client = Client()
+    queue_times, queue_queries, per_user_queries = [], [], {}
+    for i in range(PAGE_REQUESTS):
+        user = working[i % len(working)]
+        client.force_login(user)
+        times, queries = _time_pages(client, ["/queue/"])
+        queue_times += times
+        queue_queries += queries
+        per_user_queries.setdefault(len(by_collector[user.id]), set()).update(queries)
+    lengths = sorted(per_user_queries)
+    constant = len(set().union(*per_user_queries.values())) == 1
+    result = _page_result("queue page (/queue/, in-process)", "queue_page", queue_times, queue_queries, 100.0,
+                          f"queues of {lengths[0]}-{lengths[-1]} cases, query count "
+                          f"{'constant' if constant else 'VARIES with the queue length'}")
+    if not constant:
+        result.max_seconds = 0.0  # fails the step: the count must not depend on the queue's length
+    yield result
+    case_times, case_queries = [], []
+    for i in range(PAGE_REQUESTS):
+        user = working[i % len(working)]
+        client.force_login(user)
+        times, queries = _time_pages(client, [f"/cases/{rng.choice(by_collector[user.id])}/"])
+        case_times += times
+        case_queries += queries
+    yield _page_result("case page (/cases/<id>/, in-process)", "case_page", case_times, case_queries, 150.0)
+    client.force_login(supervisor)
+    times, queries = _time_pages(client, ["/supervisor/"] * max(PAGE_REQUESTS // 10, 5))
+    yield _page_result("dashboard (/supervisor/, in-process)", "dashboard", times, queries, None)
+
+
+def steps(ctx: BenchContext):
+    if connection.vendor != "postgresql":
+        yield BenchResult(name="web (skipped: needs PostgreSQL)", rows=0, seconds=0.0)
+        return
+    started = time.perf_counter()
+    counts = _book(ctx)
+    supervisor, collectors = _users()
+    yield BenchResult(name="setup: book, contact log, users (not a target)", rows=counts.get("loans", 0),
+                      seconds=time.perf_counter() - started,
+                      extra=", ".join(f"{v} {k}" for k, v in counts.items()) + f", {len(collectors)} collectors")
+    yield allocation_step()
+    yield from page_steps(supervisor, collectors)
+    yield web_mix(ctx, night=DelinquencyRun.objects.order_by("-as_of").values_list("as_of", flat=True).first())

@@ -1,0 +1,42 @@
+"""`manage.py bench --json PATH`: the contract's step objects (docs/performance.md), no timing asserted."""
+import json
+
+import pytest
+from django.core.management import call_command
+
+from collections_app.bench.common import BenchResult, p95
+
+KEYS = {"step", "rows", "seconds", "baseline", "baseline_seconds", "ratio", "peak_mb", "p95_ms", "rate", "unit"}
+
+
+@pytest.mark.django_db
+def test_json_lists_the_import_steps_with_every_key(tmp_path):
+    out = tmp_path / "bench.json"
+    call_command("bench", rows=500, only=["imports"], workdir=str(tmp_path / "work"), json=str(out))
+    steps = json.loads(out.read_text())
+    assert [s["step"] for s in steps] == ["import_loans", "import_loans_again", "import_payments"]
+    for s in steps:
+        assert KEYS <= set(s)
+        assert s["rows"] == 500 and s["seconds"] > 0 and s["unit"] == "rows"
+        assert s["ratio"] == pytest.approx(s["seconds"] / s["baseline_seconds"], rel=0.01)
+        assert s["p95_ms"] is None  # absent values are null, not missing
+
+
+@pytest.mark.django_db
+def test_web_and_delinquency_areas_say_why_they_skip_on_sqlite(tmp_path):
+    out = tmp_path / "bench.json"
+    call_command("bench", rows=100, only=["web", "delinquency"], workdir=str(tmp_path), json=str(out))
+    assert json.loads(out.read_text()) == []  # nothing measured, nothing claimed
+
+
+def test_p95_is_the_nearest_rank():
+    assert p95([float(v) for v in range(1, 101)]) == 95.0
+    assert p95([3.0]) == 3.0
+    assert p95([1.0, 2.0]) == 2.0  # rank ceil(0.95 * 2) = 2
+
+
+def test_a_rate_step_misses_its_target_below_the_floor():
+    step = BenchResult(name="mix", rows=100, seconds=10.0, step="web_mix", unit="requests", rate=12.0, min_rate=150.0)
+    assert not step.ok and step.as_json()["rate"] == 12.0
+    assert BenchResult(name="q", rows=10, seconds=1.0, step="queue_page", p95_ms=99.0, max_p95_ms=100.0).ok
+    assert not BenchResult(name="q", rows=10, seconds=1.0, step="queue_page", p95_ms=101.0, max_p95_ms=100.0).ok
