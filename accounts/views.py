@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
@@ -37,6 +38,4 @@ class OwnPasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("admin:password_change_done")
 
     def get_context_data(self, **kwargs):
-        from django.contrib import admin
-
         return {**super().get_context_data(**kwargs), **admin.site.each_context(self.request)}

@@ -33,13 +33,13 @@ def recalculate(loan_ids) -> bool:
         from collections_app.services.nightly import recalculate_loans
     except ImportError:
         return False
-    recalculate_loans(list(loan_ids))
+    recalculate_loans(loan_ids=list(loan_ids))
     return True
 
 
 class PersonalDataAuditMixin:
     """Admin pages that show national ids, phone numbers or addresses record who saw whose
-    (``services.audit``): a list page (a search included, its terms kept in ``where``) one record
+    (``services.personal_data``): a list page (a search included, its terms kept in ``where``) one record
     per borrower on the page, written in one insert; a change page or a historical version one."""
 
     audit_what = ""
@@ -55,7 +55,7 @@ class PersonalDataAuditMixin:
         return value
 
     def _record(self, request, objects, what):
-        from collections_app.services.audit import record_personal_data_access
+        from collections_app.services.personal_data import record_personal_data_access
 
         record_personal_data_access(user=request.user, borrower_ids=[self._borrower_id(o) for o in objects],
                                     what=what, where=request.get_full_path())

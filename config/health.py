@@ -15,6 +15,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.celery import app
+
 log = logging.getLogger(__name__)
 
 
@@ -36,8 +38,6 @@ def _database() -> str:
 
 
 def _broker() -> str:
-    from config.celery import app
-
     if app.conf.task_always_eager or str(app.conf.broker_url or "").startswith("memory://"):
         return "eager"
     timeout = settings.HEALTH_CHECK_TIMEOUT

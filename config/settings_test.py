@@ -1,6 +1,6 @@
 """The test suite's settings (pyproject.toml points pytest here): the production settings, DEBUG
 off as by default, with a random key for this run and no HTTPS-only behaviour, since the test
-client and the live server speak plain HTTP. `tests/foundation/test_deploy.py` checks the real
+client and the live server speak plain HTTP. `tests/config/test_deploy.py` checks the real
 production settings in a subprocess. Never used to serve."""
 import os
 import secrets

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests import factories as f
+from tests.browser import SHOTS, new_page
 
 
 def pytest_collection_modifyitems(config, items):
@@ -87,3 +88,37 @@ def collector(db, team):
 @pytest.fixture
 def other_collector(db, team):
     return f.CollectorFactory(username="coll2", team=team)
+
+
+# --- browser tests (marker ``browser``; helpers in tests/browser.py) -------------------------------
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium driven through Playwright, for one test."""
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def browser_page(browser):
+    """A page in English at 1366×900; ``page.violations`` collects Content-Security-Policy
+    violations from the console and ``page.script_errors`` uncaught script errors."""
+    page = new_page(browser, "en")
+    page.violations, page.script_errors = [], []
+    page.on("console", lambda msg: page.violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.on("pageerror", lambda exc: page.script_errors.append(str(exc)))
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def shots():
+    """docs/screenshots/, created: the screenshots the docs show."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS

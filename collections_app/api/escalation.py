@@ -27,10 +27,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import roles
 from accounts.models import Team
 from collections_app import models as m
 from collections_app.selectors import agency as agency_sel
+from collections_app.selectors import visibility
 from collections_app.services import agency as agency_svc
 from collections_app.services import legal as legal_svc
 
@@ -170,7 +170,7 @@ class _Base(StrictRequestMixin, APIView):
     permission_classes = [IsAuthenticated]
 
     def visible_case(self) -> m.CollectionCase:
-        return get_object_or_404(roles.cases_visible_to(self.request.user), pk=_pk(self.kwargs["pk"]))
+        return get_object_or_404(visibility.cases_visible_to(self.request.user), pk=_pk(self.kwargs["pk"]))
 
 
 def _requested(approval) -> Response:
@@ -301,7 +301,7 @@ class CaseLegalCasesView(_Base):
 
 class _LegalBase(_Base):
     def legal_case(self) -> m.LegalCase:
-        visible = roles.cases_visible_to(self.request.user).values("id")
+        visible = visibility.cases_visible_to(self.request.user).values("id")
         return get_object_or_404(m.LegalCase.objects.filter(case_id__in=visible), pk=_pk(self.kwargs["pk"]))
 
 

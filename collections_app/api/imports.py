@@ -14,8 +14,8 @@ from rest_framework.views import APIView
 
 from accounts import roles
 from collections_app.models import ImportJob, ImportKind, Lender
-from collections_app.services.imports import FileRejected, create_import_job
-from collections_app.services.imports.jobs import enqueue_import_on_commit
+from collections_app.services.imports import FileRejected
+from collections_app.services.imports.jobs import submit_import
 from collections_app.services.imports.limits import check_upload, request_size_error
 from collections_app.views.files import import_file_download
 
@@ -101,9 +101,8 @@ class ImportCreateView(APIView):
         data = ImportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        job = create_import_job(kind=v["kind"], lender=v.get("lender"), user=request.user, dry_run=v["dry_run"],
-                                encoding=v.get("encoding", ""), upload=v["file"])
-        enqueue_import_on_commit(job)
+        job = submit_import(kind=v["kind"], lender=v.get("lender"), user=request.user, dry_run=v["dry_run"],
+                            encoding=v.get("encoding", ""), upload=v["file"])
         return Response({"id": job.pk, "status": job.status}, status=status.HTTP_202_ACCEPTED)
 
 

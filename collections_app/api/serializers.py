@@ -1,4 +1,4 @@
-"""API serializers: shapes only. Rules live in services and in accounts.roles."""
+"""API serializers: shapes only. Rules live in services, accounts.roles and selectors.visibility."""
 import datetime as dt
 import zoneinfo
 from decimal import Decimal
@@ -13,10 +13,14 @@ from rest_framework import serializers
 
 from accounts import roles
 from accounts.models import Role, Team, User
+from accounts.services import user_save, user_set_password
 from collections_app import models as m
+from collections_app.domain.buckets import DEFAULT_BUCKETS
+from collections_app.selectors import visibility
+from collections_app.selectors.loan_figures import figures_date, installment_states, last_run_date
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
-DEFAULT_BUCKET_CODES = ["CURRENT", "M0", "M1", "M2", "M3", "M4", "M4+"]
+DEFAULT_BUCKET_CODES = [b.code for b in DEFAULT_BUCKETS]  # a fresh database's version 1
 TIMEZONES = sorted(zoneinfo.available_timezones())
 
 
@@ -106,7 +110,8 @@ class LenderSerializer(DescribedModelSerializer):
         help_text=_("Days without calls after a conversation; 0 = off, 7 is the US Regulation F rule."),
     )
     third_party_from_bucket = serializers.CharField(
-        max_length=10, allow_null=True, required=False, default="M2",
+        max_length=10, allow_null=True, required=False,
+        default=m.Lender._meta.get_field("third_party_from_bucket").default,
         help_text=_("Bucket code from which third parties may be contacted; null = never."),
     )
     max_promise_days = serializers.IntegerField(
@@ -252,15 +257,11 @@ class UserSerializer(DescribedModelSerializer):
         return attrs
 
     def create(self, validated_data):
-        from accounts.services import user_set_password
-
         password = validated_data.pop("password")
         return user_set_password(user=User(**validated_data), password=password)
 
     def update(self, instance, validated_data):
         # through the service: a new password, role or active flag revokes the user's tokens
-        from accounts.services import user_save, user_set_password
-
         password = validated_data.pop("password", None)
         for key, value in validated_data.items():
             setattr(instance, key, value)
@@ -322,8 +323,6 @@ class InstallmentListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         items = list(data.all() if hasattr(data, "all") else data)
-        from collections_app.selectors.loan_figures import installment_states
-
         self.child.context["installment_states"] = installment_states(items)
         return super().to_representation(items)
 
@@ -350,8 +349,6 @@ class InstallmentSerializer(OutputSerializer):
     def _state(self, obj):
         states = self.context.get("installment_states")
         if states is None or obj.id not in states:
-            from collections_app.selectors.loan_figures import installment_states
-
             states = self.context.setdefault("installment_states", {})
             states.update(installment_states([obj]))
         return states.get(obj.id)
@@ -376,8 +373,6 @@ class LoanSerializer(OutputSerializer):
 
     @extend_schema_field(serializers.DateField(allow_null=True))
     def get_as_of(self, loan):
-        from collections_app.selectors.loan_figures import figures_date, last_run_date
-
         if "last_run_date" not in self.context:
             self.context["last_run_date"] = last_run_date()
         date = figures_date(loan.as_of, loan.status, self.context["last_run_date"])
@@ -430,7 +425,7 @@ class PaymentCreateSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["loan"].queryset = roles.loans_visible_to(_user(self)).select_related("lender")
+        self.fields["loan"].queryset = visibility.loans_visible_to(_user(self)).select_related("lender")
 
 
 # --- cases, contacts, promises -----------------------------------------------------------------
@@ -453,7 +448,7 @@ class PromiseCreateSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["case"].queryset = roles.cases_visible_to(_user(self)).select_related("lender")
+        self.fields["case"].queryset = visibility.cases_visible_to(_user(self)).select_related("lender")
 
 
 class ContactLogSerializer(OutputSerializer):

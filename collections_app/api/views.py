@@ -1,6 +1,8 @@
-"""API views: thin. Each queryset goes through accounts.roles; each write calls a service."""
+"""API views: thin. Each queryset goes through selectors.visibility (built on accounts.roles); each write calls a service."""
 from django.db.models import Prefetch
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -18,6 +20,10 @@ from rest_framework.response import Response
 from accounts import roles
 from accounts.models import Team
 from collections_app import models as m
+from collections_app.selectors import visibility
+from collections_app.services import allocation, contacts, payments
+from collections_app.services.personal_data import record_personal_data_access
+from collections_app.services.promises import take_promise
 
 from . import filters as f
 from . import serializers as s
@@ -177,13 +183,11 @@ class BorrowerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
 
     def get_queryset(self):
         qs = m.Borrower.objects.select_related("lender").prefetch_related("contact_points")
-        return roles.borrowers_visible_to(self.request.user, qs)
+        return visibility.borrowers_visible_to(self.request.user, qs)
 
     def _audit(self, borrowers):
         """Every view of personal data is recorded, one insert per page: unmasked national ids and
         phones for the roles that see them, and the address, which every role sees."""
-        from collections_app.services.audit import record_personal_data_access
-
         borrowers = list(borrowers or [])
         if roles.can_see_full_pii(self.request.user):
             what, ids = "national_id,phones,address", [b.pk for b in borrowers]
@@ -247,7 +251,7 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         qs = m.Loan.objects.select_related("lender", "borrower", "product")
         if self.action == "retrieve":
             qs = qs.prefetch_related("installments")
-        return roles.loans_visible_to(self.request.user, qs)
+        return visibility.loans_visible_to(self.request.user, qs)
 
 
 @extend_schema_view(
@@ -262,7 +266,7 @@ class InstallmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseV
     ordering = ["loan_id", "due_date", "seq"]
 
     def get_queryset(self):
-        return m.Installment.objects.filter(loan__in=roles.loans_visible_to(self.request.user).values("id"))
+        return m.Installment.objects.filter(loan__in=visibility.loans_visible_to(self.request.user).values("id"))
 
 
 @extend_schema_view(
@@ -294,11 +298,9 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     def get_queryset(self):
         qs = m.Payment.objects.select_related("lender")
-        return qs.filter(loan__in=roles.loans_visible_to(self.request.user).values("id"))
+        return qs.filter(loan__in=visibility.loans_visible_to(self.request.user).values("id"))
 
     def create(self, request, *args, **kwargs):
-        from collections_app.services import payments
-
         data = s.PaymentCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         payment = payments.record_payment(**data.validated_data, source=m.Payment.Source.API, user=request.user)
@@ -317,7 +319,7 @@ def case_queryset(user):
             to_attr="open_promises",
         ),
     )
-    return roles.cases_visible_to(user, qs)
+    return visibility.cases_visible_to(user, qs)
 
 
 @extend_schema_view(
@@ -346,8 +348,6 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, CanAssign], filterset_class=None,
             pagination_class=None)
     def assign(self, request, pk=None):
-        from collections_app.services import allocation
-
         case = self.get_object()
         data = s.AssignSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
@@ -400,7 +400,7 @@ class CaseContactsView(StrictRequestMixin, generics.ListCreateAPIView):
 
     def get_case(self):
         if not hasattr(self, "_case"):
-            cases = roles.cases_visible_to(self.request.user, m.CollectionCase.objects.select_related("lender"))
+            cases = visibility.cases_visible_to(self.request.user, m.CollectionCase.objects.select_related("lender"))
             try:
                 self._case = get_object_or_404(cases, pk=self.kwargs["pk"])
             except (TypeError, ValueError, OverflowError):
@@ -427,15 +427,11 @@ class CaseContactsView(StrictRequestMixin, generics.ListCreateAPIView):
             elif row.get("channel") in (m.Channel.LETTER, m.Channel.VISIT):
                 shown.add("address")
         if shown:
-            from collections_app.services.audit import record_personal_data_access
-
             record_personal_data_access(user=request.user, borrower_ids=[self.get_case().borrower_id],
                                         what=",".join(sorted(shown)), where=request.get_full_path())
         return response
 
     def create(self, request, *args, **kwargs):
-        from collections_app.services import contacts
-
         case = self.get_case()
         data = s.ContactCreateSerializer(data=request.data, context={**self.get_serializer_context(), "case": case})
         data.is_valid(raise_exception=True)
@@ -470,12 +466,10 @@ class PromiseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     ordering = ["promised_date", "id"]
 
     def get_queryset(self):
-        visible = roles.cases_visible_to(self.request.user).values("id")
+        visible = visibility.cases_visible_to(self.request.user).values("id")
         return m.PromiseToPay.objects.filter(case__in=visible)
 
     def create(self, request, *args, **kwargs):
-        from collections_app.services.promises import take_promise
-
         data = s.PromiseCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         case = data.validated_data["case"]
@@ -487,9 +481,6 @@ class PromiseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 def api_not_found(request, *args, **kwargs):
     """Anything under /api/ that matches no route: a JSON 404, not an HTML page (a GET missing only its
     trailing slash is redirected, as APPEND_SLASH would)."""
-    from django.http import HttpResponsePermanentRedirect, JsonResponse
-    from django.urls import Resolver404, resolve
-
     if request.method in ("GET", "HEAD") and not request.path_info.endswith("/"):
         try:
             match = resolve(request.path_info + "/")

@@ -382,7 +382,7 @@ def steps(ctx: BenchContext):
     def timed_run(name: str, step: str, on: dt.date, base_seconds: float, max_ratio: float,
                   max_seconds: float | None) -> BenchResult:
         started = time.perf_counter()
-        run = run_delinquency(on, triggered_by="bench")
+        run = run_delinquency(as_of=on, triggered_by="bench")
         return BenchResult(name=name, rows=run.loans_processed, seconds=time.perf_counter() - started,
                            baseline_name="baseline SQL", baseline_seconds=base_seconds, step=step,
                            max_ratio=max_ratio, max_seconds=max_seconds,

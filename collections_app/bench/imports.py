@@ -157,7 +157,7 @@ def _measure(path, kind, rows, name, step, max_ratio, workdir, floor=None, raw=N
     marks = _high_water_marks() if pg and floor is None else None
     _reset_peak()
     started = time.perf_counter()
-    job = import_file(path, kind, lender=LENDER, recalculate=False)
+    job = import_file(path=path, kind=kind, lender=LENDER, recalculate=False)
     seconds = time.perf_counter() - started
     peak = _peak_mb()
     extra = f"stored {job.stored_rows}, rejected {job.rejected_rows}, status {job.status}"

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils.translation import gettext as _
 
+from collections_app.domain.buckets import DEFAULT_BUCKETS
+
 # Rule codes (machine-readable; the API's 409 body carries them as "rule")
 STOP_FLAG = "stop_flag"
 THIRD_PARTY = "third_party_bucket"
@@ -26,7 +28,8 @@ QUIET_DAYS = "quiet_days"
 
 PHONE = "phone"
 WINDOW = dt.timedelta(days=7)
-DEFAULT_BUCKET_ORDER = ("CURRENT", "M0", "M1", "M2", "M3", "M4", "M4+")
+# the default table's order (callers pass the active strategy version's: selectors.buckets.bucket_order)
+DEFAULT_BUCKET_ORDER = tuple(b.code for b in DEFAULT_BUCKETS)
 
 
 # The borrower's stop flags, and the contact outcome that sets each one (the outcome's code on the

@@ -23,6 +23,7 @@ from collections_app.models import (
     CollectionCase,
     PlacementPayment,
 )
+from collections_app.selectors.visibility import cases_visible_to
 
 ZERO = Decimal("0")
 
@@ -48,8 +49,6 @@ def placed_with(agency_id: int | None, qs: QuerySet) -> QuerySet:
 
 def placements_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
     """Placements of the cases ``user`` may see (an agency user: only its own agency's active ones)."""
-    from accounts.roles import cases_visible_to
-
     if qs is None:
         qs = AgencyPlacement.objects.all()
     qs = qs.filter(case_id__in=cases_visible_to(user).values("id"))
@@ -74,8 +73,6 @@ class PlacementFilters:
 
 def placeable_cases(user, filters: PlacementFilters) -> QuerySet:
     """Open cases ``user`` may see that match ``filters`` and no agency works now."""
-    from accounts.roles import cases_visible_to
-
     qs = cases_visible_to(user, CollectionCase.objects.filter(status=CaseStatus.OPEN))
     if filters.bucket:
         qs = qs.filter(bucket=filters.bucket)
@@ -92,8 +89,6 @@ def placeable_cases(user, filters: PlacementFilters) -> QuerySet:
 
 def agencies_overview(user) -> list[Agency]:
     """Every agency with ``active`` (cases it works now, among those ``user`` sees) — one query."""
-    from accounts.roles import cases_visible_to
-
     visible = cases_visible_to(user).values("id")
     return list(
         Agency.objects.prefetch_related("rates").annotate(
@@ -137,8 +132,6 @@ def commission_statement(user, agency: Agency, month: dt.date) -> Statement:
     month, grouped by the bucket and rate fixed at placement; each line's commission is its sum ×
     rate rounded half up to the cent, the total the sum of the lines. One aggregate query; only
     the cases ``user`` may see count."""
-    from accounts.roles import cases_visible_to
-
     first, last = month_bounds(month)
     rows = (
         PlacementPayment.objects.filter(

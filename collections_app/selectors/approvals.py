@@ -1,20 +1,38 @@
 """What a supervisor needs to decide a request, read in a fixed number of queries: the amount of a
 promise or settlement, the visit and the field agents to choose from (suggested first).
 
-    pending_with_details(user) -> list[ApprovalRequest]
+    approvals_visible_to(user, qs=None) -> QuerySet[ApprovalRequest]
+    pending_with_details(user, visible) -> list[ApprovalRequest]
 """
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from django.db.models import Q
+
+from accounts.roles import is_admin, is_supervisor_or_admin, visible_users
 from collections_app.domain.compliance import stop_flag_label
-from collections_app.models import ApprovalKind, ApprovalStatus, FieldVisit, PromiseToPay
+from collections_app.models import ApprovalKind, ApprovalRequest, ApprovalStatus, FieldVisit, PromiseToPay
+from collections_app.selectors.visibility import cases_visible_to
 from collections_app.selectors.workload import field_agents_with_load, suggest_agents
 
 RELATED = ("case__borrower", "case__lender", "case__assigned_to", "requested_by", "decided_by")
 MONEY_KINDS = (ApprovalKind.SETTLEMENT, ApprovalKind.PROMISE_EXTENSION)
 VISIT_KINDS = (ApprovalKind.FIELD_VISIT, ApprovalKind.VISIT_EXTENSION)
+
+
+def approvals_visible_to(user, qs=None):
+    """Admins see every request; a supervisor those on cases they see or made by their teams."""
+    if qs is None:
+        qs = ApprovalRequest.objects.all()
+    if is_admin(user):
+        return qs
+    if not is_supervisor_or_admin(user):
+        return qs.filter(requested_by=user)
+    return qs.filter(
+        Q(case__in=cases_visible_to(user).values("id")) | Q(requested_by__in=visible_users(user).values("id"))
+    )
 
 
 def _decimal(value) -> Decimal | None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.roles import can_see_full_pii, cases_visible_to, is_supervisor_or_admin, mask_national_id, mask_phone
+from accounts.roles import can_see_full_pii, is_supervisor_or_admin, mask_national_id, mask_phone
 from collections_app.domain.compliance import stop_flag_label
 from collections_app.models import (
     BORROWER_TYPE_TACTICS,
@@ -28,11 +28,13 @@ from collections_app.models import (
     Letter,
     Loan,
     Payment,
-    PersonalDataAccess,
+    PromiseStatus,
     PromiseToPay,
 )
 from collections_app.selectors.escalation import case_escalation
+from collections_app.selectors.loan_figures import show_paid
 from collections_app.selectors.payoff import loan_payoff, loan_payoff_total
+from collections_app.selectors.visibility import cases_visible_to
 
 TIMELINE_LIMIT = 200
 
@@ -128,21 +130,28 @@ def _who(user) -> str:
     return user.get_full_name() or user.username
 
 
-def contact_points(case, user, *, record_access: bool = True, where: str = ""):
+def contact_points(case, user):
     """The borrower's contact points with display values: phones masked unless the user may see
-    full personal data. The viewing is recorded (PersonalDataAccess): all of them for those who
-    see them in full, the addresses (shown to every role) for the others."""
+    full personal data. Returns (points, full)."""
     full = can_see_full_pii(user)
     points = list(case.borrower.contact_points.all())
     for cp in points:
         cp.display = mask_value(cp, full)
-    if record_access and points:
+    return points, full
+
+
+def personal_data_shown(points, full: bool, borrower) -> list[str]:
+    """What of the borrower's personal data the case page shows, as the access record names it: the
+    contact points for those who see them in full, else the addresses (shown to every role); the
+    national id for those who see it in full. The view records them (services.personal_data)."""
+    shown = []
+    if points:
         what = "contact points" if full else ("address" if any(cp.kind == ContactKind.ADDRESS for cp in points) else "")
         if what:
-            PersonalDataAccess.objects.create(
-                user=user, borrower=case.borrower, what=what, where=(where or f"/cases/{case.pk}/")[:200]
-            )
-    return points, full
+            shown.append(what)
+    if full and borrower.national_id:
+        shown.append("national id")
+    return shown
 
 
 def timeline(case) -> list[TimelineItem]:
@@ -173,7 +182,7 @@ def timeline(case) -> list[TimelineItem]:
                 _start_of(p.resolved_on), "promise",
                 _("Promise %(status)s") % {"status": p.get_status_display()},
                 _("%(amount)s due %(date)s, paid %(paid)s") % {"amount": p.amount, "date": p.promised_date, "paid": p.paid_amount},
-                css="bad" if p.status == "broken" else "good",
+                css="bad" if p.status == PromiseStatus.BROKEN else "good",
             )
         )
     loan_ids = [loan.pk for loan in case.loans.all()]
@@ -233,7 +242,8 @@ def case_promises(case) -> list[PromiseToPay]:
     return list(PromiseToPay.objects.filter(case=case).select_related("approval").order_by("-created_at", "-id")[:20])
 
 
-def case_context(case, user, *, now=None, record_access=True) -> dict:
+def case_context(case, user, *, now=None) -> dict:
+    """Everything the case page shows; ``personal_data_shown`` lists what the view records as seen."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     loans = list(
@@ -245,14 +255,12 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
         .order_by("-dpd", "external_id")
     )
     owed = {"overdue": Decimal("0"), "total": Decimal("0")}
-    from collections_app.selectors.loan_figures import show_paid
-
     for loan in loans:
         show_paid(loan, today)
         loan.quote = loan_payoff(loan, today)
         owed["overdue"] += loan.quote["overdue"] if loan.quote else loan.overdue_amount
         owed["total"] += loan_payoff_total(loan, loan.quote)
-    points, full = contact_points(case, user, record_access=record_access)
+    points, full = contact_points(case, user)
     borrower = case.borrower
     why = (
         CaseAction.objects.filter(case=case)
@@ -265,8 +273,6 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
     open_actions = list(CaseAction.objects.filter(case=case, status__in=[ActionStatus.OPEN, ActionStatus.AWAITING_APPROVAL]).order_by("due_on")[:10])
     promises = case_promises(case)
     visits = list(FieldVisit.objects.filter(case=case).select_related("agent").order_by("-created_at")[:10])
-    if full and borrower.national_id:
-        PersonalDataAccess.objects.create(user=user, borrower=borrower, what="national id", where=f"/cases/{case.pk}/")
     return {
         "case": case,
         "borrower": borrower,
@@ -285,5 +291,6 @@ def case_context(case, user, *, now=None, record_access=True) -> dict:
         "promises": promises,
         "visits": visits,
         "today": today,
+        "personal_data_shown": personal_data_shown(points, full, borrower),
         "escalation": case_escalation(case, user, today),  # agency placement and litigation
     }

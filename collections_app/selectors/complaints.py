@@ -12,8 +12,9 @@ import datetime as dt
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role, User
-from accounts.roles import cases_visible_to, is_admin
+from accounts.roles import is_admin
 from collections_app.models import Complaint, ComplaintStatus
+from collections_app.selectors.visibility import cases_visible_to
 
 SHOW = ("open", "overdue", "resolved", "all")
 

@@ -3,7 +3,7 @@ queries whatever the size of the book).
 
 Definitions (period = business dates ``date_from``..``date_to`` inclusive, in TIME_ZONE):
 
-- scope: the cases the user may see (accounts.roles.cases_visible_to), optionally one team, one
+- scope: the cases the user may see (collections_app.selectors.visibility.cases_visible_to), optionally one team, one
   lender and one collector (the cases now assigned to them); money and work are counted through
   those cases' loans.
 - collected: payments with ``paid_on`` in the period on the scope's loans.
@@ -44,13 +44,13 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
 from accounts.models import Role, Team, User
-from accounts.roles import cases_visible_to, is_admin
-from collections_app.domain.buckets import DEFAULT_BUCKETS
+from accounts.roles import is_admin
 from collections_app.domain.targets import LONGEST_PERIOD_DAYS, prorated_target
 from collections_app.models import (
     BucketHistory,
     CaseStatus,
     CollectionCase,
+    Complaint,
     ComplaintStatus,
     ContactLog,
     Installment,
@@ -58,10 +58,11 @@ from collections_app.models import (
     Payment,
     PromiseStatus,
     PromiseToPay,
-    StrategyStatus,
     Target,
 )
+from collections_app.selectors.buckets import bucket_order
 from collections_app.selectors.targets import spans
+from collections_app.selectors.visibility import cases_visible_to
 
 ZERO = Decimal("0")
 MONEY = DecimalField(max_digits=18, decimal_places=2)
@@ -139,12 +140,7 @@ def scope_cases(user, filters: DashboardFilters) -> QuerySet:
 
 def bucket_codes() -> list[str]:
     """Bucket codes in order, from the active strategy version (default table without one)."""
-    from collections_app.models import Bucket
-
-    codes = list(
-        Bucket.objects.filter(version__status=StrategyStatus.ACTIVE).order_by("position").values_list("code", flat=True)
-    )
-    return codes or [b.code for b in DEFAULT_BUCKETS]
+    return bucket_order()
 
 
 def _sum(qs, expr) -> Decimal:
@@ -237,8 +233,6 @@ def summary(user, filters: DashboardFilters, cases: QuerySet) -> dict:
         overdue=Coalesce(Sum("overdue_amount"), Value(ZERO), output_field=MONEY),
         outstanding=Coalesce(Sum("outstanding_amount"), Value(ZERO), output_field=MONEY),
     )
-    from collections_app.models import Complaint
-
     complaints = Complaint.objects.filter(case_id__in=case_ids).aggregate(
         received=Count("id", filter=Q(received_at__gte=start, received_at__lt=end)),
         open=Count("id", filter=Q(status=ComplaintStatus.OPEN)),
@@ -292,14 +286,17 @@ def aging(cases: QuerySet, codes: list[str]) -> list[dict]:
 
 
 def roll_rates(cases: QuerySet, filters: DashboardFilters, codes: list[str]) -> list[dict]:
-    """Bucket at the start against bucket at the end, per start bucket (loans with a case in scope)."""
+    """Bucket at the start against bucket at the end, per start bucket (loans with a case in scope).
+    ``codes`` in order: the first is the bucket of 0 days past due (a version's buckets start at 0),
+    a loan's bucket before its first bucket change and the one a cured loan is in."""
+    current = codes[0]
 
     def bucket_on(condition):
         return Coalesce(
             Subquery(
                 BucketHistory.objects.filter(loan=OuterRef("pk"), **condition).order_by("-on_date").values("to_bucket")[:1]
             ),
-            Value("CURRENT"),
+            Value(current),
         )
 
     rows = (
@@ -328,15 +325,15 @@ def roll_rates(cases: QuerySet, filters: DashboardFilters, codes: list[str]) -> 
             "stayed": to.get(b0, 0),
             "roll_forward_rate": ratio(worse, total),
             "improved_rate": ratio(better, total),
-            "cured": to.get("CURRENT", 0) if b0 != "CURRENT" else None,
-            "cure_rate": ratio(to.get("CURRENT", 0), total) if b0 != "CURRENT" else None,
+            "cured": to.get(current, 0) if b0 != current else None,
+            "cure_rate": ratio(to.get(current, 0), total) if b0 != current else None,
         })
     return result
 
 
 def cure_rate(roll: list[dict]) -> Decimal | None:
     """Overall cure rate from the roll table: cured ÷ loans that started in a delinquent bucket."""
-    delinquent = [r for r in roll if r["from"] != "CURRENT"]
+    delinquent = [r for r in roll if r["cured"] is not None]  # rows from the current bucket have none
     return ratio(sum(r["cured"] for r in delinquent), sum(r["total"] for r in delinquent))
 
 

@@ -14,7 +14,6 @@ from decimal import Decimal
 from django.db.models import Count, DateField, F, OuterRef, Prefetch, Subquery, Sum
 from django.db.models.functions import Cast, TruncDate, TruncMonth
 
-from accounts.roles import cases_visible_to
 from collections_app.domain.agency import CENT
 from collections_app.models import (
     AgencyPlacement,
@@ -27,6 +26,7 @@ from collections_app.models import (
     LegalStageChange,
     Payment,
 )
+from collections_app.selectors.visibility import cases_visible_to
 
 
 def _cents(value) -> Decimal:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from collections_app.domain import delinquency as engine
 from collections_app.models import DelinquencyRun, Installment, Loan, Payment, Product
 from collections_app.models.choices import LoanStatus, RunStatus
-from collections_app.services import strategy as strategy_service
+from collections_app.selectors.buckets import bucket_ranges
 
 # the loans whose figures the engine keeps (the nightly run evaluates them)
 EVALUATED_STATUSES = (LoanStatus.OPEN, LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF)
@@ -64,7 +64,7 @@ def loan_state(loan: Loan, as_of: dt.date | None = None) -> engine.LoanState:
         payment_rows(loan.payments.all()),
         as_of,
         pauses=[engine.Pause(p.starts_on, p.ends_on) for p in loan.pauses.all()],
-        buckets=strategy_service.bucket_ranges(),
+        buckets=bucket_ranges(),
         fees=fee_rules(loan.product),
     )
 

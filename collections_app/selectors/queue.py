@@ -50,7 +50,7 @@ from collections_app.models import (
     StrategyStatus,
 )
 from collections_app.selectors.agency import not_placed
-from collections_app.services.contacts import verdicts_for_cases
+from collections_app.selectors.contact_verdicts import verdicts_for_cases
 
 PAGE_SIZE = 50
 BAND_PROMISE, BAND_CALLBACK, BAND_NEW, BAND_REST = 0, 1, 2, 3
@@ -116,12 +116,8 @@ def _window_expression(base: QuerySet, now: dt.datetime):
     return Case(*whens, default=Value(0), output_field=IntegerField())
 
 
-def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters | None = None) -> QuerySet:
-    """``owner``'s queue, annotated and ordered (costs one query for the time zones it holds)."""
-    now = now or timezone.now()
-    filters = filters or QueueFilters()
-    today = timezone.localdate(now)
-    qs = not_placed(CollectionCase.objects.filter(assigned_to=owner))  # an agency works placed cases
+def _filtered(qs: QuerySet, filters: QueueFilters) -> QuerySet:
+    """The queue's filters: status, bucket, and a search by name, borrower or loan id, or 4+ digits of a phone."""
     if filters.status != "all":
         qs = qs.filter(status=filters.status)
     if filters.bucket:
@@ -134,11 +130,40 @@ def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters 
         if len(digits) >= 4:
             cond |= Exists(ContactPoint.objects.filter(borrower=OuterRef("borrower_id"), value__contains=digits))
         qs = qs.filter(cond)
+    return qs
 
+
+def _priority():
+    """Overdue × the bucket's risk weight (one query for the weights), raised for a borrower who kept
+    less than half of what they promised and for each broken promise (up to BROKEN_MAX)."""
+    risk = Case(
+        *[When(bucket=code, then=Value(w)) for code, w in risk_weights().items()],
+        default=Value(1.0),
+        output_field=FloatField(),
+    )
+    unreliable = Case(
+        When(
+            Q(borrower__promised_amount_total__gt=0)
+            & Q(borrower__kept_amount_total__lt=F("borrower__promised_amount_total") * Value(0.5)),
+            then=Value(UNRELIABLE_FACTOR),
+        ),
+        default=Value(1.0),
+        output_field=FloatField(),
+    )
+    broken_factor = Value(1.0) + Value(BROKEN_STEP) * Cast(
+        Least(F("borrower__promises_broken"), Value(BROKEN_MAX)), FloatField()
+    )
+    return Cast("overdue_amount", FloatField()) * risk * unreliable * broken_factor
+
+
+def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters | None = None) -> QuerySet:
+    """``owner``'s queue, annotated and ordered (costs one query for the time zones it holds)."""
+    now = now or timezone.now()
+    filters = filters or QueueFilters()
+    today = timezone.localdate(now)
+    qs = _filtered(not_placed(CollectionCase.objects.filter(assigned_to=owner)), filters)  # an agency works placed cases
     qs = qs.annotate(effective_tz=Coalesce(NullIf("borrower__timezone", Value("")), "lender__timezone"))
     window = _window_expression(qs, now)
-    weights = risk_weights()
-
     promise_due = Exists(
         PromiseToPay.objects.filter(case=OuterRef("pk"), status=PromiseStatus.PENDING, promised_date__lte=today)
     )
@@ -156,23 +181,6 @@ def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters 
         status__in=[ContactStatus.VALID, ContactStatus.UNVERIFIED],
     ).order_by("-is_primary", "id")
 
-    risk = Case(
-        *[When(bucket=code, then=Value(w)) for code, w in weights.items()],
-        default=Value(1.0),
-        output_field=FloatField(),
-    )
-    unreliable = Case(
-        When(
-            Q(borrower__promised_amount_total__gt=0)
-            & Q(borrower__kept_amount_total__lt=F("borrower__promised_amount_total") * Value(0.5)),
-            then=Value(UNRELIABLE_FACTOR),
-        ),
-        default=Value(1.0),
-        output_field=FloatField(),
-    )
-    broken_factor = Value(1.0) + Value(BROKEN_STEP) * Cast(
-        Least(F("borrower__promises_broken"), Value(BROKEN_MAX)), FloatField()
-    )
     qs = qs.annotate(
         last_contact_day=TruncDate("last_contact_at"),
         promise_due=promise_due,
@@ -190,7 +198,7 @@ def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters 
             output_field=IntegerField(),
         ),
         good_time=window,
-        priority=Cast("overdue_amount", FloatField()) * risk * unreliable * broken_factor,
+        priority=_priority(),
         sla_late=Case(
             When(first_worked_at__isnull=True, first_contact_due_at__lt=now, then=Value(True)),
             default=Value(False),

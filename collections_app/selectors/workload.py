@@ -6,6 +6,7 @@ Each list is one aggregate query, whatever the number of people.
     collectors_with_load(user) -> list[User]        (.open_cases)
     field_agents_with_load(user) -> list[User]      (.open_visits, .area)
     suggest_agents(region, agents) -> list[AgentChoice]  (pure: best first)
+    assignable_cases(user, qs=None) -> QuerySet[CollectionCase]  (what the user may allocate)
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from django.db.models import Count, Q
 
 from accounts.models import Role, User
 from accounts.roles import is_admin, visible_users
-from collections_app.models import CaseStatus, VisitStatus
+from collections_app.models import CaseStatus, CollectionCase, VisitStatus
+from collections_app.selectors.visibility import cases_visible_to
 
 WORKING_CASE_STATUSES = (CaseStatus.OPEN, CaseStatus.SUSPENDED)
 OPEN_VISIT_STATUSES = (VisitStatus.REQUESTED, VisitStatus.APPROVED, VisitStatus.PLANNED)
@@ -68,3 +70,14 @@ def suggest_agents(region: str | None, agents: list[User]) -> list[AgentChoice]:
     wanted = _norm(region)
     choices = [AgentChoice(a, bool(wanted) and _norm(a.area) == wanted) for a in agents]
     return sorted(choices, key=lambda c: (not c.same_region, c.agent.open_visits, c.agent.username))
+
+
+def assignable_cases(user, qs=None):
+    """Cases ``user`` may allocate: those they can see plus the unassigned pool that no other
+    supervisor's team holds."""
+    if qs is None:
+        qs = CollectionCase.objects.all()
+    if is_admin(user):
+        return qs
+    pool = Q(assigned_to__isnull=True) & (Q(team__isnull=True) | Q(team__supervisor=user))
+    return qs.filter(Q(id__in=cases_visible_to(user).values("id")) | pool)

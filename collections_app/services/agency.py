@@ -17,7 +17,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from accounts.roles import can_assign, cases_visible_to, is_agency_user, is_supervisor_or_admin
+from accounts.roles import can_assign, is_agency_user, is_supervisor_or_admin
 from collections_app.domain.agency import rate_for_bucket
 from collections_app.models import (
     ActionKind,
@@ -37,6 +37,7 @@ from collections_app.models import (
 )
 from collections_app.selectors.agency import PlacementFilters, placeable_cases
 from collections_app.selectors.loan_figures import business_date
+from collections_app.selectors.visibility import cases_visible_to
 
 OPEN_VISITS = (VisitStatus.REQUESTED, VisitStatus.APPROVED, VisitStatus.PLANNED)
 MAX_BULK = 20000

@@ -17,16 +17,18 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
-from accounts.roles import can_assign, cases_visible_to, is_admin, is_supervisor_or_admin, visible_users
+from accounts.roles import can_assign, is_admin, is_supervisor_or_admin, visible_users
 from collections_app.domain.compliance import zone
 from collections_app.domain.sla import FIRST_CONTACT_WITHIN, first_contact_due
 from collections_app.models import AssignmentHistory, CaseStatus, CollectionCase, FieldVisit, VisitStatus
 from collections_app.selectors.agency import not_placed
+from collections_app.selectors.visibility import cases_visible_to
+from collections_app.selectors.workload import assignable_cases
 
 VISIT_WITHIN_WORKING_DAYS = 2
 WORKING_CASE_STATUSES = (CaseStatus.OPEN, CaseStatus.SUSPENDED)
@@ -97,17 +99,6 @@ def _check_assigner(by_user, to_user, case_qs):
     return assignable_cases(by_user, case_qs)
 
 
-def assignable_cases(user, qs=None):
-    """Cases ``user`` may allocate: those they can see plus the unassigned pool that no other
-    supervisor's team holds."""
-    if qs is None:
-        qs = CollectionCase.objects.all()
-    if is_admin(user):
-        return qs
-    pool = Q(assigned_to__isnull=True) & (Q(team__isnull=True) | Q(team__supervisor=user))
-    return qs.filter(Q(id__in=cases_visible_to(user).values("id")) | pool)
-
-
 def _record(cases: Iterable[tuple[int, int | None]], to_user_id, by_user_id, reason: str) -> None:
     rows = [
         AssignmentHistory(case_id=case_id, from_user_id=from_id, to_user_id=to_user_id, by_user_id=by_user_id, reason=reason)
@@ -120,7 +111,7 @@ WINDOW_FIELDS = ("borrower__timezone", "lender__timezone", "lender__contact_star
                  "lender__lunch_start", "lender__lunch_end")
 
 
-def first_contact_deadlines(rows, now) -> dict[int, dt.datetime]:
+def first_contact_deadlines(*, rows, now: dt.datetime) -> dict[int, dt.datetime]:
     """Case id -> first-contact deadline: the 2-hour clock counted in the borrower's contact window
     (the lender's hours and lunch break in the borrower's time zone, else the lender's).
     ``rows`` are dicts with ``id`` and the ``WINDOW_FIELDS``; computed once per distinct window."""
@@ -153,7 +144,7 @@ def _apply_assignment(case_rows: list[tuple[int, int | None]], to_user: User | N
             changed += CollectionCase.objects.filter(id__in=ids[start : start + HISTORY_BATCH]).update(**values)
     else:
         if due_by is None:
-            due_by = first_contact_deadlines(CollectionCase.objects.filter(id__in=ids).values("id", *WINDOW_FIELDS), now)
+            due_by = first_contact_deadlines(rows=CollectionCase.objects.filter(id__in=ids).values("id", *WINDOW_FIELDS), now=now)
         groups: dict[dt.datetime, list[int]] = defaultdict(list)
         for cid in ids:
             groups[due_by[cid]].append(cid)
@@ -236,7 +227,7 @@ def auto_allocate(*, case_ids=None, now=None, by_user=None) -> int:
         )
         if not cases:
             return 0
-        due_by = first_contact_deadlines(cases, now)
+        due_by = first_contact_deadlines(rows=cases, now=now)
         load = dict(
             CollectionCase.objects.filter(status__in=WORKING_CASE_STATUSES, assigned_to__in=[c["id"] for c in collectors])
             .values_list("assigned_to")

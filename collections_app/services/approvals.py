@@ -1,9 +1,10 @@
 """Approvals (特别程序需主管批准): a request by one person, a decision by a supervisor or admin who
 is not the requester (the database refuses it too). Approving applies the effect where it is simple.
 
-    request_approval(kind, case, user, reason="", payload=None) -> ApprovalRequest
-    decide(approval, user, approve, note="", agent=None) -> ApprovalRequest
-    approvals_visible_to(user, qs=None) -> QuerySet
+    request_approval(*, kind, case, user, reason="", payload=None) -> ApprovalRequest
+    decide(*, approval, user, approve, note="", now=None, agent=None) -> ApprovalRequest
+
+Which requests a user sees is a read: selectors.approvals.approvals_visible_to.
 """
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role
-from accounts.roles import cases_visible_to, is_admin, is_supervisor_or_admin, visible_users
+from accounts.models import Role, User
+from accounts.roles import is_admin, is_supervisor_or_admin, visible_users
 from collections_app.models import (
     ActionKind,
     ActionStatus,
@@ -34,26 +34,18 @@ from collections_app.models import (
     PromiseToPay,
     VisitStatus,
 )
+from collections_app.selectors.approvals import approvals_visible_to
+from collections_app.services.allocation import OPEN_VISIT_STATUSES, VISIT_WITHIN_WORKING_DAYS, add_working_days
+from collections_app.services.stop_flags import lift_stop_flag
 
 # Approving these opens the matching action on the case (unless the strategy already made one
 # that waited for this approval): the case's bucket/stage stay the engine's.
 ACTION_ON_APPROVAL = {ApprovalKind.AGENCY: ActionKind.AGENCY, ApprovalKind.LITIGATION: ActionKind.LITIGATION}
 
 
-def approvals_visible_to(user, qs=None):
-    """Admins see every request; a supervisor those on cases they see or made by their teams."""
-    if qs is None:
-        qs = ApprovalRequest.objects.all()
-    if is_admin(user):
-        return qs
-    if not is_supervisor_or_admin(user):
-        return qs.filter(requested_by=user)
-    return qs.filter(
-        Q(case__in=cases_visible_to(user).values("id")) | Q(requested_by__in=visible_users(user).values("id"))
-    )
-
-
-def request_approval(kind, case, user, reason="", payload=None) -> ApprovalRequest:
+def request_approval(
+    *, kind: str, case: CollectionCase | None, user: User, reason: str = "", payload: dict | None = None
+) -> ApprovalRequest:
     """Ask for a supervisor's approval. One pending request per case and kind."""
     if kind not in ApprovalKind.values:
         raise ValidationError({"kind": _("Unknown approval kind.")})
@@ -99,7 +91,10 @@ def _check_agent(agent, user):
         raise PermissionDenied(_("You can only hand visits to field agents of your teams."))
 
 
-def decide(approval, user, approve: bool, note="", now=None, agent=None) -> ApprovalRequest:
+def decide(
+    *, approval: ApprovalRequest, user: User, approve: bool, note: str = "", now: dt.datetime | None = None,
+    agent: User | None = None,
+) -> ApprovalRequest:
     """Approve or reject a pending request. Maker ≠ checker; only supervisors and admins decide,
     and a supervisor only on their teams' requests. Recorded with history.
 
@@ -145,8 +140,6 @@ def _apply(approval: ApprovalRequest, approve: bool, user, now, agent=None) -> N
         # approved: the stop stays; rejected: the flag is lifted, the note saying why
         flag = payload.get("flag")
         if not approve and case is not None and flag and getattr(case.borrower, flag, False):
-            from collections_app.services.stop_flags import lift_stop_flag
-
             lift_stop_flag(borrower=case.borrower, flag=flag, user=user, reason=approval.decision_note, now=now)
         return
     if kind == ApprovalKind.VISIT_EXTENSION and payload.get("visit_id"):
@@ -202,8 +195,6 @@ def _apply_field_visit(approval: ApprovalRequest, approve: bool, now, agent) -> 
     """Approved: the visit (the requested one, or a new one for a strategy's proposal) goes to the
     agent, due within 2 working days, and the case's field agent is set so the agent sees it.
     Rejected: the requested visit is cancelled."""
-    from collections_app.services.allocation import OPEN_VISIT_STATUSES, VISIT_WITHIN_WORKING_DAYS, add_working_days
-
     case = approval.case
     visit_id = (approval.payload or {}).get("visit_id")
     visit = FieldVisit.objects.filter(id=visit_id).first() if visit_id else None

@@ -14,10 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import cases_visible_to, is_supervisor_or_admin
+from accounts.roles import is_supervisor_or_admin
 from collections_app.domain.complaints import complaint_due_on
 from collections_app.models import Complaint, ComplaintStatus
 from collections_app.selectors.complaints import complaints_visible_to, default_owner, possible_owners
+from collections_app.selectors.visibility import cases_visible_to
 
 MAX_TEXT = 4000
 

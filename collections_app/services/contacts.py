@@ -5,8 +5,8 @@
         detail: str          # translated human message
         allowed_from: datetime | None   # aware datetime when contact becomes allowed, None = not by waiting
 
-    def contact_allowed(case, *, now=None, contact_point=None, channel="phone")
-        -> (allowed, rule, detail, allowed_from)
+Whether a contact is allowed now (the verdict, for the page, the queue and this service) is a read:
+selectors.contact_verdicts.
 
     def log_contact(*, case, user, channel, outcome, contact_point=None, number_used="", note="",
                     promise_amount=None, promise_date=None, callback_at=None, overdue_reason="",
@@ -27,27 +27,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collections_app.domain import compliance as rules_mod
-from collections_app.domain.compliance import ContactRules, Verdict
+from collections_app.domain.compliance import Verdict
 from collections_app.models import (
     ActionKind,
     ApprovalKind,
     ApprovalRequest,
     Borrower,
     BorrowerType,
-    Bucket,
-    CaseNote,
     CaseStatus,
     Channel,
     CollectionCase,
@@ -56,15 +51,15 @@ from collections_app.models import (
     ContactStatus,
     Outcome,
     OverdueReason,
-    StrategyStatus,
 )
 from collections_app.models.choices import CONVERSATION_OUTCOMES
+from collections_app.selectors.contact_verdicts import contact_verdict, is_third_party_contact, lender_zone
 from collections_app.services import promises, stop_flags
 from collections_app.services.inputs import MONEY_LIMIT, text_errors
+from collections_app.services.notes import NOTE_MAX_LENGTH, note_too_long
 from collections_app.services.recordings import recording_errors
 
 RETRY_AFTER_NO_ANSWER = dt.timedelta(hours=2)
-NOTE_MAX_LENGTH = 10000
 
 
 class ContactRefused(Exception):
@@ -80,147 +75,6 @@ class ContactRefused(Exception):
             "detail": str(self.detail),
             "allowed_from": self.allowed_from.isoformat() if self.allowed_from else None,
         }
-
-
-# --- reading the facts ------------------------------------------------------------------------
-
-def borrower_zone(borrower: Borrower, lender=None):
-    lender = lender or borrower.lender
-    return rules_mod.zone(borrower.timezone or lender.timezone, fallback=settings.TIME_ZONE)
-
-
-def lender_zone(lender):
-    return rules_mod.zone(lender.timezone, fallback=settings.TIME_ZONE)
-
-
-def rules_for(lender, borrower: Borrower) -> ContactRules:
-    return ContactRules(
-        tz=borrower_zone(borrower, lender),
-        contact_start=lender.contact_start,
-        contact_end=lender.contact_end,
-        lunch_start=lender.lunch_start,
-        lunch_end=lender.lunch_end,
-        max_calls_per_day=lender.max_calls_per_day,
-        max_calls_per_7_days=lender.max_calls_per_7_days,
-        quiet_days_after_conversation=lender.quiet_days_after_conversation,
-        third_party_from_bucket=lender.third_party_from_bucket or None,
-    )
-
-
-def bucket_order() -> list[str]:
-    """Bucket codes in order, from the active strategy version (one query), else the default table."""
-    codes = list(
-        Bucket.objects.filter(version__status=StrategyStatus.ACTIVE).order_by("position").values_list("code", flat=True)
-    )
-    return codes or list(rules_mod.DEFAULT_BUCKET_ORDER)
-
-
-def _lookback(lenders, now: dt.datetime) -> dt.datetime:
-    days = max([8] + [(lender.quiet_days_after_conversation or 0) + 1 for lender in lenders])
-    return now - dt.timedelta(days=days)
-
-
-def _history(borrower_ids, since: dt.datetime) -> tuple[dict, dict]:
-    """Call attempts and last conversation per borrower since ``since``: ONE query for any number."""
-    attempts: dict[int, list] = defaultdict(list)
-    last_conv: dict[int, dt.datetime] = {}
-    rows = ContactLog.objects.filter(
-        Q(is_attempt=True) | Q(is_conversation=True), borrower_id__in=list(borrower_ids), occurred_at__gte=since
-    ).values_list("borrower_id", "occurred_at", "is_attempt", "is_conversation")
-    for borrower_id, at, is_attempt, is_conversation in rows:
-        if is_attempt:
-            attempts[borrower_id].append(at)
-        if is_conversation and (borrower_id not in last_conv or at > last_conv[borrower_id]):
-            last_conv[borrower_id] = at
-    return attempts, last_conv
-
-
-def is_third_party_contact(contact_point, outcome="") -> bool:
-    """A stored number is a third party's by its relation; a number typed by hand is when the
-    outcome says a third party was reached."""
-    if contact_point is not None:
-        return bool(contact_point.is_third_party)
-    return outcome == Outcome.THIRD_PARTY
-
-
-def _verdict(case, *, now, channel, contact_point, attempts, last_conversation, order, third_party=None) -> Verdict:
-    borrower = case.borrower
-    if third_party is None:
-        third_party = is_third_party_contact(contact_point)
-    return rules_mod.check_contact(
-        rules=rules_for(case.lender, borrower),
-        now=now,
-        channel=channel,
-        stop_flags=borrower.stop_flags,
-        third_party=third_party,
-        bucket=case.bucket,
-        bucket_order=order,
-        attempts=attempts,
-        last_conversation=last_conversation,
-    )
-
-
-def contact_verdict(case, *, now=None, contact_point=None, channel=Channel.PHONE, third_party=None) -> Verdict:
-    now = now or timezone.now()
-    if third_party is None:
-        third_party = is_third_party_contact(contact_point)
-    attempts, last_conv = _history([case.borrower_id], _lookback([case.lender], now))
-    return _verdict(
-        case,
-        now=now,
-        channel=channel,
-        contact_point=contact_point,
-        attempts=attempts.get(case.borrower_id, []),
-        last_conversation=last_conv.get(case.borrower_id),
-        order=bucket_order() if third_party else rules_mod.DEFAULT_BUCKET_ORDER,
-        third_party=third_party,
-    )
-
-
-def number_verdicts(case, points, *, now=None, channel=Channel.PHONE) -> dict[int, Verdict]:
-    """The verdict for each of ``points`` (the borrower's contact points) with ONE query for the
-    call history: what the number picker needs to disable the numbers that may not be called."""
-    now = now or timezone.now()
-    points = list(points)
-    if not points:
-        return {}
-    attempts, last_conv = _history([case.borrower_id], _lookback([case.lender], now))
-    order = bucket_order() if any(cp.is_third_party for cp in points) else rules_mod.DEFAULT_BUCKET_ORDER
-    return {
-        cp.pk: _verdict(
-            case, now=now, channel=channel, contact_point=cp, attempts=attempts.get(case.borrower_id, []),
-            last_conversation=last_conv.get(case.borrower_id), order=order,
-        )
-        for cp in points
-    }
-
-
-def contact_allowed(case, *, now=None, contact_point=None, channel="phone"):
-    """(allowed, rule, detail, allowed_from) for a contact with this case's borrower (or the
-    given contact point) at ``now``."""
-    return contact_verdict(case, now=now, contact_point=contact_point, channel=channel).as_tuple()
-
-
-def verdicts_for_cases(cases, *, now=None, channel=Channel.PHONE) -> dict[int, Verdict]:
-    """Call verdicts for many cases (borrower's own numbers) with ONE query for their history.
-    ``cases`` must have ``borrower`` and ``lender`` loaded (select_related)."""
-    now = now or timezone.now()
-    cases = list(cases)
-    if not cases:
-        return {}
-    attempts, last_conv = _history({c.borrower_id for c in cases}, _lookback({c.lender for c in cases}, now))
-    return {
-        c.pk: _verdict(
-            c,
-            now=now,
-            channel=channel,
-            contact_point=None,
-            attempts=attempts.get(c.borrower_id, []),
-            last_conversation=last_conv.get(c.borrower_id),
-            order=rules_mod.DEFAULT_BUCKET_ORDER,
-        )
-        for c in cases
-    }
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -274,18 +128,6 @@ def _aware(value, field, errors, tz):
 
 
 # --- the service ---------------------------------------------------------------------------------
-
-def add_case_note(*, case, user, text) -> CaseNote:
-    """A free note on the case's timeline: not empty, at most NOTE_MAX_LENGTH characters (refused
-    with the limit, never cut)."""
-    text = (text or "").strip()
-    if not text:
-        raise ValidationError({"text": _("The note is empty.")})
-    if len(text) > NOTE_MAX_LENGTH:
-        raise ValidationError({"text": note_too_long(text)})
-    return CaseNote.objects.create(case=case, author=user if getattr(user, "is_authenticated", False) else None,
-                                   text=text)
-
 
 @dataclass(frozen=True)
 class ContactInput:
@@ -349,7 +191,7 @@ def log_contact(
             # stored while this one waited
             now = timezone.now()
         case.borrower = borrower
-        breach = check_compliance(case, entry=entry, now=now)
+        breach = check_compliance(case=case, entry=entry, now=now)
         log = write_contact(case=case, borrower=borrower, user=user, entry=entry, recording=recording, now=now,
                             breach=breach)
     return log
@@ -377,7 +219,7 @@ def validate_contact(*, case, channel, outcome, contact_point, number_used, note
     for field, messages in text_errors({"note": (note, None), "number_used": (number_used, 300),
                                         "recording_ref": (recording_ref, 200)}).items():
         errors.setdefault(field, []).extend(messages)
-    if recording and (problems := recording_errors(recording)):
+    if recording and (problems := recording_errors(upload=recording)):
         errors["recording"] = problems
     stop_flag = rules_mod.STOP_FLAG_FOR_OUTCOME.get(outcome)
     if stop_flag and not stop_confirmed:
@@ -421,17 +263,11 @@ def validate_contact(*, case, channel, outcome, contact_point, number_used, note
     )
 
 
-def note_too_long(note: str) -> str:
-    return _("The note is too long: at most %(max)s characters (this one has %(n)s).") % {
-        "max": f"{NOTE_MAX_LENGTH:,}", "n": f"{len(note):,}"
-    }
-
-
 # the promise service's field names -> this form's
 PROMISE_FIELDS = {"amount": "promise_amount", "promised_date": "promise_date"}
 
 
-def check_compliance(case, *, entry: ContactInput, now: dt.datetime) -> Verdict | None:
+def check_compliance(*, case: CollectionCase, entry: ContactInput, now: dt.datetime) -> Verdict | None:
     """Raises ContactRefused when the rules forbid this contact at ``now`` (case.borrower locked);
     for a contact that already happened, returns the refusing verdict instead (the breach to
     record). None when the contact is allowed."""

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from accounts.roles import cases_visible_to, is_agency_user, is_supervisor_or_admin
+from accounts.roles import is_agency_user, is_supervisor_or_admin
 from collections_app.domain.legal import DATE_FIELD, can_move
 from collections_app.models import (
     ApprovalKind,
@@ -34,6 +34,7 @@ from collections_app.models import (
     LegalStageChange,
 )
 from collections_app.selectors.loan_figures import business_date
+from collections_app.selectors.visibility import cases_visible_to
 
 # extension -> (the first bytes it must start with)
 DOCUMENT_KINDS = {".pdf": (b"%PDF",), ".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",)}

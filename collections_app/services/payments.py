@@ -50,6 +50,6 @@ def record_payment(*, loan: Loan, external_id: str, paid_on: dt.date, amount: De
                                              source=source, recorded_by=user)
     except IntegrityError as exc:  # the same id recorded concurrently
         raise ValidationError({"external_id": _("Payment %(id)s is already recorded.") % {"id": external_id}}) from exc
-    recalculate_loans([loan.id], as_of=as_of)
+    recalculate_loans(loan_ids=[loan.id], as_of=as_of)
     attribute_payments(loan_ids=[loan.id])  # made while the case is with an agency: the agency's
     return payment

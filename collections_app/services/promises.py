@@ -18,6 +18,7 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,6 +31,9 @@ from simple_history.utils import bulk_update_with_history
 from collections_app.domain import compliance as rules_mod
 from collections_app.formats import format_money
 from collections_app.models import ApprovalRequest, Borrower, CollectionCase, Payment, PromiseToPay
+
+if TYPE_CHECKING:  # the nightly run imports this module
+    from collections_app.services.nightly.scope import Scope
 from collections_app.models.choices import ActionKind, ApprovalKind, ApprovalStatus, CaseStatus, PromiseStatus
 from collections_app.selectors.payoff import case_payoff_amount
 
@@ -40,7 +44,7 @@ def _lender_zone(lender):
     return rules_mod.zone(lender.timezone, fallback=settings.TIME_ZONE)
 
 
-def promise_limit(case, borrower) -> int:
+def promise_limit(*, case: CollectionCase, borrower: Borrower) -> int:
     """Furthest promise date, in days from today, a collector may accept without approval."""
     return rules_mod.promise_limit_days(case.lender.max_promise_days, borrower.promise_reliability)
 
@@ -86,7 +90,7 @@ def take_promise(*, case, borrower, user, amount: Decimal, date: dt.date, contac
         # the borrower's lock serialises promises on the case: one of them replaces the other
         borrower = Borrower.objects.select_for_update().get(pk=borrower.pk)
         replaced = _replace_pending(case, today)
-        limit = promise_limit(case, borrower)
+        limit = promise_limit(case=case, borrower=borrower)
         approval = None
         if date > today + dt.timedelta(days=limit):
             payload = {"amount": str(amount), "promised_date": date.isoformat(), "limit_days": limit}
@@ -139,7 +143,7 @@ def judge(amount: Decimal, paid: Decimal, promised_date: dt.date, as_of: dt.date
     return PromiseStatus.PARTIALLY_KEPT if paid > 0 else PromiseStatus.BROKEN
 
 
-def judge_promises(scope, as_of: dt.date) -> int:
+def judge_promises(*, scope: Scope, as_of: dt.date) -> int:
     """Judge the chunk's pending promises. Returns how many were broken. It runs after the chunk's
     cases are synced (both backends), so a case closed tonight settles its pending promise here."""
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)

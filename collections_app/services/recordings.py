@@ -56,7 +56,7 @@ AUDIO_KINDS = {
 }
 
 
-def recording_errors(upload) -> list[str]:
+def recording_errors(*, upload) -> list[str]:
     """The reasons ``upload`` cannot be stored as a recording (empty when it can)."""
     cap = settings.RECORDING_MAX_BYTES
     size = getattr(upload, "size", None) or 0
@@ -82,7 +82,7 @@ def recording_errors(upload) -> list[str]:
     return []
 
 
-def validate_recording(upload) -> None:
-    errors = recording_errors(upload)
+def validate_recording(*, upload) -> None:
+    errors = recording_errors(upload=upload)
     if errors:
         raise ValidationError({"recording": errors})

@@ -50,6 +50,7 @@ from collections_app.models import (
     Payment,
     RetentionMode,
 )
+from collections_app.selectors.loan_figures import business_date
 
 log = logging.getLogger(__name__)
 ANON_PREFIX = "anon-"
@@ -93,7 +94,7 @@ class RetentionReport:
         return out
 
 
-def retention_cutoff(today: dt.date, years: int | None = None) -> dt.date:
+def retention_cutoff(*, today: dt.date, years: int | None = None) -> dt.date:
     """The latest agreement end date whose borrowers are due: ``today`` less the retention years
     (29 February becomes 28 February)."""
     years = settings.RETENTION_YEARS if years is None else years
@@ -103,19 +104,17 @@ def retention_cutoff(today: dt.date, years: int | None = None) -> dt.date:
         return today.replace(year=today.year - years, day=28)
 
 
-def expired_lenders(today: dt.date):
-    return Lender.objects.filter(agreement_ends_on__lt=retention_cutoff(today)).order_by("code")
+def expired_lenders(*, today: dt.date):
+    return Lender.objects.filter(agreement_ends_on__lt=retention_cutoff(today=today)).order_by("code")
 
 
 def purge_expired(*, today: dt.date | None = None, dry_run: bool = False) -> RetentionReport:
     """Anonymise or purge the borrowers of every lender whose agreement ended more than the
     retention period before ``today`` (default: the business date). ``dry_run`` counts only."""
     if today is None:
-        from collections_app.selectors.loan_figures import business_date
-
         today = business_date()
-    report = RetentionReport(today=today, cutoff=retention_cutoff(today), dry_run=dry_run)
-    for lender_id in expired_lenders(today).values_list("id", flat=True):
+    report = RetentionReport(today=today, cutoff=retention_cutoff(today=today), dry_run=dry_run)
+    for lender_id in expired_lenders(today=today).values_list("id", flat=True):
         files: list[str] = []
         with transaction.atomic():
             lender = Lender.objects.select_for_update().get(pk=lender_id)

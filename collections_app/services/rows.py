@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.db import connection
 
 
-def update_rows(model, objs, fields) -> int:
+def update_rows(*, model, objs, fields) -> int:
     """Write ``fields`` of each object in ``objs`` (saved rows) with one parameterised UPDATE executed
     for all of them. Django's ``bulk_update`` builds a CASE expression per field and row instead, and
     building them dominated the generic (SQLite) nightly run: a run over the demo book (2,000 loans,

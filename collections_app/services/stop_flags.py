@@ -17,9 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import cases_visible_to, is_supervisor_or_admin
+from accounts.roles import is_supervisor_or_admin
 from collections_app.domain.compliance import STOP_FLAGS, stop_flag_label
 from collections_app.models import ApprovalKind, ApprovalRequest, ApprovalStatus, Borrower, CaseStatus, CollectionCase
+from collections_app.selectors.visibility import cases_visible_to
 
 REASON_MAX = 1000
 

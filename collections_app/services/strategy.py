@@ -2,6 +2,7 @@
 
 A change to buckets or rules is a new version (draft → pending) that a second admin approves
 before it takes effect; exactly one version is active; every run records the version it used.
+Which version and buckets are in force is a read: selectors.buckets.
 """
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from accounts.roles import is_admin
-from collections_app.domain.buckets import DEFAULT_BUCKETS, BucketConfigError, BucketRange, validate
+from collections_app.domain.buckets import DEFAULT_BUCKETS, BucketConfigError, validate
 from collections_app.models import Bucket, StrategyRule, StrategyVersion
 from collections_app.models.choices import ActionKind, Channel, StrategyStatus
+from collections_app.selectors.buckets import active_version, bucket_ranges
 
 # The default ladder (docs/strategy.md) and the meaning of each bucket (docs/delinquency.md).
 # (code, description, bucket, dpd_min, dpd_max, action, channel, repeat_every_days, needs_approval, condition)
@@ -37,10 +40,6 @@ DEFAULT_RULES = [
      {"min_overdue_amount": "20000"}),
     ("m4plus-write-off", "M4+: write-off review (核销, 账销案存)", "M4+", None, None, ActionKind.WRITE_OFF, "", None, True, {}),
 ]
-
-
-def active_version() -> StrategyVersion | None:
-    return StrategyVersion.objects.filter(status=StrategyStatus.ACTIVE).first()
 
 
 def ensure_default_strategy() -> StrategyVersion:
@@ -82,16 +81,6 @@ def _create_default_strategy() -> StrategyVersion:
     return version
 
 
-def bucket_ranges(version: StrategyVersion | None = None) -> list[BucketRange]:
-    version = version or active_version()
-    if version is None:
-        return list(DEFAULT_BUCKETS)
-    rows = list(version.buckets.order_by("position"))
-    if not rows:
-        return list(DEFAULT_BUCKETS)
-    return [BucketRange(b.code, b.min_dpd, b.max_dpd, b.position, b.risk_weight) for b in rows]
-
-
 def propose_version(*, user, note: str, based_on: StrategyVersion | None = None) -> StrategyVersion:
     """A new draft copying ``based_on`` (default: the active version) for editing in the admin."""
     if not is_admin(user):
@@ -115,7 +104,7 @@ def propose_version(*, user, note: str, based_on: StrategyVersion | None = None)
     return draft
 
 
-def submit_version(version: StrategyVersion, *, user) -> StrategyVersion:
+def submit_version(*, version: StrategyVersion, user: User) -> StrategyVersion:
     if version.status != StrategyStatus.DRAFT:
         raise ValidationError(_("Only a draft can be submitted for approval."))
     try:
@@ -127,7 +116,7 @@ def submit_version(version: StrategyVersion, *, user) -> StrategyVersion:
     return version
 
 
-def approve_version(version: StrategyVersion, *, user) -> StrategyVersion:
+def approve_version(*, version: StrategyVersion, user: User) -> StrategyVersion:
     """Maker-checker: a second admin activates a pending version; the old one is retired."""
     if not is_admin(user):
         raise PermissionDenied(_("Only an admin can approve a strategy version."))
@@ -145,7 +134,7 @@ def approve_version(version: StrategyVersion, *, user) -> StrategyVersion:
     return version
 
 
-def reject_version(version: StrategyVersion, *, user) -> StrategyVersion:
+def reject_version(*, version: StrategyVersion, user: User) -> StrategyVersion:
     if not is_admin(user) or version.created_by_id == user.id:
         raise PermissionDenied(_("A second admin must decide on a strategy change."))
     version.status = StrategyStatus.REJECTED

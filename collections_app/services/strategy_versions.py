@@ -27,13 +27,9 @@ from accounts.roles import is_admin
 from collections_app.domain.buckets import BucketConfigError, validate
 from collections_app.models import StrategyVersion
 from collections_app.models.choices import StrategyStatus
+from collections_app.selectors.buckets import bucket_ranges
+from collections_app.selectors.loan_figures import business_date
 from collections_app.services import strategy
-
-
-def current_business_date() -> dt.date:
-    from collections_app.selectors.loan_figures import business_date
-
-    return business_date()
 
 
 def _require_admin(user) -> None:
@@ -70,7 +66,7 @@ def version_edit(*, version: StrategyVersion, user, apply: Callable[[], None]) -
         _require_own_draft(current, user)
         apply()
         try:
-            validate(strategy.bucket_ranges(current))
+            validate(bucket_ranges(current))
         except BucketConfigError as exc:
             raise ValidationError(str(exc)) from exc
 
@@ -80,7 +76,7 @@ def version_submit(*, version: StrategyVersion, user) -> StrategyVersion:
     with transaction.atomic():
         current = _locked(version)
         _require_own_draft(current, user)
-        return strategy.submit_version(current, user=user)
+        return strategy.submit_version(version=current, user=user)
 
 
 def _activate(version: StrategyVersion) -> None:
@@ -95,7 +91,7 @@ def version_approve(*, version: StrategyVersion, user, effective_from: dt.date,
     """Maker ≠ checker (also a database constraint). Effective today: active now; later: approved
     and waiting for its date."""
     _require_admin(user)
-    today = today or current_business_date()
+    today = today or business_date()
     if effective_from < today:
         raise ValidationError(_("The date it takes effect cannot be in the past (today is %(today)s).")
                               % {"today": today.isoformat()})
@@ -124,14 +120,14 @@ def version_reject(*, version: StrategyVersion, user) -> StrategyVersion:
         current = _locked(version)
         if current.status != StrategyStatus.PENDING:
             raise ValidationError(_("Only a version awaiting approval can be rejected."))
-        return strategy.reject_version(current, user=user)
+        return strategy.reject_version(version=current, user=user)
 
 
-def activate_due_versions(today: dt.date | None = None) -> StrategyVersion | None:
+def activate_due_versions(*, today: dt.date | None = None) -> StrategyVersion | None:
     """Make the approved version whose date has come active (the latest date wins; approved ones
     it overtakes are retired). Safe to run twice or concurrently: the rows are locked and
     re-read, a second run finds nothing to do."""
-    today = today or current_business_date()
+    today = today or business_date()
     with transaction.atomic():
         due = list(StrategyVersion.objects.select_for_update().filter(
             status=StrategyStatus.APPROVED, effective_from__lte=today).order_by("-effective_from", "-number"))

@@ -10,7 +10,8 @@ for an extension.
         an agreement with an amount and a date becomes a promise to pay (services.promises.take_promise,
         the same rules as a promise taken on the phone), linked to the visit
     request_visit_extension(*, visit, user, new_due_on, reason) -> ApprovalRequest
-    agent_visits(user, *, today=None) -> QuerySet
+
+The field agent's list and whether a visit waits for an extension are reads: selectors.visits.
 """
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,7 @@ from accounts.models import Role
 from accounts.roles import is_admin, is_supervisor_or_admin
 from collections_app.models import (
     ApprovalKind,
-    ApprovalStatus,
+    CaseStatus,
     CollectionCase,
     FieldVisit,
     Loan,
@@ -36,17 +36,13 @@ from collections_app.models import (
 )
 from collections_app.services import promises
 from collections_app.services.allocation import VISIT_WITHIN_WORKING_DAYS, add_working_days
+from collections_app.services.approvals import request_approval
 from collections_app.services.inputs import MONEY_LIMIT, text_errors
+from collections_app.services.payments import record_payment
 from collections_app.services.recordings import recording_errors
 
 OPEN_VISIT_STATUSES = (VisitStatus.REQUESTED, VisitStatus.APPROVED, VisitStatus.PLANNED)
 AGENT_VISIBLE_STATUSES = (VisitStatus.APPROVED, VisitStatus.PLANNED, VisitStatus.DONE)
-
-
-def _request_approval(kind, case, user, reason, payload):
-    from collections_app.services.approvals import request_approval
-
-    return request_approval(kind, case, user, reason=reason, payload=payload)
 
 
 def request_visit(*, case, user, agent=None, reason="", today=None) -> FieldVisit:
@@ -55,7 +51,7 @@ def request_visit(*, case, user, agent=None, reason="", today=None) -> FieldVisi
     today = today or timezone.localdate()
     if agent is not None and (agent.role != Role.FIELD_AGENT or not agent.is_active):
         raise ValidationError({"agent": _("Choose an active field agent.")})
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         raise ValidationError(_("This case is closed."))
     from collections_app.models import AgencyPlacement
 
@@ -79,28 +75,8 @@ def request_visit(*, case, user, agent=None, reason="", today=None) -> FieldVisi
         if agent is not None:
             CollectionCase.objects.filter(pk=locked.pk).update(field_agent=agent)
         if not approved:
-            _request_approval(ApprovalKind.FIELD_VISIT, locked, user, reason, {"visit_id": visit.pk})
+            request_approval(kind=ApprovalKind.FIELD_VISIT, case=locked, user=user, reason=reason, payload={"visit_id": visit.pk})
     return visit
-
-
-def agent_visits(user, *, today=None):
-    """The field agent's list: approved and planned visits (overdue first), then recent results."""
-    today = today or timezone.localdate()
-    qs = FieldVisit.objects.select_related("case", "case__borrower", "case__lender")
-    if not is_admin(user):
-        qs = qs.filter(agent=user)
-    return (
-        qs.filter(Q(status__in=(VisitStatus.APPROVED, VisitStatus.PLANNED)) | Q(status=VisitStatus.DONE, visited_at__date__gte=today - dt.timedelta(days=14)))
-        .annotate(
-            overdue_rank=Case(
-                When(Q(status__in=(VisitStatus.APPROVED, VisitStatus.PLANNED)) & Q(due_on__lt=today), then=Value(0)),
-                When(status__in=(VisitStatus.APPROVED, VisitStatus.PLANNED), then=Value(1)),
-                default=Value(2),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("overdue_rank", "due_on", "id")
-    )
 
 
 def _own_visit(visit, user):
@@ -170,7 +146,7 @@ def record_visit_result(
         errors["place"] = [_("Say where the visit took place.")]
     if visit.status not in (VisitStatus.APPROVED, VisitStatus.PLANNED):
         errors["__all__"] = [_("This visit is not open.")]
-    if recording and (problems := recording_errors(recording)):
+    if recording and (problems := recording_errors(upload=recording)):
         errors["recording"] = problems
     errors.update(text_errors({"met_whom": (met_whom, 200), "place": (place, 300), "agreement": (agreement, None),
                                "recording_ref": (recording_ref, 200), "safety_incident": (safety_incident, None)}))
@@ -203,8 +179,7 @@ def record_visit_result(
             except ValidationError as exc:
                 raise ValidationError({PROMISE_FIELDS.get(k, k): v for k, v in exc.message_dict.items()})
         visit.save()
-        record_payment = _record_payment_service() if cash > 0 else None
-        if record_payment is not None:
+        if cash > 0:
             record_payment(
                 loan=loan,
                 external_id=f"VISIT-{visit.pk}",
@@ -252,15 +227,6 @@ def _promise_input(amount, date, errors):
     return value, day
 
 
-def _record_payment_service():
-    """services.payments.record_payment once it exists (the cash stays on the visit meanwhile)."""
-    try:
-        from collections_app.services.payments import record_payment
-    except ImportError:
-        return None
-    return record_payment
-
-
 def request_visit_extension(*, visit, user, new_due_on, reason):
     _own_visit(visit, user)
     if isinstance(new_due_on, str):
@@ -274,18 +240,10 @@ def request_visit_extension(*, visit, user, new_due_on, reason):
         raise ValidationError({"reason": _("Say why the visit needs more time.")})
     if visit.status not in (VisitStatus.APPROVED, VisitStatus.PLANNED):
         raise ValidationError(_("Only an open visit can be extended."))
-    return _request_approval(
-        ApprovalKind.VISIT_EXTENSION,
-        visit.case,
-        user,
-        reason.strip(),
-        {"visit_id": visit.pk, "new_due_on": new_due_on.isoformat()},
+    return request_approval(
+        kind=ApprovalKind.VISIT_EXTENSION,
+        case=visit.case,
+        user=user,
+        reason=reason.strip(),
+        payload={"visit_id": visit.pk, "new_due_on": new_due_on.isoformat()},
     )
-
-
-def pending_extension(visit) -> bool:
-    from collections_app.models import ApprovalRequest
-
-    return ApprovalRequest.objects.filter(
-        kind=ApprovalKind.VISIT_EXTENSION, status=ApprovalStatus.PENDING, payload__visit_id=visit.pk
-    ).exists()

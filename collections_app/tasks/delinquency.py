@@ -30,19 +30,19 @@ def _limits() -> dict:
 @shared_task(name="collections_app.tasks.delinquency_chunk", acks_late=True, reject_on_worker_lost=True)
 def delinquency_chunk(run_id: int, as_of: str, lo: int, hi: int) -> dict:
     """``as_of`` is the run's date, kept in the message for the logs (the run row is the authority)."""
-    return service.run_chunk(run_id, lo, hi)
+    return service.run_chunk(run_id=run_id, lo=lo, hi=hi)
 
 
 @shared_task(name="collections_app.tasks.delinquency_finish", **_limits())
 def delinquency_finish(_results, run_id: int) -> int:
-    service.finish_run(run_id)
+    service.finish_run(run_id=run_id)
     return run_id
 
 
 @shared_task(name="collections_app.tasks.delinquency_failed")
 def delinquency_failed(request, exc, traceback, run_id: int) -> None:
     """The chord's error callback (called with the failed request and its exception)."""
-    service.fail_run(run_id, reason=_("A chunk of the run failed: %(error)s") % {"error": service.describe_error(exc)})
+    service.fail_run(run_id=run_id, reason=_("A chunk of the run failed: %(error)s") % {"error": service.describe_error(exc)})
 
 
 @shared_task(name="collections_app.tasks.nightly_delinquency_run", **_limits())
@@ -50,13 +50,13 @@ def nightly_delinquency_run(as_of: str | None = None, triggered_by: str = "beat"
     """Start the run for a business date (default: today in TIME_ZONE), or join the one running for
     it, and queue its chunks not done yet. Returns the run id."""
     day = dt.date.fromisoformat(as_of) if as_of else business_date()
-    start = service.start_run(day, triggered_by=triggered_by)
-    pending = service.pending_chunks(start.run.id)
+    start = service.start_run(as_of=day, triggered_by=triggered_by)
+    pending = service.pending_chunks(run_id=start.run.id)
     if start.joined:
         logger.info("Run %s for %s is already running: joined it, %s chunks queued again",
                     start.run.id, day, len(pending))
     if not pending:
-        service.finish_run(start.run.id)
+        service.finish_run(run_id=start.run.id)
         return start.run.id
     limits = _limits()
     header = [delinquency_chunk.s(start.run.id, day.isoformat(), lo, hi).set(**limits) for lo, hi in pending]

@@ -15,12 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import Role, Team
-from accounts.roles import cases_visible_to, is_admin, role_required
+from accounts.roles import is_admin, role_required
 from collections_app import spreadsheet
 from collections_app.models import Agency, AgencyPlacement, Lender
 from collections_app.selectors import agency as sel
 from collections_app.selectors.case_page import visible_case
 from collections_app.selectors.loan_figures import business_date
+from collections_app.selectors.visibility import cases_visible_to
 from collections_app.services import agency as svc
 
 supervisor_only = role_required(Role.SUPERVISOR)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -20,17 +20,22 @@ from collections_app.models import (
     Channel,
     ContactKind,
     ContactPoint,
-    ContactSource,
     ContactStatus,
     Outcome,
     OverdueReason,
     Relation,
+    VisitStatus,
 )
 from collections_app.selectors import case_page
+from collections_app.selectors import contact_verdicts as verdict_reads
+from collections_app.selectors.buckets import case_bucket_codes
 from collections_app.selectors.queue import QueueFilters, next_case_id, queue_page
+from collections_app.services import contact_points as contact_point_svc
 from collections_app.services import contacts as contact_svc
+from collections_app.services import notes as note_svc
 from collections_app.services import stop_flags as stop_flag_svc
 from collections_app.services import visits as visit_svc
+from collections_app.services.personal_data import record_personal_data_access
 
 CONTACT_FIELDS = (
     "channel", "contact_point", "number_used", "outcome", "note", "promise_amount", "promise_date",
@@ -74,7 +79,7 @@ def verdict_view(verdict, case, *, refused_now=False):
     label = rule_label(verdict.rule) if verdict is not None and verdict.rule else ""
     if verdict is None or verdict.allowed_from is None:
         return {"v": verdict, "label": label, "local": None, "refused_now": refused_now}
-    tz = contact_svc.borrower_zone(case.borrower, case.lender)
+    tz = verdict_reads.borrower_zone(case.borrower, case.lender)
     return {"v": verdict, "label": label, "local": verdict.allowed_from.astimezone(tz), "tzname": str(tz),
             "refused_now": refused_now}
 
@@ -84,7 +89,7 @@ def picker_points(case, points, *, channel=Channel.PHONE, now=None):
     it may). A number's own reasons only — its status or the third-party rule; what holds for every
     number (hours, caps, stop flags) is the one verdict shown above the form."""
     callable_points = [cp for cp in points if cp.status not in (ContactStatus.WRONG, ContactStatus.DISCONNECTED)]
-    verdicts = contact_svc.number_verdicts(case, callable_points, now=now, channel=channel or Channel.PHONE)
+    verdicts = verdict_reads.number_verdicts(case, callable_points, now=now, channel=channel or Channel.PHONE)
     for cp in points:
         cp.blocked = ""
         if cp.status in (ContactStatus.WRONG, ContactStatus.DISCONNECTED):
@@ -106,7 +111,7 @@ def current_verdict(case, *, contact_point_id="", channel=Channel.PHONE, now=Non
     """The one verdict the panel shows: for the chosen number and channel."""
     cp = _chosen_point(case, contact_point_id)
     channel = channel if channel in Channel.values else Channel.PHONE
-    return verdict_view(contact_svc.contact_verdict(case, now=now, contact_point=cp, channel=channel), case)
+    return verdict_view(verdict_reads.contact_verdict(case, now=now, contact_point=cp, channel=channel), case)
 
 
 @role_required(Role.COLLECTOR, Role.SUPERVISOR)
@@ -136,7 +141,7 @@ def queue(request):
             "filters": filters,
             "query": params.urlencode(),
             "team_members": team_members,
-            "buckets": ["M0", "M1", "M2", "M3", "M4", "M4+"],
+            "buckets": case_bucket_codes(),
             "now": now,
         },
     )
@@ -151,7 +156,7 @@ def _case_or_404(request, case_id):
 
 def _form_context(case, user, *, values=None, errors=None, refusal=None, saved=None, next_id=None, points=None):
     if points is None:
-        points, _full = case_page.contact_points(case, user, record_access=False)
+        points, _full = case_page.contact_points(case, user)
     values = values or {"channel": Channel.PHONE}
     now = timezone.now()
     points = picker_points(case, points, channel=values.get("channel") or Channel.PHONE, now=now)
@@ -181,6 +186,8 @@ def _form_context(case, user, *, values=None, errors=None, refusal=None, saved=N
 def case_detail(request, case_id):
     case = _case_or_404(request, case_id)
     ctx = case_page.case_context(case, request.user)
+    for what in ctx["personal_data_shown"]:
+        record_personal_data_access(user=request.user, borrower_ids=[case.borrower_id], what=what, where=f"/cases/{case.pk}/")
     ctx.update(_form_context(case, request.user, points=ctx["contact_points"]))
     ctx["field_agents"] = list(User.objects.filter(role=Role.FIELD_AGENT, is_active=True).order_by("username")[:200])
     ctx["contact_kinds"] = ContactKind.choices
@@ -242,13 +249,13 @@ def log_contact(request, case_id):
     if saved is not None:
         messages.success(request, _("Contact saved."))
         return redirect("case_detail", case_id=case.pk)
-    full = case_page.case_context(case, request.user, record_access=False)
+    full = case_page.case_context(case, request.user)
     full.update(ctx)
     return render(request, "collector/case.html", full, status=409 if refusal else 400)
 
 
 def _points_response(request, case, error=None):
-    points, _full = case_page.contact_points(case, request.user, record_access=False)
+    points, _full = case_page.contact_points(case, request.user)
     ctx = {
         "case": case, "contact_points": points, "point_error": error, "contact_kinds": ContactKind.choices,
         "relations": Relation.choices, "statuses": ContactStatus.choices,
@@ -269,26 +276,14 @@ def _points_response(request, case, error=None):
 @require_POST
 def add_contact_point(request, case_id):
     case = _case_or_404(request, case_id)
-    kind = request.POST.get("kind") or ContactKind.PHONE
-    relation = request.POST.get("relation") or Relation.SELF
-    value = (request.POST.get("value") or "").strip()
-    if kind == ContactKind.PHONE:
-        value = "".join(ch for ch in value if ch.isdigit() or ch == "+")
     error = None
-    if kind not in ContactKind.values or relation not in Relation.values:
-        error = _("Choose a kind and a relation.")
-    elif not value or (kind == ContactKind.PHONE and len(value) < 5):
-        error = _("Enter the number or address.")
-    if error is None:
-        try:
-            with transaction.atomic():
-                ContactPoint.objects.create(
-                    borrower=case.borrower, kind=kind, relation=relation, value=value[:300],
-                    name=(request.POST.get("name") or "").strip()[:200], status=ContactStatus.VALID,
-                    source=ContactSource.COLLECTOR, created_by=request.user,
-                )
-        except IntegrityError:
-            error = _("This contact point is already recorded.")
+    try:
+        contact_point_svc.add_contact_point(
+            borrower=case.borrower, user=request.user, kind=request.POST.get("kind"),
+            relation=request.POST.get("relation"), value=request.POST.get("value"), name=request.POST.get("name"),
+        )
+    except ValidationError as exc:
+        error = exc.messages[0]
     return _points_response(request, case, error)
 
 
@@ -299,11 +294,10 @@ def set_contact_point_status(request, case_id, point_id):
     cp = ContactPoint.objects.filter(pk=point_id, borrower_id=case.borrower_id).first()
     if cp is None:
         raise Http404
-    status = request.POST.get("status")
-    if status not in ContactStatus.values:
-        return _points_response(request, case, _("Choose a status."))
-    cp.status = status
-    cp.save(update_fields=["status", "updated_at"])
+    try:
+        contact_point_svc.set_contact_point_status(contact_point=cp, status=request.POST.get("status"))
+    except ValidationError as exc:
+        return _points_response(request, case, exc.messages[0])
     return _points_response(request, case)
 
 
@@ -339,7 +333,7 @@ def add_note(request, case_id):
     case = _case_or_404(request, case_id)
     error = None
     try:
-        contact_svc.add_case_note(case=case, user=request.user, text=request.POST.get("text"))
+        note_svc.add_case_note(case=case, user=request.user, text=request.POST.get("text"))
     except ValidationError as exc:
         error = " ".join(m for v in _errors(exc).values() for m in v)
     if _is_htmx(request):
@@ -371,7 +365,7 @@ def request_visit(request, case_id):
         return redirect("case_detail", case_id=case.pk)
     text = (
         _("Field visit requested; waiting for a supervisor's approval.")
-        if visit.status == "requested"
+        if visit.status == VisitStatus.REQUESTED
         else _("Field visit approved and handed over.")
     )
     if _is_htmx(request):
@@ -381,6 +375,4 @@ def request_visit(request, case_id):
 
 
 def _escape(text):
-    from django.utils.html import escape
-
     return escape(text)

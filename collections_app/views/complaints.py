@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts.models import Role
 from accounts.roles import role_required
 from collections_app.domain.complaints import DUE_DAYS
-from collections_app.models import CollectionCase
+from collections_app.models import CollectionCase, ComplaintStatus
 from collections_app.selectors import case_page
 from collections_app.selectors.complaints import SHOW, complaint_list, complaints_visible_to, possible_owners
 from collections_app.services.complaints import complaint_assign, complaint_log, complaint_resolve
@@ -39,8 +39,8 @@ def complaints_page(request):
     page = Paginator(complaint_list(request.user, show, today), PAGE_SIZE).get_page(request.GET.get("page"))
     visible = complaints_visible_to(request.user)
     counts = {
-        "open": visible.filter(status="open").count(),
-        "overdue": visible.filter(status="open", due_on__lt=today).count(),
+        "open": visible.filter(status=ComplaintStatus.OPEN).count(),
+        "overdue": visible.filter(status=ComplaintStatus.OPEN, due_on__lt=today).count(),
     }
     return render(request, "supervisor/complaints.html", {
         "page": page, "show": show, "today": today, "counts": counts, "tab": "complaints",

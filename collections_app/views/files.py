@@ -1,6 +1,6 @@
 """Stored files (lenders' import files, error reports, call and visit recordings) leave only here.
 
-Nothing under MEDIA_ROOT is served by URL: each view asks accounts/roles.py whether the user may
+Nothing under MEDIA_ROOT is served by URL: each view asks collections_app/selectors/visibility.py whether the user may
 reach the object, writes the access record, and answers with an attachment whose content type
 comes from a short allow-list (never text/html), `X-Content-Type-Options: nosniff` and a
 sandboxing Content-Security-Policy. With ``PRIVATE_FILE_SERVING`` set to ``x-accel-redirect``
@@ -16,8 +16,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.views.decorators.http import require_GET
 
-from accounts import roles
-from collections_app.services.downloads import record_file_download
+from collections_app.selectors import visibility
+from collections_app.services.personal_data import record_personal_data_access
 
 # The content types a stored file may be sent with, by extension; anything else is a byte stream.
 SAFE_CONTENT_TYPES = {
@@ -81,34 +81,34 @@ def import_file_download(request, job, *, which: str) -> HttpResponse:
     if not fieldfile:
         raise Http404
     response = private_file_response(fieldfile, filename=filename)
-    record_file_download(user=request.user, what=what, file_name=fieldfile.name, where=request.path[:200],
-                         import_job=job)
+    record_personal_data_access(user=request.user, what=what, file_name=fieldfile.name, where=request.path,
+                                import_job=job)
     return response
 
 
 @login_required
 @require_GET
 def contact_recording(request, contact_id):
-    contact = roles.contacts_visible_to(request.user).filter(pk=contact_id).first()
+    contact = visibility.contacts_visible_to(request.user).filter(pk=contact_id).first()
     if contact is None or not contact.recording:
         raise Http404
     name = f"contact-{contact.pk}-recording{os.path.splitext(contact.recording.name)[1].lower()}"
     response = private_file_response(contact.recording, filename=name)
-    record_file_download(user=request.user, what="call recording", file_name=contact.recording.name,
-                         where=request.path[:200], borrower=contact.borrower)
+    record_personal_data_access(user=request.user, what="call recording", file_name=contact.recording.name,
+                                where=request.path, borrower_ids=[contact.borrower_id])
     return response
 
 
 @login_required
 @require_GET
 def visit_recording(request, visit_id):
-    visit = roles.visits_visible_to(request.user).select_related("case").filter(pk=visit_id).first()
+    visit = visibility.visits_visible_to(request.user).select_related("case").filter(pk=visit_id).first()
     if visit is None or not visit.recording:
         raise Http404
     name = f"visit-{visit.pk}-recording{os.path.splitext(visit.recording.name)[1].lower()}"
     response = private_file_response(visit.recording, filename=name)
-    record_file_download(user=request.user, what="visit recording", file_name=visit.recording.name,
-                         where=request.path[:200], borrower=visit.case.borrower)
+    record_personal_data_access(user=request.user, what="visit recording", file_name=visit.recording.name,
+                                where=request.path, borrower_ids=[visit.case.borrower_id])
     return response
 
 
@@ -118,13 +118,13 @@ def legal_document(request, document_id):
     """A litigation document, for those who see its case (docs/litigation.md)."""
     from collections_app.models import LegalDocument
 
-    visible = roles.cases_visible_to(request.user).values("id")
-    doc = LegalDocument.objects.select_related("legal_case__case__borrower").filter(
+    visible = visibility.cases_visible_to(request.user).values("id")
+    doc = LegalDocument.objects.select_related("legal_case__case").filter(
         pk=document_id, legal_case__case_id__in=visible).first()
     if doc is None or not doc.file:
         raise Http404
     name = f"legal-{doc.legal_case_id}-document-{doc.pk}{os.path.splitext(doc.file.name)[1].lower()}"
     response = private_file_response(doc.file, filename=name)
-    record_file_download(user=request.user, what="legal document", file_name=doc.file.name,
-                         where=request.path[:200], borrower=doc.legal_case.case.borrower)
+    record_personal_data_access(user=request.user, what="legal document", file_name=doc.file.name,
+                                where=request.path, borrower_ids=[doc.legal_case.case.borrower_id])
     return response

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import can_import
 from collections_app.models import ImportJob, ImportKind, ImportStatus, Lender
-from collections_app.services.imports import FileRejected, create_import_job
-from collections_app.services.imports.jobs import enqueue_import_on_commit
+from collections_app.services.imports import FileRejected
+from collections_app.services.imports.jobs import submit_import
 from collections_app.services.imports.limits import check_upload, request_size_error
 from collections_app.views.files import import_file_download
 
@@ -56,9 +56,8 @@ def index(request):
         return _index_page(request, ImportForm(), too_large, status=413)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = create_import_job(kind=form.cleaned_data["kind"], lender=form.cleaned_data["lender"], user=request.user,
-                                dry_run=form.cleaned_data["dry_run"], upload=form.cleaned_data["file"])
-        enqueue_import_on_commit(job)
+        job = submit_import(kind=form.cleaned_data["kind"], lender=form.cleaned_data["lender"], user=request.user,
+                            dry_run=form.cleaned_data["dry_run"], upload=form.cleaned_data["file"])
         return redirect("import_detail", job_id=job.pk)
     return _index_page(request, form, "", status=400 if form.errors else 200)
 

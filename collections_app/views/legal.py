@@ -15,12 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Role
-from accounts.roles import cases_visible_to, role_required
+from accounts.roles import role_required
 from collections_app import spreadsheet
 from collections_app.models import LegalCase
 from collections_app.selectors import legal as sel
 from collections_app.selectors.case_page import visible_case
 from collections_app.selectors.loan_figures import business_date
+from collections_app.selectors.visibility import cases_visible_to
 from collections_app.services import legal as svc
 
 from .agency import _date, _messages_from

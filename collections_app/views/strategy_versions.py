@@ -18,8 +18,9 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import Role
 from accounts.roles import role_required
 from collections_app.models import Bucket, StrategyRule, StrategyStatus, StrategyVersion
+from collections_app.selectors.buckets import active_version
+from collections_app.selectors.loan_figures import business_date
 from collections_app.selectors.strategy_versions import version_diff, versions
-from collections_app.services import strategy as strategy_svc
 from collections_app.services import strategy_versions as svc
 
 admin_only = role_required(Role.ADMIN)
@@ -121,11 +122,11 @@ def strategy_detail(request, version_id):
     rules = list(version.rules.select_related("product"))
     for rule in rules:
         rule.condition_json = json.dumps(rule.condition, ensure_ascii=False) if rule.condition else ""
-    active = strategy_svc.active_version()
+    active = active_version()
     diff = version_diff(active, version) if active and active.pk != version.pk else None
     return render(request, "strategy/detail.html", {
         "v": version, "editable": editable, "formsets": formsets, "active": active, "diff": diff,
         "buckets": version.buckets.order_by("position"), "rules": rules,
         "can_decide": version.status == StrategyStatus.PENDING and version.created_by_id != request.user.id,
-        "today": svc.current_business_date(), "tab": "strategy",
+        "today": business_date(), "tab": "strategy",
     })

@@ -254,7 +254,7 @@ def _allocation_post(request):
             messages.success(request, ngettext("%(n)d case assigned to %(name)s.", "%(n)d cases assigned to %(name)s.", n)
                              % {"n": n, "name": _name(to_user)})
         elif action == "auto":
-            pool = allocation.assignable_cases(user).filter(status=CaseStatus.OPEN, assigned_to__isnull=True)
+            pool = workload.assignable_cases(user).filter(status=CaseStatus.OPEN, assigned_to__isnull=True)
             n = allocation.auto_allocate(case_ids=list(pool.values_list("id", flat=True)), by_user=user)
             messages.success(request, ngettext("%(n)d case allocated automatically.",
                                                "%(n)d cases allocated automatically.", n) % {"n": n})
@@ -293,7 +293,7 @@ def allocation_page(request):
         _allocation_post(request)
         return redirect(request.get_full_path())
     user = request.user
-    qs = allocation.assignable_cases(user).filter(status=CaseStatus.OPEN)
+    qs = workload.assignable_cases(user).filter(status=CaseStatus.OPEN)
     bucket = request.GET.get("bucket", "").strip()
     lender_id = _int(request.GET.get("lender"))
     collector = request.GET.get("collector", "").strip()
@@ -307,7 +307,7 @@ def allocation_page(request):
         qs = qs.filter(assigned_to_id=_int(collector))
     qs = qs.select_related("borrower", "lender", "assigned_to", "team", "field_agent").order_by("-overdue_amount", "id")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    unassigned = allocation.assignable_cases(user).filter(status=CaseStatus.OPEN, assigned_to__isnull=True).count()
+    unassigned = workload.assignable_cases(user).filter(status=CaseStatus.OPEN, assigned_to__isnull=True).count()
     collectors = workload.collectors_with_load(user)
     field_agents = workload.field_agents_with_load(user)
     query = request.GET.copy()
@@ -328,7 +328,7 @@ def allocation_page(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def approvals_page(request):
     user = request.user
-    visible = approvals.approvals_visible_to(user)
+    visible = approval_details.approvals_visible_to(user)
     if request.method == "POST":
         approval = visible.filter(id=_int(request.POST.get("approval"))).first()
         decision = request.POST.get("decision")
@@ -338,7 +338,7 @@ def approvals_page(request):
             agent_id = _int(request.POST.get("agent"))
             agent = User.objects.filter(id=agent_id).first() if agent_id else None
             try:
-                approvals.decide(approval, user, decision == "approve", request.POST.get("note", "").strip(), agent=agent)
+                approvals.decide(approval=approval, user=user, approve=decision == "approve", note=request.POST.get("note", "").strip(), agent=agent)
             except (ValidationError, PermissionDenied) as exc:
                 _messages_from(request, exc)
             else:

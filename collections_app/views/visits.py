@@ -14,7 +14,7 @@ from accounts.roles import is_admin, role_required
 from collections_app.models import FieldVisit, Loan
 from collections_app.selectors.visits import visit_cards
 from collections_app.services import visits as svc
-from collections_app.services.audit import record_personal_data_access
+from collections_app.services.personal_data import record_personal_data_access
 
 
 def _visit_or_404(request, visit_id) -> FieldVisit:
@@ -42,6 +42,9 @@ def _flash_errors(request, exc: ValidationError):
 def visit_list(request):
     today = timezone.localdate()
     visits = visit_cards(request.user, today=today)
+    record_personal_data_access(
+        user=request.user, what="phone", where="/visits/", borrower_ids=[v.case.borrower_id for v in visits if v.phone_shown],
+    )
     # the page shows each visit's address: recorded, one insert for the page
     record_personal_data_access(
         user=request.user, what="address", where=request.get_full_path(),

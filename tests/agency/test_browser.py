@@ -13,8 +13,8 @@ from django.utils import timezone
 from collections_app import models as m
 from tests import factories as f
 from tests.agency.factories import AgencyFactory, AgencyUserFactory
-from tests.collector.test_browser import browser_page  # noqa: F401  (the fixture)
-from tests.e2e.test_walkthroughs import ALL_DAY, delinquent_case, login
+from tests.browser import login
+from tests.e2e.test_walkthroughs import ALL_DAY, delinquent_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,10 +35,10 @@ def shot(page, tmp_path, name):
 
 def switch_user(page, base, username, lands_on):
     page.context.clear_cookies()
-    login(page, base, username, lands_on)
+    login(page, base, username, lands_on=lands_on)
 
 
-def test_place_with_an_agency_through_approval_and_recall(live_server, browser_page, tmp_path):  # noqa: F811
+def test_place_with_an_agency_through_approval_and_recall(live_server, browser_page, tmp_path):
     lender = f.LenderFactory(code="agency-walk", name="示范小贷", **ALL_DAY)
     sup = f.SupervisorFactory(username="wang", first_name="芳", last_name="王", language="en")
     team = f.TeamFactory(supervisor=sup, lender=lender)
@@ -50,7 +50,7 @@ def test_place_with_an_agency_through_approval_and_recall(live_server, browser_p
     AgencyUserFactory(username="ag1", agency=agency, language="en")
     page, base = browser_page, live_server.url
 
-    login(page, base, "zhang", "/queue/")
+    login(page, base, "zhang", lands_on="/queue/")
     page.goto(f"{base}/cases/{case.pk}/")
     page.select_option("#place-form select[name=agency]", str(agency.pk))
     page.fill("#place-form input[name=reason]", "No contact for 30 days")

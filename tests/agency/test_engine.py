@@ -18,7 +18,7 @@ BACKENDS = pytest.mark.parametrize("force_python", [False, True], ids=["default-
 
 def _run(borrowers, days, force_python):
     for as_of in days:
-        service.process_scope(service.Scope(borrower_ids=tuple(b.id for b in borrowers)), as_of,
+        service.process_scope(scope=service.Scope(borrower_ids=tuple(b.id for b in borrowers)), as_of=as_of,
                               force_python=force_python)
 
 

@@ -1,8 +1,6 @@
 """A collector's day in a real browser (Debian chromium through Playwright), with screenshots."""
 import datetime as dt
-import os
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,24 +8,10 @@ from django.utils import timezone
 
 from collections_app import models as m
 from tests import factories as f
+from tests.browser import login as browser_login
+from tests.browser import new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-@pytest.fixture
-def browser_page():
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        yield page
-        context.close()
-        browser.close()
 
 
 def out_of_hours_zone(now):
@@ -88,11 +72,8 @@ def make_day(collector, lender):
 
 
 def login(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/queue/")
+    """A collector signs in and lands on the queue."""
+    browser_login(page, base, username, lands_on="/queue/")
 
 
 def test_collector_works_the_queue(live_server, browser_page):
@@ -146,7 +127,7 @@ def test_refused_call_shows_rule_and_when(live_server, browser_page):
 
 
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
-def test_screenshots(live_server, browser_page, lang):
+def test_screenshots(live_server, browser, shots, lang):
     lender = f.LenderFactory(code="demo", name="示范小贷", contact_start=dt.time(0, 0), contact_end=dt.time(23, 59, 59))
     collector = f.CollectorFactory(username="zhang", first_name="敏", last_name="张", language=lang)
     f.FieldAgentFactory(username="wang", first_name="王", last_name="强")
@@ -164,22 +145,18 @@ def test_screenshots(live_server, browser_page, lang):
         )
     cases[5].borrower.dispute = True
     cases[5].borrower.save()
-    context = browser_page.context.browser.new_context(
-        viewport={"width": 1366, "height": 900}, locale="zh-CN" if lang == "zh-hans" else "en-US"
-    )
-    page = context.new_page()
+    page = new_page(browser, lang)
     login(page, live_server.url, "zhang")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"queue-{lang}.png"), full_page=True)
+    page.screenshot(path=str(shots / f"queue-{lang}.png"), full_page=True)
     page.goto(f"{live_server.url}/cases/{case.pk}/")
     page.locator("#contact-form").wait_for()
-    page.screenshot(path=str(SHOTS / f"case-{lang}.png"), full_page=True)
+    page.screenshot(path=str(shots / f"case-{lang}.png"), full_page=True)
     if lang == "en":
         page.set_viewport_size({"width": 390, "height": 844})
         page.goto(f"{live_server.url}/queue/")
-        page.screenshot(path=str(SHOTS / "queue-phone-en.png"), full_page=True)
-    context.close()
-    assert (SHOTS / f"case-{lang}.png").stat().st_size > 10000
+        page.screenshot(path=str(shots / "queue-phone-en.png"), full_page=True)
+    page.context.close()
+    assert (shots / f"case-{lang}.png").stat().st_size > 10000
 
 
 def test_expired_session_keeps_the_note_and_logs_in_again(live_server, browser_page, tmp_path):
@@ -238,7 +215,7 @@ def test_marking_a_number_wrong_refreshes_the_picker(live_server, browser_page):
 
 
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
-def test_supervisor_approves_a_visit_with_an_agent(live_server, browser_page, lang):
+def test_supervisor_approves_a_visit_with_an_agent(live_server, browser, shots, lang):
     lender = f.LenderFactory(code="demo", name="示范小贷", contact_start=dt.time(0, 0), contact_end=dt.time(23, 59, 59))
     supervisor = f.SupervisorFactory(username="boss", first_name="伟", last_name="刘", language=lang)
     team = f.TeamFactory(name="电催一组", supervisor=supervisor, region="浦东")
@@ -258,22 +235,15 @@ def test_supervisor_approves_a_visit_with_an_agent(live_server, browser_page, la
     f.PromiseFactory(case=cases[4], amount=Decimal("980.00"), promised_date=timezone.localdate() + dt.timedelta(days=30),
                      approval=m.ApprovalRequest.objects.create(kind="promise_extension", case=cases[4], requested_by=collector,
                                                                reason="发薪日在下月"))
-    context = browser_page.context.browser.new_context(
-        viewport={"width": 1366, "height": 900}, locale="zh-CN" if lang == "zh-hans" else "en-US"
-    )
-    page = context.new_page()
+    page = new_page(browser, lang)
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/supervisor/")
+    browser_login(page, base, "boss", lands_on="/supervisor/")
     page.click("nav.mainnav a[href='/supervisor/approvals/']")
     page.wait_for_url(f"{base}/supervisor/approvals/")
     picker = page.locator("tr[data-kind=field_visit] select[name=agent]")
     assert picker.input_value() == str(near.pk)  # same region, no open visits
     assert "980.00" in page.locator("tr[data-kind=promise_extension]").inner_text()
-    page.screenshot(path=str(SHOTS / f"approvals-{lang}.png"), full_page=True)
+    page.screenshot(path=str(shots / f"approvals-{lang}.png"), full_page=True)
     page.locator("tr[data-kind=field_visit] button[value=approve]").click()
     page.wait_for_load_state()
     visit.refresh_from_db()
@@ -282,18 +252,13 @@ def test_supervisor_approves_a_visit_with_an_agent(live_server, browser_page, la
     visit.save()
     page.goto(f"{base}/supervisor/allocation/")
     assert page.locator(".workload").count() == 1
-    page.screenshot(path=str(SHOTS / f"allocation-{lang}.png"), full_page=True)
-    context.close()
+    page.screenshot(path=str(shots / f"allocation-{lang}.png"), full_page=True)
+    page.context.close()
 
-    context = browser_page.context.browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", "zhao")
-    page.fill("#id_password", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/visits/")
+    page = new_page(browser, viewport={"width": 390, "height": 844})
+    browser_login(page, base, "zhao", lands_on="/visits/")
     card = page.locator(f"#visit-{visit.pk}")
     assert card.locator("a.map-link").count() == 1
     assert card.locator(".planned-late").is_visible()
-    page.screenshot(path=str(SHOTS / f"visits-{lang}.png"), full_page=True)
-    context.close()
+    page.screenshot(path=str(shots / f"visits-{lang}.png"), full_page=True)
+    page.context.close()

@@ -8,19 +8,13 @@ from django.utils import timezone
 
 from collections_app import models as m
 from tests import factories as f
-from tests.collector.test_browser import SHOTS, browser_page, login  # noqa: F401 (fixture)
+from tests.browser import login, new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _context(browser_page, lang):  # noqa: F811
-    return browser_page.context.browser.new_context(
-        viewport={"width": 1366, "height": 900}, locale="zh-CN" if lang == "zh-hans" else "en-US"
-    )
-
-
-@pytest.mark.parametrize("lang", ["zh-hans", "en"])
-def test_one_verdict_breach_and_stop_flag(live_server, browser_page, lang):  # noqa: F811
+def _book(lang):
+    """A case whose daily cap is reached (own number and a relative's), and a case with no calls yet."""
     lender = f.LenderFactory(code="demo", name="示范小贷", contact_start=dt.time(0, 0), contact_end=dt.time(23, 59, 59))
     collector = f.CollectorFactory(username="zhang", first_name="敏", last_name="张", language=lang)
     capped = f.CaseFactory(lender=lender, assigned_to=collector, bucket="M1", stage="M1", dpd=41,
@@ -33,13 +27,15 @@ def test_one_verdict_breach_and_stop_flag(live_server, browser_page, lang):  # n
                                     occurred_at=timezone.now() - dt.timedelta(minutes=minutes))
     disputed = f.CaseFactory(lender=lender, assigned_to=collector, bucket="M2", stage="M2", dpd=70)
     f.ContactPointFactory(borrower=disputed.borrower, value="13812340002", is_primary=True)
+    return capped, own, sister, disputed
 
-    context = _context(browser_page, lang)
-    page = context.new_page()
-    page.set_default_timeout(15000)
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_one_verdict_breach_and_stop_flag(live_server, browser, shots, lang):
+    capped, own, sister, disputed = _book(lang)
+    page = new_page(browser, lang)
     base = live_server.url
     login(page, base, "zhang")
-    SHOTS.mkdir(parents=True, exist_ok=True)
 
     # one verdict, for the chosen number and channel
     page.goto(f"{base}/cases/{capped.pk}/")
@@ -53,7 +49,7 @@ def test_one_verdict_breach_and_stop_flag(live_server, browser_page, lang):  # n
     page.select_option("#f-channel", "phone")
     page.locator("#call-verdict[data-allowed='0'] [data-rule=daily_cap]").wait_for()
     page.evaluate("document.getElementById('f-cp').setAttribute('size', '3')")
-    page.locator(".case-main .card").first.screenshot(path=str(SHOTS / f"contact-verdict-{lang}.png"))
+    page.locator(".case-main .card").first.screenshot(path=str(shots / f"contact-verdict-{lang}.png"))
     page.evaluate("document.getElementById('f-cp').removeAttribute('size')")
 
     # refused by default; "this call already happened" records it as a breach
@@ -64,7 +60,7 @@ def test_one_verdict_breach_and_stop_flag(live_server, browser_page, lang):  # n
     assert page.locator("#call-verdict").count() == 1
     assert page.locator("#call-verdict.refusal [data-rule=daily_cap]").count() == 1
     assert not m.ContactLog.objects.filter(breach_rule="daily_cap").exists()
-    page.locator(".case-main .card").first.screenshot(path=str(SHOTS / f"contact-breach-offer-{lang}.png"))
+    page.locator(".case-main .card").first.screenshot(path=str(shots / f"contact-breach-offer-{lang}.png"))
     page.click("#already-happened")
     page.locator("[data-contact-saved]").wait_for()
     breach = m.ContactLog.objects.get(breach_rule="daily_cap")
@@ -82,7 +78,7 @@ def test_one_verdict_breach_and_stop_flag(live_server, browser_page, lang):  # n
     page.locator("#stop-confirm .error").wait_for()
     assert not m.ContactLog.objects.filter(case=disputed).exists()
     page.fill("#f-stopreason", "Borrower disputes: paid in cash at the branch")
-    page.locator(".case-main .card").first.screenshot(path=str(SHOTS / f"contact-stop-confirm-{lang}.png"))
+    page.locator(".case-main .card").first.screenshot(path=str(shots / f"contact-stop-confirm-{lang}.png"))
     page.check("#f-confirmstop")
     page.click("#contact-form button.primary[type=submit]")
     page.locator("[data-contact-saved]").wait_for()
@@ -107,5 +103,5 @@ def test_one_verdict_breach_and_stop_flag(live_server, browser_page, lang):  # n
     page.goto(f"{base}/queue/?status=suspended")
     row = page.locator("tr.qrow", has=page.locator(f"a.case-link[href='/cases/{disputed.pk}/']"))
     assert row.locator("[data-rule=stop_flag]").count() == 1
-    page.screenshot(path=str(SHOTS / f"queue-suspended-{lang}.png"), full_page=True)
-    context.close()
+    page.screenshot(path=str(shots / f"queue-suspended-{lang}.png"), full_page=True)
+    page.context.close()

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from collections_app import models as m
+from collections_app.selectors import contact_verdicts as verdict_reads
 from collections_app.services import contacts as svc
 from tests import factories as f
 
@@ -63,10 +64,10 @@ def test_fourth_call_in_a_day_is_refused_and_not_stored(case, collector):
 def test_seven_day_cap_counts_attempts_of_the_borrower_across_days(case, collector):
     for d in range(1, 8):  # Mar 1..7, one call a day at 10:00
         call(case, collector, at(10, day=d))
-    allowed, rule, detail, allowed_from = svc.contact_allowed(case, now=at(15, day=7))
+    allowed, rule, detail, allowed_from = verdict_reads.contact_allowed(case, now=at(15, day=7))
     assert (allowed, rule, allowed_from) == (False, "weekly_cap", at(10, day=8))
     assert detail
-    assert svc.contact_allowed(case, now=at(10, day=8))[0] is True
+    assert verdict_reads.contact_allowed(case, now=at(10, day=8))[0] is True
 
 
 def test_cap_is_per_lender_setting(lender, collector):
@@ -108,7 +109,7 @@ def test_out_of_hours_in_borrowers_time_zone(case, collector):
 def test_invalid_borrower_timezone_falls_back_to_lender(case, collector):
     case.borrower.timezone = "Mars/Olympus"
     case.borrower.save()
-    assert svc.contact_allowed(case, now=at(10))[0] is True
+    assert verdict_reads.contact_allowed(case, now=at(10))[0] is True
 
 
 @pytest.mark.parametrize("flag", ["cease_contact", "dispute", "deceased", "bankruptcy", "lawyer_represented"])
@@ -140,7 +141,7 @@ def test_third_party_never_when_lender_disables_it(lender, collector):
     lender.save()
     case = f.CaseFactory(lender=lender, assigned_to=collector, bucket="M4+")
     cp = f.ContactPointFactory(borrower=case.borrower, relation="emergency")
-    assert svc.contact_allowed(case, now=at(10), contact_point=cp)[:2] == (False, "third_party_bucket")
+    assert verdict_reads.contact_allowed(case, now=at(10), contact_point=cp)[:2] == (False, "third_party_bucket")
 
 
 def test_promise_creates_ptp_and_counts(case, collector):
@@ -231,7 +232,7 @@ def test_verdicts_for_many_cases_use_one_query(lender, collector, django_assert_
         call(cases[0], collector, at(h))
     loaded = list(m.CollectionCase.objects.select_related("borrower", "lender"))
     with django_assert_num_queries(1):
-        verdicts = svc.verdicts_for_cases(loaded, now=at(12))
+        verdicts = verdict_reads.verdicts_for_cases(loaded, now=at(12))
     assert verdicts[cases[0].pk].rule == "daily_cap"
     assert all(verdicts[c.pk].allowed for c in cases[1:])
 

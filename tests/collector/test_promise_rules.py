@@ -31,7 +31,7 @@ def case(lender, collector):
     loan = f.LoanFactory(lender=lender, borrower=borrower)
     f.InstallmentFactory(loan=loan, seq=1, due_date=dt.date(2026, 2, 1))
     f.InstallmentFactory(loan=loan, seq=2, due_date=dt.date(2026, 6, 1))
-    engine_service.recalculate_loans([loan.id], as_of=TODAY)
+    engine_service.recalculate_loans(loan_ids=[loan.id], as_of=TODAY)
     case = m.CollectionCase.objects.select_related("lender", "borrower").get(borrower=borrower)
     m.CollectionCase.objects.filter(pk=case.pk).update(assigned_to=collector)
     return case
@@ -87,7 +87,7 @@ def test_a_new_promise_replaces_the_pending_one(case, collector, admin_user):
 def test_the_replaced_promise_is_not_judged_later(case, collector):
     first = take(case, collector, "300.00", date=TODAY + dt.timedelta(days=1))
     take(case, collector, "500.00", date=TODAY + dt.timedelta(days=2))
-    engine_service.recalculate_loans(list(case.loans.values_list("id", flat=True)), as_of=TODAY + dt.timedelta(days=5))
+    engine_service.recalculate_loans(loan_ids=list(case.loans.values_list("id", flat=True)), as_of=TODAY + dt.timedelta(days=5))
     first.refresh_from_db()
     assert first.status == m.PromiseStatus.REPLACED
     assert m.PromiseToPay.objects.exclude(pk=first.pk).get().status == m.PromiseStatus.BROKEN
@@ -112,7 +112,7 @@ def test_closing_a_case_settles_its_pending_promise(case, collector, force_pytho
     m.PromiseToPay.objects.filter(pk=promise.pk).update(created_at=NOW)
     loan = case.loans.get()
     f.PaymentFactory(loan=loan, paid_on=TODAY, amount=M("1050.00"))  # cures the loan, short of the promise
-    engine_service.process_scope(engine_service.Scope(borrower_ids=(case.borrower_id,)), TODAY,
+    engine_service.process_scope(scope=engine_service.Scope(borrower_ids=(case.borrower_id,)), as_of=TODAY,
                                  force_python=force_python)
     case.refresh_from_db()
     promise.refresh_from_db()

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from collections_app import models as m
+from collections_app.selectors import contact_verdicts as verdict_reads
 from collections_app.selectors.queue import QueueFilters, next_case_id, queue_cases
 from collections_app.services import contacts as svc
 from tests import factories as f
@@ -185,7 +186,7 @@ def test_verdict_matches_service(lender, collector, now):
     for h in (1, 2, 3):
         svc.log_contact(case=case, user=collector, channel="phone", outcome="busy", now=now - dt.timedelta(minutes=h))
     page_case = queue_cases(collector, now=now).get(pk=case.pk)
-    assert svc.verdicts_for_cases([page_case], now=now)[case.pk].rule == "daily_cap"
+    assert verdict_reads.verdicts_for_cases([page_case], now=now)[case.pk].rule == "daily_cap"
 
 
 def test_new_case_assigned_at_night_is_due_inside_contact_hours(client, lender, collector):

@@ -104,13 +104,13 @@ def test_supervisor_lifts_the_flag_recorded_and_the_case_resumes(case, collector
 def test_rejecting_the_review_lifts_the_flag_approving_keeps_it(case, collector, supervisor, lender):
     call(case, collector, at(10), outcome="bankruptcy")
     review = m.ApprovalRequest.objects.get(kind=m.ApprovalKind.STOP_FLAG)
-    approvals.decide(review, supervisor, approve=True, note="court file seen")
+    approvals.decide(approval=review, user=supervisor, approve=True, note="court file seen")
     assert m.Borrower.objects.get(pk=case.borrower_id).bankruptcy is True
 
     other = f.CaseFactory(lender=lender, assigned_to=collector, bucket="M2")
     call(other, collector, at(10), outcome="cease_contact")
     review = m.ApprovalRequest.objects.get(kind=m.ApprovalKind.STOP_FLAG, case=other)
-    approvals.decide(review, supervisor, approve=False, note="the borrower withdrew the request in writing")
+    approvals.decide(approval=review, user=supervisor, approve=False, note="the borrower withdrew the request in writing")
     assert m.Borrower.objects.get(pk=other.borrower_id).cease_contact is False
     other.refresh_from_db()
     assert other.status == m.CaseStatus.OPEN

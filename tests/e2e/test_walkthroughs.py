@@ -14,18 +14,14 @@ from collections_app.models.choices import CaseStatus, PromiseStatus
 from collections_app.services import nightly
 from collections_app.services.payments import record_payment
 from tests import factories as f
-from tests.collector.test_browser import browser_page  # noqa: F401  (the fixture)
+from tests.browser import login as browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ALL_DAY = {"contact_start": dt.time(0, 0), "contact_end": dt.time(23, 59, 59)}
 
 
 def login(page, base, username, lands_on):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}{lands_on}")
+    browser_login(page, base, username, lands_on=lands_on)
 
 
 def delinquent_case(lender, collector, *, overdue_days=38):
@@ -36,7 +32,7 @@ def delinquent_case(lender, collector, *, overdue_days=38):
     loan = f.LoanFactory(lender=lender, borrower=borrower, external_id="LN-WALK-1")
     f.InstallmentFactory(loan=loan, seq=1, due_date=today - dt.timedelta(days=overdue_days),
                          principal_due=Decimal("1000.00"), interest_due=Decimal("20.00"))
-    nightly.run_delinquency(today)
+    nightly.run_delinquency(as_of=today)
     case = m.CollectionCase.objects.get(borrower=borrower)
     case.assigned_to = collector
     case.team = collector.team
@@ -57,7 +53,7 @@ def promise_rows(page):
     return [(items.nth(i).get_attribute("data-status"), items.nth(i).inner_text()) for i in range(items.count())]
 
 
-def test_collector_promise_replacement_payment_and_closed_case(live_server, browser_page, tmp_path):  # noqa: F811
+def test_collector_promise_replacement_payment_and_closed_case(live_server, browser_page, tmp_path):
     lender = f.LenderFactory(code="walk", name="示范小贷", **ALL_DAY)
     collector = f.CollectorFactory(username="zhang", first_name="敏", last_name="张", language="en")
     case, loan = delinquent_case(lender, collector)
@@ -105,7 +101,7 @@ def test_collector_promise_replacement_payment_and_closed_case(live_server, brow
     assert page.locator(f"tr.qrow a.case-link[href='/cases/{case.pk}/']").count() == 0  # off the queue
 
 
-def test_supervisor_sets_a_weekly_target(live_server, browser_page, tmp_path):  # noqa: F811
+def test_supervisor_sets_a_weekly_target(live_server, browser_page, tmp_path):
     try:
         resolve("/supervisor/targets/")
     except Resolver404:
@@ -126,7 +122,7 @@ def test_supervisor_sets_a_weekly_target(live_server, browser_page, tmp_path):  
     page.screenshot(path=str(tmp_path / "0-weekly-target.png"), full_page=True)
 
 
-def test_supervisor_approves_a_visit_with_an_agent_and_exports_xlsx(live_server, browser_page, tmp_path):  # noqa: F811
+def test_supervisor_approves_a_visit_with_an_agent_and_exports_xlsx(live_server, browser_page, tmp_path):
     from openpyxl import load_workbook
 
     from collections_app.services.visits import request_visit

@@ -102,7 +102,7 @@ def test_database_paths_agree_with_pure_engine(lender, seed, force_python):
                                late_fee_min=M("3"), grace_days=2)
     loans = random_book(lender, rng, product=product)
     for as_of in (D(2025, 9, 1), D(2025, 12, 15), D(2026, 3, 1)):
-        service.process_scope(service.Scope(borrower_ids=tuple(x.borrower_id for x in loans)), as_of,
+        service.process_scope(scope=service.Scope(borrower_ids=tuple(x.borrower_id for x in loans)), as_of=as_of,
                               force_python=force_python)
         assert_matches_pure(loans, as_of)
 
@@ -151,7 +151,7 @@ def test_case_paths_agree(seed):
     b_books = case_book(f.LenderFactory(), seed)
     for as_of in (D(2025, 8, 5), D(2025, 8, 6), D(2025, 9, 1), D(2025, 10, 20), D(2025, 12, 1), D(2026, 3, 1)):
         for books, force_python in ((a_books, False), (b_books, True)):
-            service.process_scope(service.Scope(borrower_ids=tuple(b.id for b in books)), as_of,
+            service.process_scope(scope=service.Scope(borrower_ids=tuple(b.id for b in books)), as_of=as_of,
                                   force_python=force_python)
         sql_side, python_side = case_snapshot(a_books), case_snapshot(b_books)
         assert sql_side == python_side, as_of
@@ -162,7 +162,7 @@ def test_run_opens_moves_and_closes_cases(lender):
     borrower = f.BorrowerFactory(lender=lender)
     a = make_loan(lender, borrower, dues=((D(2026, 1, 10), "100", "10"),))
     b = make_loan(lender, borrower, dues=((D(2026, 2, 10), "200", "0"),))
-    run = service.run_delinquency(D(2026, 2, 20))
+    run = service.run_delinquency(as_of=D(2026, 2, 20))
     case = CollectionCase.objects.get(borrower=borrower)
     assert run.cases_opened == 1 and case.status == CaseStatus.OPEN
     assert set(case.loans.values_list("id", flat=True)) == {a.id, b.id}  # one case per person, all their loans
@@ -181,13 +181,13 @@ def test_run_opens_moves_and_closes_cases(lender):
 
 def test_cured_then_re_delinquent_reopens_the_same_case(lender):
     loan = make_loan(lender, dues=((D(2026, 1, 10), "100", "0"), (D(2026, 2, 10), "100", "0")))
-    service.run_delinquency(D(2026, 1, 15))
+    service.run_delinquency(as_of=D(2026, 1, 15))
     case = CollectionCase.objects.get(borrower=loan.borrower)
     f.PaymentFactory(loan=loan, paid_on=D(2026, 1, 16), amount=M("100"))
-    service.run_delinquency(D(2026, 1, 16))
+    service.run_delinquency(as_of=D(2026, 1, 16))
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED and case.close_reason == CaseCloseReason.CURED
-    run = service.run_delinquency(D(2026, 2, 11))
+    run = service.run_delinquency(as_of=D(2026, 2, 11))
     case.refresh_from_db()
     assert run.cases_opened == 1 and case.status == CaseStatus.OPEN and case.dpd == 1
     assert CollectionCase.objects.filter(borrower=loan.borrower).count() == 1
@@ -196,11 +196,11 @@ def test_cured_then_re_delinquent_reopens_the_same_case(lender):
 
 def test_run_is_idempotent_per_date(lender):
     random_book(lender, random.Random(7))
-    first = service.run_delinquency(D(2025, 12, 1))
+    first = service.run_delinquency(as_of=D(2025, 12, 1))
     snapshot = list(Loan.objects.order_by("id").values())
     cases = list(CollectionCase.objects.order_by("id").values("id", "status", "bucket", "dpd", "overdue_amount"))
     actions = CaseAction.objects.count()
-    second = service.run_delinquency(D(2025, 12, 1))
+    second = service.run_delinquency(as_of=D(2025, 12, 1))
     assert first.loans_processed == second.loans_processed > 0
     assert second.bucket_changes == 0 and second.cases_opened == 0 and second.actions_created == 0
     assert [{**r, "updated_at": None} for r in Loan.objects.order_by("id").values()] == [
@@ -212,27 +212,27 @@ def test_run_is_idempotent_per_date(lender):
 def test_bucket_history_records_each_change(lender):
     loan = make_loan(lender)
     for day in (D(2026, 1, 10), D(2026, 1, 11), D(2026, 2, 9), D(2026, 2, 10), D(2026, 2, 11)):
-        service.run_delinquency(day)
+        service.run_delinquency(as_of=day)
     rows = list(BucketHistory.objects.filter(loan=loan).values_list("on_date", "from_bucket", "to_bucket"))
     assert rows == [(D(2026, 1, 11), "CURRENT", "M0"), (D(2026, 2, 10), "M0", "M1")]
 
 
 def test_past_date_rerun_does_not_corrupt_later_dates(lender):
     loan = make_loan(lender)
-    service.run_delinquency(D(2026, 2, 15))
+    service.run_delinquency(as_of=D(2026, 2, 15))
     current = Loan.objects.values("dpd", "bucket", "as_of").get(id=loan.id)
-    service.run_delinquency(D(2026, 1, 11))  # history for a past date
+    service.run_delinquency(as_of=D(2026, 1, 11))  # history for a past date
     assert Loan.objects.values("dpd", "bucket", "as_of").get(id=loan.id) == current
     assert BucketHistory.objects.filter(loan=loan, on_date=D(2026, 1, 11), from_bucket="CURRENT",
                                         to_bucket="M0").exists()
-    service.run_delinquency(D(2026, 1, 20))  # no change on that day: no row
+    service.run_delinquency(as_of=D(2026, 1, 20))  # no change on that day: no row
     assert not BucketHistory.objects.filter(loan=loan, on_date=D(2026, 1, 20)).exists()
 
 
 def test_pause_keeps_dpd_but_holds_the_bucket(lender):
     loan = make_loan(lender)
     AgingPause.objects.create(loan=loan, kind="forbearance", starts_on=D(2026, 1, 20), ends_on=D(2026, 2, 28))
-    service.run_delinquency(D(2026, 3, 5))
+    service.run_delinquency(as_of=D(2026, 3, 5))
     loan.refresh_from_db()
     assert loan.dpd == 54 and loan.aging_days == 54 - 40 and loan.bucket == "M0"
 
@@ -241,8 +241,8 @@ def test_strategy_creates_actions_once_and_approvals_for_costly_ones(lender):
     loan = make_loan(lender)
     f.ContactPointFactory(borrower=loan.borrower, relation="guarantor", value="13900000000")
     for day in range(11, 19):
-        service.run_delinquency(D(2026, 1, day))
-        service.run_delinquency(D(2026, 1, day))  # twice: nothing new
+        service.run_delinquency(as_of=D(2026, 1, day))
+        service.run_delinquency(as_of=D(2026, 1, day))  # twice: nothing new
     case = CollectionCase.objects.get(borrower=loan.borrower)
     codes = list(case.actions.values_list("rule_code", flat=True))
     # M0: reminders only (docs/strategy.md), no call task, guarantor contact or visit proposal
@@ -258,7 +258,7 @@ def test_strategy_creates_actions_once_and_approvals_for_costly_ones(lender):
 
 def test_promises_kept_partial_and_broken(lender, collector):
     loans = [make_loan(lender) for _ in range(3)]
-    service.run_delinquency(D(2026, 1, 20))
+    service.run_delinquency(as_of=D(2026, 1, 20))
     promises = []
     for loan, paid in zip(loans, ("110", "50", None), strict=True):
         case = CollectionCase.objects.get(borrower=loan.borrower)
@@ -267,10 +267,10 @@ def test_promises_kept_partial_and_broken(lender, collector):
         if paid:
             f.PaymentFactory(loan=loan, paid_on=D(2026, 1, 24), amount=M(paid))
     PromiseToPay.objects.update(created_at=dt.datetime(2026, 1, 20, 10, tzinfo=dt.UTC))
-    service.run_delinquency(D(2026, 1, 25))
+    service.run_delinquency(as_of=D(2026, 1, 25))
     assert [PromiseToPay.objects.get(id=p.id).status for p in promises] == [
         PromiseStatus.KEPT, PromiseStatus.PENDING, PromiseStatus.PENDING]
-    run = service.run_delinquency(D(2026, 1, 26))
+    run = service.run_delinquency(as_of=D(2026, 1, 26))
     assert [PromiseToPay.objects.get(id=p.id).status for p in promises] == [
         PromiseStatus.KEPT, PromiseStatus.PARTIALLY_KEPT, PromiseStatus.BROKEN]
     assert run.promises_broken == 1
@@ -281,7 +281,7 @@ def test_promises_kept_partial_and_broken(lender, collector):
 
 def test_payment_reclassifies_at_once_and_is_exactly_once(lender):
     loan = make_loan(lender)
-    service.run_delinquency(D(2026, 1, 20))
+    service.run_delinquency(as_of=D(2026, 1, 20))
     record_payment(loan=loan, external_id="X1", paid_on=D(2026, 1, 20), amount=M("110"), source="api", as_of=D(2026, 1, 20))
     record_payment(loan=loan, external_id="X1", paid_on=D(2026, 1, 20), amount=M("110"), source="api", as_of=D(2026, 1, 20))
     loan.refresh_from_db()
@@ -320,8 +320,8 @@ def test_unchanged_loans_are_not_rewritten_but_report_the_run_date(lender):
 
     current = make_loan(lender, dues=((D(2026, 6, 10), "100", "0"),))
     late = make_loan(lender, dues=((D(2026, 1, 10), "100", "0"),))
-    service.run_delinquency(D(2026, 2, 1))
-    service.run_delinquency(D(2026, 2, 2))
+    service.run_delinquency(as_of=D(2026, 2, 1))
+    service.run_delinquency(as_of=D(2026, 2, 2))
     current.refresh_from_db()
     late.refresh_from_db()
     assert current.as_of == D(2026, 2, 1)  # nothing moved on the 2nd: no write
@@ -329,7 +329,7 @@ def test_unchanged_loans_are_not_rewritten_but_report_the_run_date(lender):
     assert LoanSerializer(current).data["as_of"] == "2026-02-02"  # the figures hold through the last run
     assert LoanSerializer(late).data["as_of"] == "2026-02-02"
     # a re-run of the 2nd's eve (a past date for the late loan) changes neither
-    service.run_delinquency(D(2026, 2, 1))
+    service.run_delinquency(as_of=D(2026, 2, 1))
     current.refresh_from_db()
     late.refresh_from_db()
     assert current.as_of == D(2026, 2, 1) and (late.as_of, late.dpd) == (D(2026, 2, 2), 23)
@@ -364,7 +364,7 @@ def test_night_after_night_the_advanced_loans_agree_with_the_pure_engine(lender,
             product.penalty_daily_rate = M("0.0010")
             product.late_fee_rate = M("0.10")
             product.save()
-        service.run_delinquency(day)
+        service.run_delinquency(as_of=day)
         assert_matches_pure(loans, day)
         for loan in Loan.objects.filter(id__in=[x.id for x in loans]):
             st = pure_state(loan, day)

@@ -27,8 +27,8 @@ def three_borrowers(lender):
 
 def test_a_redelivered_chunk_counts_once(lender):
     loans = three_borrowers(lender)
-    run = service.start_run(DAY, triggered_by="test", chunk_size=2).run
-    chunks = service.pending_chunks(run.id)
+    run = service.start_run(as_of=DAY, triggered_by="test", chunk_size=2).run
+    chunks = service.pending_chunks(run_id=run.id)
     assert len(chunks) == 2 and run.chunks_total == 2
     lo, hi = chunks[0]
     first = delinquency_chunk(run.id, DAY.isoformat(), lo, hi)
@@ -58,16 +58,17 @@ def test_one_running_run_per_date_is_a_database_rule(lender):
 
 def test_a_second_start_for_the_date_joins_the_running_run(lender):
     three_borrowers(lender)
-    first = service.start_run(DAY, triggered_by="beat", chunk_size=2)
-    second = service.start_run(DAY, triggered_by="command", chunk_size=1)
+    first = service.start_run(as_of=DAY, triggered_by="beat", chunk_size=2)
+    second = service.start_run(as_of=DAY, triggered_by="command", chunk_size=1)
     assert not first.joined and second.joined and second.run.id == first.run.id
     assert DelinquencyRun.objects.count() == 1 and DelinquencyRunChunk.objects.count() == 2
 
 
 def test_a_run_left_running_midway_is_joined_and_finished_once(lender, capsys):
     loans = three_borrowers(lender)
-    run = service.start_run(DAY, triggered_by="beat", chunk_size=2).run
-    service.run_chunk(run.id, *service.pending_chunks(run.id)[0])  # then its worker died
+    run = service.start_run(as_of=DAY, triggered_by="beat", chunk_size=2).run
+    lo, hi = service.pending_chunks(run_id=run.id)[0]
+    service.run_chunk(run_id=run.id, lo=lo, hi=hi)  # then its worker died
     call_command("advance_delinquency", "--as-of", DAY.isoformat())
     out = capsys.readouterr().out
     assert f"A run for {DAY} is already running (run {run.id}, 1 of 2 chunks done): joining it" in out
@@ -79,8 +80,9 @@ def test_a_run_left_running_midway_is_joined_and_finished_once(lender, capsys):
 
 def test_the_task_joins_a_running_run_and_queues_only_its_chunks_left(lender):
     three_borrowers(lender)
-    run = service.start_run(DAY, triggered_by="beat", chunk_size=2).run
-    service.run_chunk(run.id, *service.pending_chunks(run.id)[0])
+    run = service.start_run(as_of=DAY, triggered_by="beat", chunk_size=2).run
+    lo, hi = service.pending_chunks(run_id=run.id)[0]
+    service.run_chunk(run_id=run.id, lo=lo, hi=hi)
     assert nightly_delinquency_run.delay(DAY.isoformat(), "command").get() == run.id
     run.refresh_from_db()
     assert DelinquencyRun.objects.count() == 1
@@ -97,7 +99,7 @@ def boom_on_second_chunk(monkeypatch):
         calls.append(scope)
         if len(calls) == 2:
             raise RuntimeError("the chunk's database went away")
-        return real(scope, as_of, **kw)
+        return real(scope=scope, as_of=as_of, **kw)
 
     monkeypatch.setattr(nightly_run, "process_scope", process_scope)
 
@@ -110,12 +112,12 @@ def test_a_chunk_that_raises_fails_the_run_with_the_reason_eager(lender, monkeyp
         nightly_delinquency_run.delay(DAY.isoformat(), "test").get()
     run = DelinquencyRun.objects.get()
     assert run.status == RunStatus.FAILED and run.finished_at is not None
-    lo, hi = service.pending_chunks(run.id)[0]
+    lo, hi = service.pending_chunks(run_id=run.id)[0]
     assert run.message == (f"Chunk of borrowers {lo}–{hi} failed: RuntimeError: the chunk's database went away")
     # the failed run's chunks left are skipped if they arrive; the date can be run again
     assert delinquency_chunk(run.id, DAY.isoformat(), lo, hi) == {"skipped": "failed"}
     monkeypatch.undo()
-    again = service.run_delinquency(DAY, triggered_by="retry")
+    again = service.run_delinquency(as_of=DAY, triggered_by="retry")
     assert again.id != run.id and again.status == RunStatus.DONE and again.loans_processed == 3
     assert DelinquencyRun.objects.get(id=run.id).status == RunStatus.FAILED
 
@@ -124,7 +126,7 @@ def test_a_chunk_that_raises_fails_the_in_process_run(lender, monkeypatch):
     three_borrowers(lender)
     boom_on_second_chunk(monkeypatch)
     with pytest.raises(RuntimeError):
-        service.run_delinquency(DAY, chunk_size=1)
+        service.run_delinquency(as_of=DAY, chunk_size=1)
     run = DelinquencyRun.objects.get()
     assert run.status == RunStatus.FAILED and "the chunk's database went away" in run.message
     assert run.chunks_done == 1
@@ -141,7 +143,7 @@ def test_an_error_while_finishing_is_not_swallowed(lender, monkeypatch):
 
     monkeypatch.setattr(allocation, "auto_allocate", broken)
     with pytest.raises(AttributeError):
-        service.run_delinquency(DAY)
+        service.run_delinquency(as_of=DAY)
     run = DelinquencyRun.objects.get()
     assert run.status == RunStatus.FAILED
     assert run.message == "Finishing the run failed: AttributeError: 'NoneType' object has no attribute 'region'"
@@ -152,7 +154,7 @@ def test_the_errback_fails_the_run_with_the_reason(lender):
 
     from collections_app.tasks import delinquency_failed
 
-    run = service.start_run(DAY).run
+    run = service.start_run(as_of=DAY).run
     delinquency_failed(None, ChordError("Dependency 1f raised TimeLimitExceeded(2)"), None, run.id)
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED
@@ -186,7 +188,7 @@ def test_concurrent_starts_for_one_date_make_one_run(lender):
     def start():
         try:
             barrier.wait()
-            starts.append(service.start_run(DAY, triggered_by="thread", chunk_size=4))
+            starts.append(service.start_run(as_of=DAY, triggered_by="thread", chunk_size=4))
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
         finally:
@@ -215,7 +217,7 @@ def test_concurrent_whole_runs_for_one_date_count_each_chunk_once(lender):
     def run():
         try:
             barrier.wait()
-            runs.append(service.run_delinquency(DAY, triggered_by="thread", chunk_size=3))
+            runs.append(service.run_delinquency(as_of=DAY, triggered_by="thread", chunk_size=3))
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
         finally:

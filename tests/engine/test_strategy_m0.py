@@ -39,7 +39,7 @@ def _book(lender, n=3, principal="100"):
 def _run(borrowers, days, force_python):
     for as_of in days:
         for _ in range(2):  # twice a night: nothing new the second time
-            service.process_scope(service.Scope(borrower_ids=tuple(b.id for b in borrowers)), as_of,
+            service.process_scope(scope=service.Scope(borrower_ids=tuple(b.id for b in borrowers)), as_of=as_of,
                                   force_python=force_python)
 
 
@@ -104,9 +104,9 @@ def test_pending_proposal_is_not_raised_again_night_after_night(lender, force_py
 
 def test_database_allows_one_pending_request_per_case_and_kind(lender, supervisor):
     case = f.CaseFactory(lender=lender)
-    request_approval(ApprovalKind.AGENCY, case, supervisor)
+    request_approval(kind=ApprovalKind.AGENCY, case=case, user=supervisor)
     with pytest.raises(ValidationError):
-        request_approval(ApprovalKind.AGENCY, case, supervisor)
+        request_approval(kind=ApprovalKind.AGENCY, case=case, user=supervisor)
     with pytest.raises(IntegrityError), transaction.atomic():
         ApprovalRequest.objects.create(kind=ApprovalKind.AGENCY, case=case)
     ApprovalRequest.objects.create(kind=ApprovalKind.AGENCY, case=case, status=ApprovalStatus.REJECTED)

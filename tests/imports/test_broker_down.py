@@ -51,7 +51,7 @@ def test_page_and_api_answer_at_once_and_the_sweeper_sends_the_job_later(
     assert 'hx-trigger="every 1s"' in detail
 
     # still away: the sweeper tries, fails quickly and keeps them
-    assert sweep_imports(enqueue_import) == {"resumed": 0, "failed": 0, "requeued": 0}
+    assert sweep_imports(send=enqueue_import) == {"resumed": 0, "failed": 0, "requeued": 0}
     assert set(ImportJob.objects.values_list("status", flat=True)) == {ImportStatus.QUEUED}
 
 
@@ -61,6 +61,6 @@ def test_when_the_broker_is_back_the_sweeper_runs_the_waiting_jobs(client, admin
 
     job = create_import_job(kind="loans", lender=lender, upload=SimpleUploadedFile("a.csv", CSV))
     assert job.enqueued_at is None  # created while the broker was away (nothing was sent)
-    assert sweep_imports(enqueue_import) == {"resumed": 0, "failed": 0, "requeued": 1}  # eager: runs here
+    assert sweep_imports(send=enqueue_import) == {"resumed": 0, "failed": 0, "requeued": 1}  # eager: runs here
     job.refresh_from_db()
     assert job.status == ImportStatus.DONE and job.enqueued_at and Loan.objects.count() == 1

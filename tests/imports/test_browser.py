@@ -1,5 +1,4 @@
 """An admin imports a loan book in a real browser (Debian chromium through Playwright)."""
-import os
 from pathlib import Path
 
 import pytest
@@ -8,25 +7,9 @@ from collections_app.models import ImportJob, Loan
 from tests import factories as f
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-@pytest.fixture
-def browser_page():
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US", accept_downloads=True)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        yield page
-        context.close()
-        browser.close()
-
-
-def test_admin_uploads_a_book_with_a_bad_row_and_downloads_the_report(live_server, browser_page, tmp_path, settings):
+def test_admin_uploads_a_book_with_a_bad_row_and_downloads_the_report(live_server, browser_page, shots, tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     f.LenderFactory(code="acme", name="Acme Finance")
     f.AdminFactory(username="boss")
@@ -52,8 +35,7 @@ def test_admin_uploads_a_book_with_a_bad_row_and_downloads_the_report(live_serve
     assert "41 of 41 rows processed (100%)" in page.inner_text("#import-counts")
     result = page.inner_text("#import-result")
     assert "40" in result and "1" in result
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "imports.png"), full_page=True)
+    page.screenshot(path=str(shots / "imports.png"), full_page=True)
 
     with page.expect_download() as info:
         page.click("#error-report-link")

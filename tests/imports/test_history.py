@@ -19,7 +19,7 @@ def history_counts(model):
 
 def test_import_writes_one_created_history_row_per_new_row_with_user_and_job(write_csv, lender):
     user = f.UserFactory()
-    job = import_file(write_csv([LOAN_HEADER, loan_row(1), loan_row(2)]), "loans", lender="acme", user=user,
+    job = import_file(path=write_csv([LOAN_HEADER, loan_row(1), loan_row(2)]), kind="loans", lender="acme", user=user,
                       recalculate=False)
     assert job.status == "done", job.message
     for model in MODELS:
@@ -37,18 +37,18 @@ def test_import_writes_one_created_history_row_per_new_row_with_user_and_job(wri
 
 def test_reimport_that_changes_rows_adds_one_changed_row_each_and_unchanged_adds_none(write_csv, lender):
     user = f.UserFactory()
-    import_file(write_csv([LOAN_HEADER, loan_row(1), loan_row(2)]), "loans", lender="acme", user=user,
+    import_file(path=write_csv([LOAN_HEADER, loan_row(1), loan_row(2)]), kind="loans", lender="acme", user=user,
                 recalculate=False)
     before = {m: history_counts(m) for m in MODELS}
 
-    same = import_file(write_csv([LOAN_HEADER, loan_row(1), loan_row(2)], name="same.csv"), "loans", lender="acme",
+    same = import_file(path=write_csv([LOAN_HEADER, loan_row(1), loan_row(2)], name="same.csv"), kind="loans", lender="acme",
                        user=user, recalculate=False)
     assert same.status == "done", same.message
     assert {m: history_counts(m) for m in MODELS} == before
 
     changed = import_file(
-        write_csv([LOAN_HEADER, loan_row(1, borrower_name="新名字", principal="12,000.00"), loan_row(2)], name="b.csv"),
-        "loans", lender="acme", user=user, recalculate=False)
+        path=write_csv([LOAN_HEADER, loan_row(1, borrower_name="新名字", principal="12,000.00"), loan_row(2)], name="b.csv"),
+        kind="loans", lender="acme", user=user, recalculate=False)
     assert changed.status == "done", changed.message
     b1 = Borrower.objects.get(external_id="B1")
     assert [h.history_type for h in b1.history.order_by("history_id")] == ["+", "~"]
@@ -63,9 +63,9 @@ def test_reimport_that_changes_rows_adds_one_changed_row_each_and_unchanged_adds
 
 
 def test_new_contact_on_reimport_gets_its_created_row(write_csv, lender):
-    import_file(write_csv([LOAN_HEADER, loan_row(1)]), "loans", lender="acme", recalculate=False)
+    import_file(path=write_csv([LOAN_HEADER, loan_row(1)]), kind="loans", lender="acme", recalculate=False)
     n = history_counts(ContactPoint)["+"]
-    import_file(write_csv([LOAN_HEADER, loan_row(1, guarantor_phone="13511112222")], name="g.csv"), "loans",
+    import_file(path=write_csv([LOAN_HEADER, loan_row(1, guarantor_phone="13511112222")], name="g.csv"), kind="loans",
                 lender="acme", recalculate=False)
     assert history_counts(ContactPoint)["+"] == n + 1
     cp = ContactPoint.objects.get(value="13511112222")

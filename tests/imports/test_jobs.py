@@ -51,10 +51,10 @@ def report_rows(job):
 
 def test_killed_run_is_taken_over_and_finished_once_with_the_right_counts(lender, write_csv):
     other = f.LenderFactory(code="other")
-    reference = import_file(write_csv([LOAN_HEADER] + [loan_row(i) for i in range(1, 11)]), "loans", lender=other,
+    reference = import_file(path=write_csv([LOAN_HEADER] + [loan_row(i) for i in range(1, 11)]), kind="loans", lender=other,
                             batch_size=3)
     job = queued_job(book(), lender)
-    first = claim_import(job.pk)
+    first = claim_import(job_id=job.pk)
     batches = []
 
     def kill_after_two_batches(j):
@@ -63,7 +63,7 @@ def test_killed_run_is_taken_over_and_finished_once_with_the_right_counts(lender
             raise Killed
 
     with pytest.raises(Killed):
-        run_import(first, batch_size=3, progress=kill_after_two_batches)
+        run_import(job=first, batch_size=3, progress=kill_after_two_batches)
     killed = ImportJob.objects.get(pk=job.pk)
     assert (killed.status, killed.processed_rows, killed.stored_rows, killed.rejected_rows) == ("running", 6, 5, 1)
     assert import_file_task(job.pk) == "taken"  # a redelivery while the lease is fresh leaves it alone
@@ -91,13 +91,13 @@ def test_killed_run_is_taken_over_and_finished_once_with_the_right_counts(lender
 
 def test_a_slow_run_that_lost_its_lease_stops_without_writing(lender):
     job = queued_job(book(), lender)
-    first = claim_import(job.pk)
+    first = claim_import(job_id=job.pk)
 
     def taken_over_after_first_batch(j):
         if j.processed_rows == 3:  # meanwhile another worker claimed the job
             ImportJob.objects.filter(pk=j.pk).update(attempt=j.attempt + 1, processed_rows=0, stored_rows=0)
 
-    run_import(first, batch_size=3, progress=taken_over_after_first_batch)
+    run_import(job=first, batch_size=3, progress=taken_over_after_first_batch)
     job.refresh_from_db()
     assert (job.status, job.attempt, job.processed_rows, job.stored_rows) == ("running", 2, 0, 0)
     assert not job.error_report and leftovers(job) == []
@@ -124,14 +124,14 @@ def test_utf16_text_from_excel_is_read(lender, tmp_path):
     path = tmp_path / "unicode.txt"
     text = "\t".join(LOAN_HEADER) + "\n" + "\t".join(loan_row(1)) + "\n"
     path.write_bytes(text.encode("utf-16"))  # with its BOM, tab-separated: Excel's "Unicode text"
-    job = import_file(str(path), "loans", lender=lender)
+    job = import_file(path=str(path), kind="loans", lender=lender)
     assert (job.status, job.stored_rows, job.encoding) == (ImportStatus.DONE, 1, "utf-16")
     assert Loan.objects.get().borrower.name == "客户1"
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "no-such-codec"])
 def test_a_wrong_explicit_encoding_is_a_clear_rejection(lender, write_csv, encoding):
-    job = import_file(write_csv([LOAN_HEADER, loan_row(1)]), "loans", lender=lender, encoding=encoding)
+    job = import_file(path=write_csv([LOAN_HEADER, loan_row(1)]), kind="loans", lender=lender, encoding=encoding)
     assert job.status == ImportStatus.FAILED and job.message
     assert Loan.objects.count() == 0
 
@@ -151,7 +151,7 @@ def test_sweeper_restarts_stale_and_unsent_jobs_and_fails_dead_command_runs(lend
     ImportJob.objects.filter(pk=done.pk).update(status="done", heartbeat_at=old)
 
     sent_to_broker = []
-    counts = sweep_imports(lambda job: sent_to_broker.append(job.pk) or True)
+    counts = sweep_imports(send=lambda job: sent_to_broker.append(job.pk) or True)
     assert sorted(sent_to_broker) == sorted([stale.pk, unsent.pk])
     assert counts == {"resumed": 1, "failed": 1, "requeued": 1}
     command.refresh_from_db()

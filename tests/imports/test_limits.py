@@ -93,7 +93,7 @@ def test_xlsx_bomb_is_refused_before_openpyxl(request, fixture, tmp_path, lender
     assert len(data) < MB // 2  # small on disk, 64 MB unpacked
     path = tmp_path / "bomb.xlsx"
     path.write_bytes(data)
-    job = import_file(str(path), "loans", lender=lender)
+    job = import_file(path=str(path), kind="loans", lender=lender)
     assert "zip bomb" in job.message, job.message
     assert_nothing_stored(job)
 
@@ -119,11 +119,11 @@ def test_shared_strings_and_total_unpacked_size_are_capped(tmp_path, lender, set
     path = tmp_path / "strings.xlsx"
     text = b"".join(b"<si><t>%08x</t></si>" % i for i in range(MB // 20))
     path.write_bytes(bomb("xl/sharedStrings.xml", 3, filler=text))
-    job = import_file(str(path), "loans", lender=lender)
+    job = import_file(path=str(path), kind="loans", lender=lender)
     assert "text table unpacks to" in job.message and "at most 2 MB" in job.message
     settings.IMPORT_XLSX_MAX_UNPACKED_MB = 2
     path.write_bytes(bomb("xl/worksheets/sheet1.xml", 3, filler=text))
-    job = import_file(str(path), "loans", lender=lender)
+    job = import_file(path=str(path), kind="loans", lender=lender)
     assert job.message.startswith("The spreadsheet unpacks to ") and "MB (at most 2 MB)" in job.message
     assert_nothing_stored(job)
 
@@ -131,7 +131,7 @@ def test_shared_strings_and_total_unpacked_size_are_capped(tmp_path, lender, set
 def test_an_ordinary_xlsx_still_imports(tmp_path, lender):
     path = tmp_path / "ok.xlsx"
     path.write_bytes(_workbook_bytes())
-    assert import_file(str(path), "loans", lender=lender).stored_rows == 1
+    assert import_file(path=str(path), kind="loans", lender=lender).stored_rows == 1
 
 
 def big_csv(size_mb: float) -> bytes:
@@ -180,7 +180,7 @@ def test_upload_size_cap_in_the_commands(tmp_path, lender, settings, capsys):
 def test_too_many_columns_is_refused(write_csv, lender):
     header = HEADER + [f"extra{i}" for i in range(10_000)]
     path = write_csv([header, ["L1", "B1", "甲", "100", "2025-01-01"] + ["x"] * 10_000])
-    job = import_file(path, "loans", lender=lender)
+    job = import_file(path=path, kind="loans", lender=lender)
     assert job.message == "The file has 10005 columns (at most 200)."
     assert_nothing_stored(job)
 
@@ -189,7 +189,7 @@ def test_raw_keeps_the_known_columns_and_a_bounded_number_of_others(write_csv, l
     settings.IMPORT_MAX_RAW_EXTRA_COLUMNS = 3
     header = HEADER + ["phones"] + [f"extra{i}" for i in range(150)]
     path = write_csv([header, ["L1", "B1", "甲", "100", "2025-01-01", "138"] + [str(i) for i in range(150)]])
-    assert import_file(path, "loans", lender=lender).stored_rows == 1
+    assert import_file(path=path, kind="loans", lender=lender).stored_rows == 1
     assert Loan.objects.get().raw == {"loan_id": "L1", "borrower_id": "B1", "borrower_name": "甲", "principal": "100",
                                       "disbursed_on": "2025-01-01", "phones": "138", "extra0": "0", "extra1": "1",
                                       "extra2": "2"}
@@ -198,7 +198,7 @@ def test_raw_keeps_the_known_columns_and_a_bounded_number_of_others(write_csv, l
 def test_rows_are_capped(write_csv, lender, settings):
     settings.IMPORT_MAX_ROWS = 3
     path = write_csv([HEADER] + [[f"L{i}", f"B{i}", "甲", "100", "2025-01-01"] for i in range(4)])
-    job = import_file(path, "loans", lender=lender)
+    job = import_file(path=path, kind="loans", lender=lender)
     assert job.message == "The file has more than 3 rows; split it into several files."
     assert_nothing_stored(job)
 
@@ -221,14 +221,14 @@ def test_a_10_mb_field_is_a_clear_rejection_on_the_page(client, admin_user, lend
 def test_a_line_of_a_million_separators_is_refused(write_csv, tmp_path, lender):
     path = tmp_path / "commas.csv"
     path.write_bytes((",".join(HEADER) + "\n" + "," * 3_000_000 + "\n").encode())
-    job = import_file(str(path), "loans", lender=lender)
+    job = import_file(path=str(path), kind="loans", lender=lender)
     assert job.message.startswith("Row 2 is longer than 2,000,000 characters")
     assert_nothing_stored(job)
 
 
 def test_a_cell_over_the_field_limit_is_refused(write_csv, lender):
     path = write_csv([HEADER, ["L1", "B1", "甲", "100", "2025-01-01"], ["L2", "B2", "甲" * 20_000, "100", "2025-01-01"]])
-    job = import_file(path, "loans", lender=lender)
+    job = import_file(path=path, kind="loans", lender=lender)
     assert job.message == "Row 3 has a cell longer than 10,000 characters; nothing was imported."
     assert_nothing_stored(job)
 
@@ -238,7 +238,7 @@ def test_a_long_cell_in_an_xlsx_is_refused(tmp_path, lender):
     wb.active.append(HEADER)
     wb.active.append(["L1", "B1", "x" * 20_000, "100", "2025-01-01"])
     wb.save(tmp_path / "long.xlsx")
-    job = import_file(str(tmp_path / "long.xlsx"), "loans", lender=lender)
+    job = import_file(path=str(tmp_path / "long.xlsx"), kind="loans", lender=lender)
     assert job.message == "Row 2 has a cell longer than 10,000 characters; nothing was imported."
     assert_nothing_stored(job)
 

@@ -57,7 +57,7 @@ def snapshot(lender=None):
 
 def test_loans_file_creates_borrowers_loans_contacts_products_and_schedule(write_csv, lender):
     path = write_csv([LOAN_HEADER, loan_row(1), loan_row(2)])
-    job = import_file(path, "loans", lender="acme", recalculate=False)
+    job = import_file(path=path, kind="loans", lender="acme", recalculate=False)
     assert job.status == ImportStatus.DONE, job.message
     assert (job.total_rows, job.processed_rows, job.stored_rows, job.created_rows, job.rejected_rows) == (2, 2, 2, 2, 0)
     loan = Loan.objects.get(external_id="L1")
@@ -83,7 +83,7 @@ def test_annuity_schedule_form_generates_cent_exact_schedule(write_csv, lender):
     header = ["loan_id", "borrower_id", "borrower_name", "principal", "disbursed_on", "term_months", "first_due_date",
               "annual_rate"]
     path = write_csv([header, ["L1", "B1", "甲", "10000", "20250115", "12", "2025-02-15", "0.18"]])
-    job = import_file(path, "loans", lender=lender)
+    job = import_file(path=path, kind="loans", lender=lender)
     assert job.stored_rows == 1
     loan = Loan.objects.get(external_id="L1")
     assert loan.term_months == 12 and loan.annual_rate == Decimal("0.18")
@@ -95,16 +95,16 @@ def test_annuity_schedule_form_generates_cent_exact_schedule(write_csv, lender):
     assert rows[11].due_date == dt.date(2026, 1, 15)
     # the same loan now placed as one overdue amount: the schedule is replaced, not appended to
     header2 = ["loan_id", "borrower_id", "borrower_name", "principal", "disbursed_on", "overdue_since", "overdue_amount"]
-    import_file(write_csv([header2, ["L1", "B1", "甲", "10000", "20250115", "2025-03-01", "900"]], name="b.csv"),
-                "loans", lender=lender)
+    import_file(path=write_csv([header2, ["L1", "B1", "甲", "10000", "20250115", "2025-03-01", "900"]], name="b.csv"),
+                kind="loans", lender=lender)
     assert list(loan.installments.values_list("seq", "principal_due")) == [(1, Decimal("900.00"))]
 
 
 def test_reimport_leaves_the_same_data(write_csv, lender):
     path = write_csv([LOAN_HEADER, *[loan_row(i) for i in range(1, 8)]])
-    first = import_file(path, "loans", lender="acme", batch_size=3)
+    first = import_file(path=path, kind="loans", lender="acme", batch_size=3)
     state = snapshot()
-    second = import_file(path, "loans", lender="acme", batch_size=3)
+    second = import_file(path=path, kind="loans", lender="acme", batch_size=3)
     assert snapshot() == state
     assert (first.created_rows, first.updated_rows) == (7, 0)
     assert (second.created_rows, second.updated_rows, second.stored_rows) == (0, 7, 7)
@@ -114,16 +114,16 @@ def test_reimport_leaves_the_same_data(write_csv, lender):
 def test_crash_midway_then_rerun_equals_one_clean_import(write_csv, lender):
     other = f.LenderFactory(code="other")
     path = write_csv([LOAN_HEADER, *[loan_row(i) for i in range(1, 11)]])
-    import_file(path, "loans", lender=lender, batch_size=4)
+    import_file(path=path, kind="loans", lender=lender, batch_size=4)
     clean = snapshot(lender)
 
     def die_after_first_batch(job):
         raise ImportAborted("killed")
 
-    crashed = import_file(path, "loans", lender=other, batch_size=4, progress=die_after_first_batch)
+    crashed = import_file(path=path, kind="loans", lender=other, batch_size=4, progress=die_after_first_batch)
     assert crashed.status == ImportStatus.FAILED and "killed" in crashed.message
     assert Loan.objects.filter(lender=other).count() == 4  # the first batch was committed
-    again = import_file(path, "loans", lender=other, batch_size=4)
+    again = import_file(path=path, kind="loans", lender=other, batch_size=4)
     assert again.status == ImportStatus.DONE
     assert snapshot(other) == clean
     assert clean["loans"] and len(clean["installments"]) == 10
@@ -141,7 +141,7 @@ def test_bad_rows_are_reported_and_good_rows_stored(write_csv, lender):
         loan_row(6, overdue_amount=""),
         loan_row(7),
     ]
-    job = import_file(write_csv(rows), "loans", lender=lender)
+    job = import_file(path=write_csv(rows), kind="loans", lender=lender)
     assert job.status == ImportStatus.DONE
     assert (job.stored_rows, job.rejected_rows) == (2, 6)
     assert set(Loan.objects.values_list("external_id", flat=True)) == {"L1", "L7"}
@@ -158,7 +158,7 @@ def test_bad_rows_are_reported_and_good_rows_stored(write_csv, lender):
 def test_error_report_is_utf8_bom_csv_with_original_row(write_csv, lender, tmp_path):
     rows = [LOAN_HEADER, loan_row(1), loan_row(2, principal="-1")]
     out = tmp_path / "errors.csv"
-    job = import_file(write_csv(rows), "loans", lender=lender, errors_out=str(out))
+    job = import_file(path=write_csv(rows), kind="loans", lender=lender, errors_out=str(out))
     data = job.error_report.read()
     assert data.startswith(b"\xef\xbb\xbf")
     report = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
@@ -171,14 +171,14 @@ def test_error_report_is_utf8_bom_csv_with_original_row(write_csv, lender, tmp_p
 @pytest.mark.parametrize("value", ["2025-03-09", "2025/03/09", "20250309", "2025/3/9"])
 def test_the_date_forms(write_csv, lender, value):
     path = write_csv([LOAN_HEADER, loan_row(1, disbursed_on=value)])
-    import_file(path, "loans", lender=lender)
+    import_file(path=path, kind="loans", lender=lender)
     assert Loan.objects.get().disbursed_on == dt.date(2025, 3, 9)
 
 
 def test_thousands_separators_and_bad_amounts(write_csv, lender):
     rows = [LOAN_HEADER, loan_row(1, principal="1,234,567.89"), loan_row(2, principal="12,34"),
             loan_row(3, principal="1.234"), loan_row(4, principal="2000")]
-    job = import_file(write_csv(rows), "loans", lender=lender)
+    job = import_file(path=write_csv(rows), kind="loans", lender=lender)
     assert Loan.objects.get(external_id="L1").principal == Decimal("1234567.89")
     assert Loan.objects.get(external_id="L4").principal == Decimal("2000.00")
     assert {(e["row"], e["error"]) for e in job.errors} == {(3, "not a number"), (4, "more than 2 decimal places")}
@@ -188,7 +188,7 @@ def test_utf8_bom_file_with_chinese_headers(write_csv, lender):
     header = ["贷款编号", "客户编号", "客户姓名", "贷款本金", "放款日期", "联系电话", "逾期起始日", "逾期金额", "委托方"]
     path = write_csv([header, ["L1", "B1", "张三", "5,000", "2025-01-01", "13800000000", "2025-05-01", "500", "acme"]],
                      bom=True)
-    job = import_file(path, "loans")
+    job = import_file(path=path, kind="loans")
     assert job.status == ImportStatus.DONE and job.stored_rows == 1, job.message
     assert job.encoding == "utf-8-sig"
     loan = Loan.objects.get()
@@ -199,7 +199,7 @@ def test_utf8_bom_file_with_chinese_headers(write_csv, lender):
 def test_gbk_file_is_detected(write_csv, lender):
     header = ["贷款编号", "客户编号", "客户姓名", "贷款本金", "放款日期", "地址"]
     path = write_csv([header, ["L1", "B1", "李四", "5000", "2025-01-01", "广州市天河区"]], encoding="gbk")
-    job = import_file(path, "loans", lender=lender)
+    job = import_file(path=path, kind="loans", lender=lender)
     assert job.stored_rows == 1, job.message
     assert job.encoding == "gb18030"
     assert Borrower.objects.get().address == "广州市天河区"
@@ -208,8 +208,8 @@ def test_gbk_file_is_detected(write_csv, lender):
 def test_explicit_encoding(write_csv, lender):
     header = ["贷款编号", "客户编号", "客户姓名", "贷款本金", "放款日期"]
     path = write_csv([header, ["L1", "B1", "王", "5000", "2025-01-01"]], encoding="gbk")
-    assert import_file(path, "loans", lender=lender, encoding="gbk").stored_rows == 1
-    bad = import_file(path, "loans", lender=lender, encoding="no-such-codec")
+    assert import_file(path=path, kind="loans", lender=lender, encoding="gbk").stored_rows == 1
+    bad = import_file(path=path, kind="loans", lender=lender, encoding="no-such-codec")
     assert bad.status == ImportStatus.FAILED and "no-such-codec" in bad.message
 
 
@@ -222,7 +222,7 @@ def test_xlsx_file(tmp_path, lender):
     ws.append(["L3", "B3", "王五", -1, "2025-02-05", ""])
     path = tmp_path / "book.xlsx"
     wb.save(path)
-    job = import_file(str(path), "loans", lender=lender)
+    job = import_file(path=str(path), kind="loans", lender=lender)
     assert (job.stored_rows, job.rejected_rows) == (2, 1), job.message
     l1 = Loan.objects.get(external_id="L1")
     assert l1.principal == Decimal("10000.50") and l1.disbursed_on == dt.date(2025, 2, 3)
@@ -243,7 +243,7 @@ def test_xlsx_file(tmp_path, lender):
 def test_unreadable_files_are_rejected_whole(tmp_path, lender, content, message):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
-    job = import_file(str(path), "loans", lender=lender)
+    job = import_file(path=str(path), kind="loans", lender=lender)
     assert job.status == ImportStatus.FAILED
     assert message in job.message
     assert Loan.objects.count() == 0 and job.stored_rows == 0
@@ -252,17 +252,17 @@ def test_unreadable_files_are_rejected_whole(tmp_path, lender, content, message)
 def test_unknown_lender_rejects_the_whole_file(write_csv, lender):
     header = ["loan_id", "borrower_id", "borrower_name", "principal", "disbursed_on", "lender"]
     path = write_csv([header, ["L1", "B1", "甲", "1", "2025-01-01", "acme"], ["L2", "B2", "乙", "1", "2025-01-01", "nobody"]])
-    job = import_file(path, "loans")
+    job = import_file(path=path, kind="loans")
     assert job.status == ImportStatus.FAILED and "nobody" in job.message
     assert Loan.objects.count() == 0
-    assert import_file(path, "loans", lender="ghost").message == "Unknown lender code: ghost."
+    assert import_file(path=path, kind="loans", lender="ghost").message == "Unknown lender code: ghost."
     no_lender = write_csv([header[:-1], ["L1", "B1", "甲", "1", "2025-01-01"]], name="n.csv")
-    assert import_file(no_lender, "loans").status == ImportStatus.FAILED
+    assert import_file(path=no_lender, kind="loans").status == ImportStatus.FAILED
 
 
 def test_dry_run_stores_nothing_but_counts(write_csv, lender):
     path = write_csv([LOAN_HEADER, loan_row(1), loan_row(2, principal="x")])
-    job = import_file(path, "loans", lender=lender, dry_run=True)
+    job = import_file(path=path, kind="loans", lender=lender, dry_run=True)
     assert (job.stored_rows, job.created_rows, job.rejected_rows) == (1, 1, 1)
     assert Loan.objects.count() == Borrower.objects.count() == ContactPoint.objects.count() == 0
     assert ImportJob.objects.get(pk=job.pk).dry_run
@@ -276,7 +276,7 @@ def test_installments_replace_the_schedule_and_reject_unknown_loans(write_csv, l
     rows = [header, ["L1", "1", "2025-02-01", "1,000", "50", ""], ["L1", "2", "2025/03/01", "1000", "40", "5"],
             ["L9", "1", "2025-02-01", "1", "0", ""], ["L1", "2", "2025-04-01", "1", "1", ""],
             ["L1", "3", "2025-04-01", "", "1", ""]]
-    job = import_file(write_csv(rows), "installments", lender=lender, batch_size=2, recalculate=False)
+    job = import_file(path=write_csv(rows), kind="installments", lender=lender, batch_size=2, recalculate=False)
     assert (job.stored_rows, job.rejected_rows) == (2, 3)
     assert list(loan.installments.order_by("seq").values_list("seq", "principal_due", "fee_due")) == [
         (1, Decimal("1000.00"), Decimal("0.00")), (2, Decimal("1000.00"), Decimal("5.00"))]
@@ -295,21 +295,21 @@ def test_payments_import_and_identity(write_csv, lender):
             ["P1", "L1", "2025-03-05", "9", "", ""], ["P3", "NOPE", "2025-03-01", "1", "", ""],
             ["P4", "L1", "2025-03-01", "-3", "", ""]]
     path = write_csv(rows)
-    job = import_file(path, "payments", lender=lender, recalculate=False)
+    job = import_file(path=path, kind="payments", lender=lender, recalculate=False)
     assert (job.stored_rows, job.created_rows, job.rejected_rows) == (2, 2, 3)
     p1 = Payment.objects.get(external_id="P1")
     assert (p1.amount, p1.paid_on, p1.channel, p1.source, p1.import_job_id) == (
         Decimal("1500.00"), dt.date(2025, 3, 1), "bank", "import", job.pk)
     loan.refresh_from_db()
     assert loan.needs_recalc
-    again = import_file(path, "payments", lender=lender)
+    again = import_file(path=path, kind="payments", lender=lender)
     assert (again.created_rows, again.updated_rows) == (0, 2)
     assert Payment.objects.count() == 2
 
 
 def test_same_borrower_on_several_loans_keeps_non_empty_values(write_csv, lender):
     rows = [LOAN_HEADER, loan_row(1, borrower_id="B1"), loan_row(2, borrower_id="B1", national_id="", address="")]
-    import_file(write_csv(rows), "loans", lender=lender, batch_size=1)
+    import_file(path=write_csv(rows), kind="loans", lender=lender, batch_size=1)
     b = Borrower.objects.get()
     assert b.national_id == "110101199001000001" and b.address == "北京市朝阳区1号"
     assert Loan.objects.filter(borrower=b).count() == 2
@@ -321,7 +321,7 @@ def test_progress_is_saved_per_batch(write_csv, lender):
     def progress(job):
         seen.append(ImportJob.objects.values_list("processed_rows", "total_rows").get(pk=job.pk))
 
-    import_file(write_csv([LOAN_HEADER, *[loan_row(i) for i in range(5)]]), "loans", lender=lender, batch_size=2,
+    import_file(path=write_csv([LOAN_HEADER, *[loan_row(i) for i in range(5)]]), kind="loans", lender=lender, batch_size=2,
                 progress=progress)
     assert seen == [(2, 5), (4, 5), (5, 5)]
 
@@ -330,7 +330,7 @@ def test_imported_loans_are_reclassified_at_once(write_csv, lender):
     delinquency = pytest.importorskip("collections_app.services.nightly")
     if not hasattr(delinquency, "recalculate_loans"):
         pytest.skip("the delinquency engine is not there yet")
-    job = import_file(write_csv([LOAN_HEADER, loan_row(1, overdue_since="2020-01-01")]), "loans", lender=lender)
+    job = import_file(path=write_csv([LOAN_HEADER, loan_row(1, overdue_since="2020-01-01")]), kind="loans", lender=lender)
     loan = Loan.objects.get()
     assert job.status == ImportStatus.DONE and not job.message
     assert not loan.needs_recalc and loan.dpd > 0 and loan.overdue_amount == Decimal("1234.50")
@@ -343,7 +343,7 @@ def test_error_report_neutralises_formulas_from_the_file(write_csv, lender):
     rows = [[*LOAN_HEADER, "=cmd|' /C calc'!A0"],
             [*loan_row(1, borrower_name=link, principal="=1+1", employer="@SUM(A1)"), "-2+3"],
             [*loan_row(2, principal="-5", phones="+8613800000000"), "x"]]
-    job = import_file(write_csv(rows), "loans", lender=lender)
+    job = import_file(path=write_csv(rows), kind="loans", lender=lender)
     report = list(csv.reader(io.StringIO(job.error_report.read().decode("utf-8-sig"))))
     cells = [cell for row in report for cell in row]
     assert report[0][len(LOAN_HEADER)] == "'=cmd|' /C calc'!A0"

@@ -46,7 +46,7 @@ def test_worker_killed_midway_then_the_job_finishes_once_with_the_right_counts(l
     first = Worker()
     try:
         job = create_import_job(kind="loans", lender=lender, upload=SimpleUploadedFile("book.csv", book()))
-        assert enqueue_import(job)
+        assert enqueue_import(job=job)
 
         def progressed():
             j = ImportJob.objects.get(pk=job.pk)
@@ -62,7 +62,7 @@ def test_worker_killed_midway_then_the_job_finishes_once_with_the_right_counts(l
     second = Worker()
     try:
         time.sleep(3.5)  # the dead worker's lease runs out
-        assert sweep_imports(enqueue_import) == {"resumed": 1, "failed": 0, "requeued": 0}
+        assert sweep_imports(send=enqueue_import) == {"resumed": 1, "failed": 0, "requeued": 0}
         wait_for(lambda: ImportJob.objects.get(pk=job.pk).status != ImportStatus.RUNNING, 180,
                  "the job was not finished")
     finally:

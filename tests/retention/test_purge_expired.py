@@ -231,7 +231,7 @@ def test_the_retention_period_is_a_setting(book, settings):
 
 
 def test_cutoff_on_29_february():
-    assert retention.retention_cutoff(dt.date(2028, 2, 29), 5) == dt.date(2023, 2, 28)
+    assert retention.retention_cutoff(today=dt.date(2028, 2, 29), years=5) == dt.date(2023, 2, 28)
 
 
 def test_no_admin_page_deletes_records(admin_user):

@@ -1,48 +1,28 @@
 """The targets, complaints and strategy pages in a real browser (Debian chromium through
 Playwright), with screenshots in both languages."""
 import datetime as dt
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from collections_app import models as m
+from collections_app.selectors.loan_figures import business_date
 from collections_app.services import strategy
-from collections_app.services import strategy_versions as svc
 from tests import factories as f
+from tests.browser import login, new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-@pytest.fixture
-def browser():
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 def open_as(browser, base, username, lang):
-    context = browser.new_context(viewport={"width": 1366, "height": 900},
-                                  locale="zh-CN" if lang == "zh-hans" else "en-US")
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    page = new_page(browser, lang)
+    login(page, base, username)
     return page
 
 
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
-def test_supervisor_sets_a_weekly_target_and_resolves_a_complaint(live_server, browser, lang):
+def test_supervisor_sets_a_weekly_target_and_resolves_a_complaint(live_server, browser, shots, lang):
     base = live_server.url
     lender = f.LenderFactory(code="demo", name="示范小贷")
     boss = f.SupervisorFactory(username="boss", first_name="伟", last_name="刘", language=lang)
@@ -73,13 +53,12 @@ def test_supervisor_sets_a_weekly_target_and_resolves_a_complaint(live_server, b
     target = m.Target.objects.get(period="week", team=team)
     assert (target.period_start, target.amount) == (monday, Decimal("70000.00"))
     assert page.locator("tr.target-row").count() == 3
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"targets-{lang}.png"), full_page=True)
+    page.screenshot(path=str(shots / f"targets-{lang}.png"), full_page=True)
 
     page.click("nav.mainnav a[href='/supervisor/complaints/']")
     page.wait_for_url(f"{base}/supervisor/complaints/")
     assert page.locator("tr.complaint-row").count() == 3
-    page.screenshot(path=str(SHOTS / f"complaints-{lang}.png"), full_page=True)
+    page.screenshot(path=str(shots / f"complaints-{lang}.png"), full_page=True)
     late = m.Complaint.objects.get(description="称催收员语气不当")
     page.goto(f"{base}/supervisor/complaints/{late.id}/")
     page.fill("#c-note", "已回电致歉，并对该催收员进行了提醒")
@@ -88,7 +67,7 @@ def test_supervisor_sets_a_weekly_target_and_resolves_a_complaint(live_server, b
     late.refresh_from_db()
     assert late.status == "resolved" and late.resolved_by == boss
     assert page.locator("tr.history-row").count() == 2
-    page.screenshot(path=str(SHOTS / f"complaint-{lang}.png"), full_page=True)
+    page.screenshot(path=str(shots / f"complaint-{lang}.png"), full_page=True)
     page.context.close()
 
     page = open_as(browser, base, "zhang", lang)
@@ -101,7 +80,7 @@ def test_supervisor_sets_a_weekly_target_and_resolves_a_complaint(live_server, b
 
 
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
-def test_strategy_change_by_two_admins(live_server, browser, lang):
+def test_strategy_change_by_two_admins(live_server, browser, shots, lang):
     base = live_server.url
     active = strategy.ensure_default_strategy()
     f.AdminFactory(username="maker", first_name="芳", last_name="陈", language=lang)
@@ -125,15 +104,15 @@ def test_strategy_change_by_two_admins(live_server, browser, lang):
     page = open_as(browser, base, "checker", lang)
     page.goto(f"{base}/strategy/{draft.id}/")
     assert page.locator("#diff tr.diff-changed").count() == 1
-    page.screenshot(path=str(SHOTS / f"strategy-version-{lang}.png"), full_page=True)
-    later = svc.current_business_date() + dt.timedelta(days=7)
+    page.screenshot(path=str(shots / f"strategy-version-{lang}.png"), full_page=True)
+    later = business_date() + dt.timedelta(days=7)
     page.fill("#v-eff", later.isoformat())
     page.click("#decide-form button[value=approve]")
     page.wait_for_load_state()
     draft.refresh_from_db()
     assert (draft.status, draft.effective_from) == ("approved", later)
     page.goto(f"{base}/strategy/")
-    page.screenshot(path=str(SHOTS / f"strategy-{lang}.png"), full_page=True)
+    page.screenshot(path=str(shots / f"strategy-{lang}.png"), full_page=True)
     page.goto(f"{base}/strategy/{active.id}/")
     assert page.locator("#read-only-note").count() == 1 and page.locator("#edit-form").count() == 0
     page.context.close()

@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from collections_app import models as m
+from collections_app.selectors.loan_figures import business_date
 from collections_app.services.complaints import complaint_resolve
 from collections_app.services.targets import target_set
 from tests import factories as f
@@ -79,7 +80,7 @@ def test_two_checkers_approving_at_once_one_wins():
     checkers = [f.AdminFactory(username=f"ck-race-{i}") for i in range(2)]
     draft = svc.version_draft(user=maker, note="race")
     svc.version_submit(version=draft, user=maker)
-    today = svc.current_business_date()
+    today = business_date()
 
     def approve(user):
         return svc.version_approve(version=m.StrategyVersion.objects.get(id=draft.id), user=user,

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from collections_app import models as m
+from collections_app.selectors.loan_figures import business_date
 from collections_app.services import strategy
 from collections_app.services import strategy_versions as svc
 from collections_app.tasks import activate_strategy_versions
@@ -89,13 +90,13 @@ def test_draft_edit_diff_submit_approve_today(client, maker, checker, active):
     draft.refresh_from_db()
     assert draft.status == "pending"
     # the maker cannot approve their own change
-    response = client.post(url(draft), {"action": "approve", "effective_from": svc.current_business_date()},
+    response = client.post(url(draft), {"action": "approve", "effective_from": business_date()},
                            follow=True)
     assert "The admin who made a change cannot approve it." in response.content.decode()
     draft.refresh_from_db()
     assert draft.status == "pending"
     client.force_login(checker)
-    client.post(url(draft), {"action": "approve", "effective_from": svc.current_business_date().isoformat()})
+    client.post(url(draft), {"action": "approve", "effective_from": business_date().isoformat()})
     draft.refresh_from_db()
     active.refresh_from_db()
     assert (draft.status, draft.approved_by, active.status) == ("active", checker, "retired")
@@ -105,7 +106,7 @@ def test_maker_cannot_approve_in_the_service_nor_the_database(maker, active):
     draft = svc.version_draft(user=maker, note="x")
     svc.version_submit(version=draft, user=maker)
     with pytest.raises(PermissionDenied):
-        svc.version_approve(version=draft, user=maker, effective_from=svc.current_business_date())
+        svc.version_approve(version=draft, user=maker, effective_from=business_date())
     with pytest.raises(IntegrityError), transaction.atomic():
         m.StrategyVersion.objects.filter(id=draft.id).update(approved_by=maker)
 
@@ -117,10 +118,10 @@ def test_approved_for_a_later_date_becomes_active_on_that_date(maker, checker, a
     svc.version_approve(version=draft, user=checker, effective_from=dt.date(2026, 12, 5), today=today)
     draft.refresh_from_db()
     assert (draft.status, draft.effective_from) == ("approved", dt.date(2026, 12, 5))
-    assert svc.activate_due_versions(dt.date(2026, 12, 4)) is None
+    assert svc.activate_due_versions(today=dt.date(2026, 12, 4)) is None
     assert strategy.active_version() == active
-    assert svc.activate_due_versions(dt.date(2026, 12, 5)) == draft
-    assert svc.activate_due_versions(dt.date(2026, 12, 5)) is None  # twice: nothing more to do
+    assert svc.activate_due_versions(today=dt.date(2026, 12, 5)) == draft
+    assert svc.activate_due_versions(today=dt.date(2026, 12, 5)) is None  # twice: nothing more to do
     assert strategy.active_version() == draft
     active.refresh_from_db()
     assert active.status == "retired"

@@ -8,12 +8,14 @@ running (or died midway) the command joins it: its chunks not done yet are done,
 import datetime as dt
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from collections_app.models import DelinquencyRun
 from collections_app.models.choices import RunStatus
 from collections_app.selectors.loan_figures import business_date
 from collections_app.services import nightly as service
+from collections_app.tasks.delinquency import nightly_delinquency_run
 from config.celery import app
 
 
@@ -36,13 +38,9 @@ class Command(BaseCommand):
             self.stdout.write(f"A run for {as_of} is already running (run {running.id}, {running.chunks_done} of "
                               f"{running.chunks_total} chunks done): joining it, its chunk sizes kept.")
         if app.conf.task_always_eager:
-            run = service.run_delinquency(as_of, triggered_by="command", chunk_size=opts["chunk_size"])
+            run = service.run_delinquency(as_of=as_of, triggered_by="command", chunk_size=opts["chunk_size"])
         else:
-            from collections_app.tasks.delinquency import nightly_delinquency_run
-
             if opts["chunk_size"]:
-                from django.conf import settings
-
                 settings.DELINQUENCY_CHUNK_SIZE = opts["chunk_size"]
             run_id = nightly_delinquency_run(as_of.isoformat(), triggered_by="command")
             deadline = time.monotonic() + opts["timeout"]

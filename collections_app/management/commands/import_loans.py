@@ -23,7 +23,7 @@ class ImportCommand(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=5000, help="Rows per committed batch.")
 
     def handle(self, *args, **opts):
-        job = import_file(opts["file"], self.kind, lender=opts["lender"], encoding=opts["encoding"],
+        job = import_file(path=opts["file"], kind=self.kind, lender=opts["lender"], encoding=opts["encoding"],
                           dry_run=opts["dry_run"], errors_out=opts["errors_out"], batch_size=opts["batch_size"])
         if job.status == ImportStatus.FAILED and not job.processed_rows:
             self.stderr.write(_("File rejected: %(message)s") % {"message": job.message})

@@ -12,12 +12,17 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError
 
-from collections_app.models import ImportJob, ImportStatus
+from accounts.models import User
+from collections_app.models import ImportJob, ImportStatus, Lender
+
+from .runner import create_import_job
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +39,7 @@ def _stale_running(now):
     )
 
 
-def claim_import(job_id: int) -> ImportJob | None:
+def claim_import(*, job_id: int) -> ImportJob | None:
     """Take the job for this worker (queued, or running with a stale lease), or None when another
     worker holds it or it is finished."""
     now = timezone.now()
@@ -53,8 +58,8 @@ def claim_import(job_id: int) -> ImportJob | None:
     return job
 
 
-def sweep_imports(send) -> dict:
-    """Restart what was left behind; ``send(job)`` hands a job's task to the broker.
+def sweep_imports(*, send) -> dict:
+    """Restart what was left behind; ``send(job=job)`` hands a job's task to the broker.
 
     * running jobs whose lease is stale: sent again (the task takes them over and finishes them);
       one without a stored file (run by a command that was killed) cannot be resumed and is failed
@@ -67,7 +72,7 @@ def sweep_imports(send) -> dict:
     counts = {"resumed": 0, "failed": 0, "requeued": 0}
     for job in ImportJob.objects.filter(_stale_running(now)).only("id", "file", "processed_rows"):
         if job.file:
-            if send(job):
+            if send(job=job):
                 counts["resumed"] += 1
         else:
             message = _("The import stopped after %(n)d rows: the process running it ended. Stored batches are "
@@ -77,7 +82,7 @@ def sweep_imports(send) -> dict:
     waiting = ImportJob.objects.filter(status=ImportStatus.QUEUED, file__gt="").filter(
         Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
     for job in waiting.only("id"):
-        if send(job):
+        if send(job=job):
             counts["requeued"] += 1
     return counts
 
@@ -87,11 +92,9 @@ def sweep_imports(send) -> dict:
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
 
 
-def enqueue_import(job) -> bool:
+def enqueue_import(*, job: ImportJob) -> bool:
     """Hand the job's task to the broker; False (logged, nothing raised) when the broker is away."""
-    from kombu.exceptions import OperationalError
-
-    from collections_app.tasks.imports import import_file_task
+    from collections_app.tasks.imports import import_file_task  # the task module imports this one
 
     try:
         import_file_task.apply_async((job.pk,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
@@ -102,6 +105,18 @@ def enqueue_import(job) -> bool:
     return True
 
 
-def enqueue_import_on_commit(job) -> None:
+def enqueue_import_on_commit(job: ImportJob) -> None:
     """Send the job's task once the transaction that created the job has committed."""
-    transaction.on_commit(lambda: enqueue_import(job))
+    transaction.on_commit(lambda: enqueue_import(job=job))
+
+
+def submit_import(
+    *, kind: str, lender: Lender | None = None, user: User | None = None, dry_run: bool = False, encoding: str = "",
+    upload: UploadedFile,
+) -> ImportJob:
+    """An uploaded file becomes an ImportJob whose task is sent once the job's row has committed (the
+    upload page's and ``POST /api/imports/``'s one way to start an import; the sweeper resends a job
+    whose task never reached the broker)."""
+    job = create_import_job(kind=kind, lender=lender, user=user, dry_run=dry_run, encoding=encoding, upload=upload)
+    enqueue_import_on_commit(job)
+    return job

@@ -20,8 +20,10 @@ from collections_app.models import (
     Product,
     Relation,
 )
+from collections_app.selectors.loan_figures import business_date
 
 from .parsing import parse_amount, parse_date, parse_positive_int, parse_rate
+from .pg import store_loans, store_payments
 from .reader import cell_text
 from .schedule import annuity_schedule
 
@@ -138,8 +140,6 @@ class LoansKind:
 
     def store(self, records, writer, job):
         if writer.vendor == "postgresql":
-            from .pg import store_loans
-
             return store_loans(self.header, records, writer, self.raw_indexes)
         errors = []
         for r in records:
@@ -276,8 +276,6 @@ class PaymentsKind:
     kind = ImportKind.PAYMENTS
 
     def __init__(self, today=None):
-        from collections_app.selectors.loan_figures import business_date
-
         self.today = today or business_date()
 
     def key(self, record):
@@ -304,8 +302,6 @@ class PaymentsKind:
 
     def store(self, records, writer, job):
         if writer.vendor == "postgresql":
-            from .pg import store_payments
-
             unknown, stored, created = store_payments(records, job)
             message = _("unknown loan (import the loans file first)")
             return stored, created, [(r, "loan_id", message) for r in records if r["_row"] in unknown]

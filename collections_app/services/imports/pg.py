@@ -94,6 +94,29 @@ def _ensure_tables(cursor, width):
 
 
 def store_loans(header, records, writer, raw_indexes):
+    """The loans file's rows, set-based: staged with COPY, then products, borrowers (the last non-empty
+    value of each field wins), loans (with their raw columns), contact points and schedules upserted,
+    each with its history rows. Returns (rows, loans created, errors)."""
+    width = len(header)
+    buf, sched = _stage_lines(header, records)
+    with connection.cursor() as cursor:
+        stage = _ensure_tables(cursor, width)
+        cursor.execute("SET LOCAL synchronous_commit = off")  # a lost batch is re-imported by running the file again
+        _batch_plans(cursor)
+        names = ", ".join(n for n, _t in FIXED) + "".join(f", c{i}" for i in range(width))
+        cursor.cursor.copy_expert(f"COPY {stage} ({names}) FROM STDIN", buf)
+        cursor.cursor.copy_expert(f"COPY imp_loans_sched ({', '.join(n for n, _t in SCHED)}) FROM STDIN", sched)
+        cursor.execute(f"ANALYZE {stage}")
+        cursor.execute("ANALYZE imp_loans_sched")
+        _upsert_borrowers(cursor, stage, writer)
+        created = _upsert_loans(cursor, stage, header, raw_indexes, writer)
+        _upsert_contact_points(cursor, stage, writer)
+        _upsert_schedules(cursor)
+    return len(records), created, []
+
+
+def _stage_lines(header, records) -> tuple[io.StringIO, io.StringIO]:
+    """The rows and their schedules as COPY text for the staging tables."""
     width = len(header)
     buf, sched = io.StringIO(), io.StringIO()
     nfixed = len(FIXED) + width
@@ -115,101 +138,106 @@ def store_loans(header, records, writer, raw_indexes):
                 sched.write(f"{lender}\t{_esc(r['loan_id'])}\t{seq}\t{due.isoformat()}\t{principal}\t{interest}\n")
     buf.seek(0)
     sched.seek(0)
-    b_tbl, l_tbl, p_tbl = Borrower._meta.db_table, Loan._meta.db_table, Product._meta.db_table
-    i_tbl = Installment._meta.db_table
-    with connection.cursor() as cursor:
-        stage = _ensure_tables(cursor, width)
-        cursor.execute("SET LOCAL synchronous_commit = off")  # a lost batch is re-imported by running the file again
-        _batch_plans(cursor)
-        names = ", ".join(n for n, _t in FIXED) + "".join(f", c{i}" for i in range(width))
-        cursor.cursor.copy_expert(f"COPY {stage} ({names}) FROM STDIN", buf)
-        cursor.cursor.copy_expert(f"COPY imp_loans_sched ({', '.join(n for n, _t in SCHED)}) FROM STDIN", sched)
-        cursor.execute(f"ANALYZE {stage}")
-        cursor.execute("ANALYZE imp_loans_sched")
+    return buf, sched
 
-        sql, params = _insert_select(Product, {"lender_id": "s.lender_id", "code": "s.product", "name": "s.product"},
-                                     f"(SELECT DISTINCT lender_id, product FROM {stage} WHERE product <> '') s")
-        cursor.execute(sql + " ON CONFLICT (lender_id, code) DO NOTHING", params)
 
-        def last_non_empty(col):
-            return f"coalesce((array_agg({col} ORDER BY row_no DESC) FILTER (WHERE {col} <> ''))[1], '')"
+def _upsert_borrowers(cursor, stage: str, writer) -> None:
+    """The file's products (new codes only) and borrowers."""
+    sql, params = _insert_select(Product, {"lender_id": "s.lender_id", "code": "s.product", "name": "s.product"},
+                                 f"(SELECT DISTINCT lender_id, product FROM {stage} WHERE product <> '') s")
+    cursor.execute(sql + " ON CONFLICT (lender_id, code) DO NOTHING", params)
 
-        sql, params = _insert_select(
-            Borrower,
-            {"lender_id": "s.lender_id", "external_id": "s.borrower_id", "name": "s.borrower_name",
-             "national_id": "s.national_id", "address": "s.address", "employer": "s.employer"},
-            f"(SELECT lender_id, borrower_id, (array_agg(borrower_name ORDER BY row_no DESC))[1] AS borrower_name, "
-            f"{last_non_empty('national_id')} AS national_id, {last_non_empty('address')} AS address, "
-            f"{last_non_empty('employer')} AS employer FROM {stage} GROUP BY lender_id, borrower_id) s",
-        )
-        keep = ", ".join(f"{c} = COALESCE(NULLIF(EXCLUDED.{c}, ''), t.{c})" for c in ("national_id", "address", "employer"))
-        hist, h_params = _history(Borrower, writer, updates=True)
-        cursor.execute(f"WITH ins AS ({sql} ON CONFLICT (lender_id, external_id) DO UPDATE SET name = EXCLUDED.name, "
-                       f"{keep}, updated_at = EXCLUDED.updated_at RETURNING t.*), {hist} SELECT 1", params + h_params)
+    def last_non_empty(col):
+        return f"coalesce((array_agg({col} ORDER BY row_no DESC) FILTER (WHERE {col} <> ''))[1], '')"
 
-        raw_pairs = []
-        raw_params = []
-        for i in raw_indexes:
-            raw_pairs.append(f"%s::text, s.c{i}")
-            raw_params.append(header[i])
-        raw_expr = f"jsonb_build_object({', '.join(raw_pairs)})" if raw_pairs else "'{}'::jsonb"
-        sql, params = _insert_select(
-            Loan,
-            {"lender_id": "s.lender_id", "external_id": "s.loan_id", "borrower_id": "b.id", "product_id": "p.id",
-             "principal": "s.principal", "currency": "s.currency", "disbursed_on": "s.disbursed_on",
-             "annual_rate": "NULLIF(s.annual_rate, '')::numeric", "term_months": "NULLIF(s.term_months, '')::int", "raw": raw_expr, "needs_recalc": "true"},
-            f'{stage} s JOIN "{b_tbl}" b ON b.lender_id = s.lender_id AND b.external_id = s.borrower_id '
-            f'LEFT JOIN "{p_tbl}" p ON s.product <> \'\' AND p.lender_id = s.lender_id AND p.code = s.product',
-        )
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (
-            "borrower_id", "product_id", "principal", "currency", "disbursed_on", "annual_rate", "term_months", "raw",
-            "needs_recalc", "updated_at"))
-        hist, h_params = _history(Loan, writer, updates=True)
-        # raw's parameters come first in the SELECT list, the defaults' after
-        cursor.execute(f"WITH ins AS ({sql} ON CONFLICT (lender_id, external_id) DO UPDATE SET {updates} "
-                       f"RETURNING t.*, (t.xmax = 0) AS created_), {hist} SELECT count(*) FILTER (WHERE created_) FROM ins",
-                       raw_params + params + h_params)
-        created = cursor.fetchone()[0]
+    sql, params = _insert_select(
+        Borrower,
+        {"lender_id": "s.lender_id", "external_id": "s.borrower_id", "name": "s.borrower_name",
+         "national_id": "s.national_id", "address": "s.address", "employer": "s.employer"},
+        f"(SELECT lender_id, borrower_id, (array_agg(borrower_name ORDER BY row_no DESC))[1] AS borrower_name, "
+        f"{last_non_empty('national_id')} AS national_id, {last_non_empty('address')} AS address, "
+        f"{last_non_empty('employer')} AS employer FROM {stage} GROUP BY lender_id, borrower_id) s",
+    )
+    keep = ", ".join(f"{c} = COALESCE(NULLIF(EXCLUDED.{c}, ''), t.{c})" for c in ("national_id", "address", "employer"))
+    hist, h_params = _history(Borrower, writer, updates=True)
+    cursor.execute(f"WITH ins AS ({sql} ON CONFLICT (lender_id, external_id) DO UPDATE SET name = EXCLUDED.name, "
+                   f"{keep}, updated_at = EXCLUDED.updated_at RETURNING t.*), {hist} SELECT 1", params + h_params)
 
-        cp_source = (
-            f"(SELECT DISTINCT ON (bid, kind, value, relation) bid, kind, value, relation, name, is_primary FROM ("
-            f"WITH x AS (SELECT s.*, b.id AS bid FROM {stage} s JOIN \"{b_tbl}\" b "
-            "ON b.lender_id = s.lender_id AND b.external_id = s.borrower_id) "
-            "SELECT bid, 'phone' AS kind, ph.value, 'self' AS relation, borrower_name AS name, ph.ord = 1 AS is_primary, "
-            "row_no, ph.ord AS sub FROM x, unnest(string_to_array(x.phones, ';')) WITH ORDINALITY AS ph(value, ord) "
-            "WHERE x.phones <> '' "
-            "UNION ALL SELECT bid, 'address', address, 'self', borrower_name, false, row_no, 1000 FROM x WHERE address <> '' "
-            "UNION ALL SELECT bid, 'employer', employer, 'employer', employer, false, row_no, 1001 FROM x WHERE employer <> '' "
-            "UNION ALL SELECT bid, 'phone', contact_phone, contact_relation, contact_label, false, row_no, 1002 FROM x "
-            "WHERE contact_phone <> '' "
-            "UNION ALL SELECT bid, 'phone', guarantor_phone, 'guarantor', guarantor_name, false, row_no, 1003 FROM x "
-            "WHERE guarantor_phone <> '') c ORDER BY bid, kind, value, relation, row_no, sub) s"
-        )
-        sql, params = _insert_select(
-            ContactPoint,
-            {"borrower_id": "s.bid", "kind": "s.kind", "value": "s.value", "relation": "s.relation", "name": "s.name",
-             "is_primary": "s.is_primary"},
-            cp_source,
-        )
-        hist, h_params = _history(ContactPoint, writer, updates=False)
-        cursor.execute(f"WITH ins AS ({sql} ON CONFLICT (borrower_id, kind, value, relation) DO NOTHING RETURNING t.*), "
-                       f"{hist} SELECT 1", params + h_params)
 
-        sql, params = _insert_select(
-            Installment,
-            {"loan_id": "l.id", "seq": "k.seq", "due_date": "k.due_date", "principal_due": "k.principal_due",
-             "interest_due": "k.interest_due", "fee_due": "0"},
-            f'imp_loans_sched k JOIN "{l_tbl}" l ON l.lender_id = k.lender_id AND l.external_id = k.loan_id',
-        )
-        cursor.execute(sql + " ON CONFLICT (loan_id, seq) DO UPDATE SET due_date = EXCLUDED.due_date, "
-                       "principal_due = EXCLUDED.principal_due, interest_due = EXCLUDED.interest_due, "
-                       "fee_due = EXCLUDED.fee_due", params)
-        cursor.execute(
-            f'DELETE FROM "{i_tbl}" i USING (SELECT l.id, max(k.seq) AS n FROM imp_loans_sched k JOIN "{l_tbl}" l '
-            "ON l.lender_id = k.lender_id AND l.external_id = k.loan_id GROUP BY l.id) x "
-            "WHERE i.loan_id = x.id AND i.seq > x.n"
-        )
-    return len(records), created, []
+def _upsert_loans(cursor, stage: str, header, raw_indexes, writer) -> int:
+    """The loans, with the file's raw columns; returns how many were created."""
+    b_tbl, p_tbl = Borrower._meta.db_table, Product._meta.db_table
+    raw_pairs = []
+    raw_params = []
+    for i in raw_indexes:
+        raw_pairs.append(f"%s::text, s.c{i}")
+        raw_params.append(header[i])
+    raw_expr = f"jsonb_build_object({', '.join(raw_pairs)})" if raw_pairs else "'{}'::jsonb"
+    sql, params = _insert_select(
+        Loan,
+        {"lender_id": "s.lender_id", "external_id": "s.loan_id", "borrower_id": "b.id", "product_id": "p.id",
+         "principal": "s.principal", "currency": "s.currency", "disbursed_on": "s.disbursed_on",
+         "annual_rate": "NULLIF(s.annual_rate, '')::numeric", "term_months": "NULLIF(s.term_months, '')::int", "raw": raw_expr, "needs_recalc": "true"},
+        f'{stage} s JOIN "{b_tbl}" b ON b.lender_id = s.lender_id AND b.external_id = s.borrower_id '
+        f'LEFT JOIN "{p_tbl}" p ON s.product <> \'\' AND p.lender_id = s.lender_id AND p.code = s.product',
+    )
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (
+        "borrower_id", "product_id", "principal", "currency", "disbursed_on", "annual_rate", "term_months", "raw",
+        "needs_recalc", "updated_at"))
+    hist, h_params = _history(Loan, writer, updates=True)
+    # raw's parameters come first in the SELECT list, the defaults' after
+    cursor.execute(f"WITH ins AS ({sql} ON CONFLICT (lender_id, external_id) DO UPDATE SET {updates} "
+                   f"RETURNING t.*, (t.xmax = 0) AS created_), {hist} SELECT count(*) FILTER (WHERE created_) FROM ins",
+                   raw_params + params + h_params)
+    created = cursor.fetchone()[0]
+    return created
+
+
+def _upsert_contact_points(cursor, stage: str, writer) -> None:
+    """The borrowers' phones, address, employer, contact and guarantor as contact points (new ones only)."""
+    b_tbl = Borrower._meta.db_table
+    cp_source = (
+        f"(SELECT DISTINCT ON (bid, kind, value, relation) bid, kind, value, relation, name, is_primary FROM ("
+        f"WITH x AS (SELECT s.*, b.id AS bid FROM {stage} s JOIN \"{b_tbl}\" b "
+        "ON b.lender_id = s.lender_id AND b.external_id = s.borrower_id) "
+        "SELECT bid, 'phone' AS kind, ph.value, 'self' AS relation, borrower_name AS name, ph.ord = 1 AS is_primary, "
+        "row_no, ph.ord AS sub FROM x, unnest(string_to_array(x.phones, ';')) WITH ORDINALITY AS ph(value, ord) "
+        "WHERE x.phones <> '' "
+        "UNION ALL SELECT bid, 'address', address, 'self', borrower_name, false, row_no, 1000 FROM x WHERE address <> '' "
+        "UNION ALL SELECT bid, 'employer', employer, 'employer', employer, false, row_no, 1001 FROM x WHERE employer <> '' "
+        "UNION ALL SELECT bid, 'phone', contact_phone, contact_relation, contact_label, false, row_no, 1002 FROM x "
+        "WHERE contact_phone <> '' "
+        "UNION ALL SELECT bid, 'phone', guarantor_phone, 'guarantor', guarantor_name, false, row_no, 1003 FROM x "
+        "WHERE guarantor_phone <> '') c ORDER BY bid, kind, value, relation, row_no, sub) s"
+    )
+    sql, params = _insert_select(
+        ContactPoint,
+        {"borrower_id": "s.bid", "kind": "s.kind", "value": "s.value", "relation": "s.relation", "name": "s.name",
+         "is_primary": "s.is_primary"},
+        cp_source,
+    )
+    hist, h_params = _history(ContactPoint, writer, updates=False)
+    cursor.execute(f"WITH ins AS ({sql} ON CONFLICT (borrower_id, kind, value, relation) DO NOTHING RETURNING t.*), "
+                   f"{hist} SELECT 1", params + h_params)
+
+
+def _upsert_schedules(cursor) -> None:
+    """The loans' installments as the file gives them; installments past a shortened schedule go."""
+    l_tbl, i_tbl = Loan._meta.db_table, Installment._meta.db_table
+    sql, params = _insert_select(
+        Installment,
+        {"loan_id": "l.id", "seq": "k.seq", "due_date": "k.due_date", "principal_due": "k.principal_due",
+         "interest_due": "k.interest_due", "fee_due": "0"},
+        f'imp_loans_sched k JOIN "{l_tbl}" l ON l.lender_id = k.lender_id AND l.external_id = k.loan_id',
+    )
+    cursor.execute(sql + " ON CONFLICT (loan_id, seq) DO UPDATE SET due_date = EXCLUDED.due_date, "
+                   "principal_due = EXCLUDED.principal_due, interest_due = EXCLUDED.interest_due, "
+                   "fee_due = EXCLUDED.fee_due", params)
+    cursor.execute(
+        f'DELETE FROM "{i_tbl}" i USING (SELECT l.id, max(k.seq) AS n FROM imp_loans_sched k JOIN "{l_tbl}" l '
+        "ON l.lender_id = k.lender_id AND l.external_id = k.loan_id GROUP BY l.id) x "
+        "WHERE i.loan_id = x.id AND i.seq > x.n"
+    )
 
 
 PAY = [("row_no", "int"), ("lender_id", "bigint"), ("payment_id", "text"), ("loan_id", "text"), ("paid_on", "date"),

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from collections_app.models import ImportJob, ImportStatus, Lender, Loan
+from collections_app.services.nightly import recalculate_loans
 from collections_app.spreadsheet import CsvWriter
 
 from .columns import REQUIRED, header_map, normalize_header
@@ -55,8 +56,8 @@ def create_import_job(*, kind, lender=None, user=None, dry_run=False, encoding="
     return job
 
 
-def import_file(path, kind, lender=None, encoding=None, dry_run=False, user=None, progress: Callable | None = None,
-                *, errors_out=None, batch_size=BATCH_SIZE, recalculate=True) -> ImportJob:
+def import_file(*, path, kind, lender=None, encoding=None, dry_run=False, user=None, progress: Callable | None = None,
+                errors_out=None, batch_size=BATCH_SIZE, recalculate=True) -> ImportJob:
     """Import ``path`` now (synchronously). ``lender`` is a Lender, a lender code or None (then the
     file's ``lender`` column). Returns the finished ImportJob (status done, or failed when the file
     was rejected whole)."""
@@ -72,7 +73,7 @@ def import_file(path, kind, lender=None, encoding=None, dry_run=False, user=None
     if message:
         _reject(job, message)
         return job
-    return run_import(job, path=path, progress=progress, errors_out=errors_out, batch_size=batch_size,
+    return run_import(job=job, path=path, progress=progress, errors_out=errors_out, batch_size=batch_size,
                       recalculate=recalculate)
 
 
@@ -136,7 +137,7 @@ def _remove_leftovers(job):
             os.unlink(leftover)
 
 
-def run_import(job: ImportJob, *, path=None, progress: Callable | None = None, errors_out=None,
+def run_import(*, job: ImportJob, path=None, progress: Callable | None = None, errors_out=None,
                batch_size=BATCH_SIZE, recalculate=True) -> ImportJob:
     """Run ``job`` on its file (or ``path``). Each batch commits on its own together with the job's
     progress (the checkpoint), so a run that dies midway leaves whole batches behind. A later
@@ -397,11 +398,7 @@ def _batch_progress(job, counters, size, stored, created, report):
 
 def _recalculate(job, lenders) -> str:
     """Reclassify the loans the file touched (``needs_recalc``), in chunks of ids."""
-    try:
-        from collections_app.services.agency import attribute_payments
-        from collections_app.services.nightly import recalculate_loans
-    except ImportError:
-        return ""
+    from collections_app.services.agency import attribute_payments
     last = 0
     lender_ids = list(lenders.values())
     while True:
@@ -412,7 +409,7 @@ def _recalculate(job, lenders) -> str:
         if not ids:
             return ""
         try:
-            recalculate_loans(ids)
+            recalculate_loans(loan_ids=ids)
             attribute_payments(loan_ids=ids)  # payments made while a case was with an agency
         except NotImplementedError:
             return ""

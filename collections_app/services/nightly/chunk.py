@@ -9,9 +9,9 @@ import datetime as dt
 from django.db import connection, transaction
 
 from collections_app.models import DelinquencyRun, Loan
+from collections_app.selectors.buckets import active_version, bucket_ranges
 from collections_app.selectors.loan_figures import business_date
 from collections_app.services import promises as promise_service
-from collections_app.services import strategy as strategy_service
 
 from .postgres import PostgresBackend
 from .python import PythonBackend
@@ -29,25 +29,25 @@ def backend_for(*, force_python: bool = False) -> PostgresBackend | PythonBacken
     return PostgresBackend() if use_sql_path() and not force_python else PythonBackend()
 
 
-def process_scope(scope: Scope, as_of: dt.date, *, run: DelinquencyRun | None = None, buckets=None,
+def process_scope(*, scope: Scope, as_of: dt.date, run: DelinquencyRun | None = None, buckets=None,
                   force_python: bool = False) -> ChunkResult:
     """Everything the run does for one chunk of borrowers, in one transaction."""
     backend = backend_for(force_python=force_python)
-    version = run.strategy_version if run and run.strategy_version_id else strategy_service.active_version()
-    buckets = buckets or strategy_service.bucket_ranges(run.strategy_version if run else None)
+    version = run.strategy_version if run and run.strategy_version_id else active_version()
+    buckets = buckets or bucket_ranges(run.strategy_version if run else None)
     rules = strategy_rules(version)
     result = ChunkResult()
     with transaction.atomic():
         backend.prepare()
-        result.loans, result.bucket_changes = backend.write_loans(scope, as_of, buckets, run)
-        result.cases_opened, result.cases_closed = backend.sync_cases(scope, as_of, buckets)
-        result.promises_broken = promise_service.judge_promises(scope, as_of)
+        result.loans, result.bucket_changes = backend.write_loans(scope=scope, as_of=as_of, buckets=buckets, run=run)
+        result.cases_opened, result.cases_closed = backend.sync_cases(scope=scope, as_of=as_of, buckets=buckets)
+        result.promises_broken = promise_service.judge_promises(scope=scope, as_of=as_of)
         if rules is not None:
-            result.actions_created = backend.apply_strategy(scope, as_of, run=run, rules=rules)
+            result.actions_created = backend.apply_strategy(scope=scope, as_of=as_of, run=run, rules=rules, buckets=buckets)
     return result
 
 
-def recalculate_loans(loan_ids, *, as_of: dt.date | None = None) -> ChunkResult:
+def recalculate_loans(*, loan_ids, as_of: dt.date | None = None) -> ChunkResult:
     """Reclassify these loans now (after a payment, an import or a schedule change) by the same
     engine as the nightly run, and sync their cases."""
     loan_ids = list(loan_ids)
@@ -55,4 +55,4 @@ def recalculate_loans(loan_ids, *, as_of: dt.date | None = None) -> ChunkResult:
         return ChunkResult()
     borrower_ids = tuple(sorted(set(Loan.objects.filter(id__in=loan_ids).values_list("borrower_id", flat=True))))
     as_of = as_of or business_date()
-    return process_scope(Scope(borrower_ids=borrower_ids), as_of)
+    return process_scope(scope=Scope(borrower_ids=borrower_ids), as_of=as_of)

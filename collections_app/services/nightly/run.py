@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 
 from collections_app.models import DelinquencyRun, DelinquencyRunChunk
 from collections_app.models.choices import RunStatus
+from collections_app.selectors.buckets import bucket_ranges
 from collections_app.selectors.loan_figures import business_date
+from collections_app.services import allocation
 from collections_app.services import strategy as strategy_service
 
 from .chunk import process_scope
@@ -29,7 +31,7 @@ class RunStart:
     joined: bool
 
 
-def start_run(as_of: dt.date, *, triggered_by: str = "", chunk_size: int | None = None) -> RunStart:
+def start_run(*, as_of: dt.date, triggered_by: str = "", chunk_size: int | None = None) -> RunStart:
     """The running run for ``as_of``: a new one with its chunks, or — when one is already running for
     that date — that one (``joined``; its chunks keep their ranges). The database keeps one running
     run per date (``one_running_run_per_date``), so of two starts at once exactly one creates it."""
@@ -58,13 +60,13 @@ def _running_run(as_of: dt.date) -> DelinquencyRun | None:
             .filter(as_of=as_of, status=RunStatus.RUNNING).first())
 
 
-def pending_chunks(run_id: int) -> list[tuple[int, int]]:
+def pending_chunks(*, run_id: int) -> list[tuple[int, int]]:
     """The (lo, hi) borrower-id ranges of the run not done yet."""
     return list(DelinquencyRunChunk.objects.filter(run_id=run_id, done_at__isnull=True)
                 .order_by("lo").values_list("lo", "hi"))
 
 
-def run_chunk(run_id: int, lo: int, hi: int, *, buckets=None) -> dict:
+def run_chunk(*, run_id: int, lo: int, hi: int, buckets=None) -> dict:
     """One chunk of a run, exactly once: under the chunk row's lock, its work, its ``done_at`` and the
     run's totals commit together. A chunk already done (a redelivered task, a joined run) or of a run
     no longer running is skipped. A chunk that raises fails the run with the reason."""
@@ -77,7 +79,7 @@ def run_chunk(run_id: int, lo: int, hi: int, *, buckets=None) -> dict:
                 return {"skipped": "done"}
             if run.status != RunStatus.RUNNING:
                 return {"skipped": run.status}
-            result = process_scope(Scope(lo=lo, hi=hi), run.as_of, run=run, buckets=buckets).as_dict()
+            result = process_scope(scope=Scope(lo=lo, hi=hi), as_of=run.as_of, run=run, buckets=buckets).as_dict()
             chunk.done_at = timezone.now()
             chunk.summary = result
             chunk.save(update_fields=["done_at", "summary"])
@@ -92,7 +94,7 @@ def run_chunk(run_id: int, lo: int, hi: int, *, buckets=None) -> dict:
             )
             return result
     except Exception as exc:
-        fail_run(run_id, reason=_("Chunk of borrowers %(lo)s–%(hi)s failed: %(error)s")
+        fail_run(run_id=run_id, reason=_("Chunk of borrowers %(lo)s–%(hi)s failed: %(error)s")
                  % {"lo": lo, "hi": hi, "error": describe_error(exc)})
         raise
 
@@ -101,18 +103,16 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def fail_run(run_id: int, *, reason: str) -> bool:
+def fail_run(*, run_id: int, reason: str) -> bool:
     """Mark a running run failed with the reason (compare-and-set: the first reason stays). Returns
     whether this call failed it."""
     return bool(DelinquencyRun.objects.filter(id=run_id, status=RunStatus.RUNNING).update(
         status=RunStatus.FAILED, message=str(reason)[:2000], finished_at=timezone.now()))
 
 
-def finish_run(run_id: int) -> DelinquencyRun:
+def finish_run(*, run_id: int) -> DelinquencyRun:
     """Allocate the new cases and mark the run done — once every chunk is done. A run that failed,
     already finished, or still has chunks to do is returned as it is."""
-    from collections_app.services import allocation
-
     run = DelinquencyRun.objects.get(id=run_id)
     if run.status != RunStatus.RUNNING or run.chunk_rows.filter(done_at__isnull=True).exists():
         return run
@@ -124,22 +124,22 @@ def finish_run(run_id: int) -> DelinquencyRun:
     return run
 
 
-def run_delinquency(as_of: dt.date | None = None, *, triggered_by: str = "", chunk_size: int | None = None
+def run_delinquency(*, as_of: dt.date | None = None, triggered_by: str = "", chunk_size: int | None = None
                     ) -> DelinquencyRun:
     """The whole nightly run in this process, chunk after chunk (tests, seed_demo, eager mode). When a
     run for the date is already running (another process, or one that died midway), this joins it:
     does its chunks not done yet and finishes it."""
     as_of = as_of or business_date()
     started = time.monotonic()
-    start = start_run(as_of, triggered_by=triggered_by, chunk_size=chunk_size)
+    start = start_run(as_of=as_of, triggered_by=triggered_by, chunk_size=chunk_size)
     run = start.run
-    buckets = strategy_service.bucket_ranges(run.strategy_version)
-    for lo, hi in pending_chunks(run.id):
-        run_chunk(run.id, lo, hi, buckets=buckets)
+    buckets = bucket_ranges(run.strategy_version)
+    for lo, hi in pending_chunks(run_id=run.id):
+        run_chunk(run_id=run.id, lo=lo, hi=hi, buckets=buckets)
     try:
-        run = finish_run(run.id)
+        run = finish_run(run_id=run.id)
     except Exception as exc:
-        fail_run(run.id, reason=_("Finishing the run failed: %(error)s") % {"error": describe_error(exc)})
+        fail_run(run_id=run.id, reason=_("Finishing the run failed: %(error)s") % {"error": describe_error(exc)})
         raise
     if not start.joined and run.status == RunStatus.DONE:
         run.duration_seconds = time.monotonic() - started

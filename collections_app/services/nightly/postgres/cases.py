@@ -41,7 +41,8 @@ from collections_app.models.choices import (
 )
 from collections_app.models.parties import Borrower
 
-from ..rules import COLLECTOR_TIME_ACTIONS, NO_COLLECTOR_TIME_BUCKETS
+from ..rules import COLLECTOR_TIME_ACTIONS, current_bucket, reminder_only_buckets
+from ..scope import Scope
 
 HISTORY_REASON = "delinquency run"
 ANALYZE_AFTER = 5000  # rows inserted by one statement, after which the table's statistics are refreshed
@@ -147,7 +148,7 @@ def build_keys(cursor, scope, as_of: dt.date, buckets) -> None:
     cursor.execute("ANALYZE dq_keys")
 
 
-def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
+def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:
     """Open, reopen, update and close the chunk's cases. Returns (opened, closed)."""
     cases = _t(CollectionCase)
     with connection.cursor() as cursor:
@@ -222,14 +223,15 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
             f"""
             UPDATE {cases} c SET status = %s,
                    close_reason = CASE WHEN k.all_settled THEN %s ELSE %s END, closed_at = NOW(),
-                   dpd = 0, overdue_amount = 0, outstanding_amount = k.outstanding_all, bucket = 'CURRENT',
+                   dpd = 0, overdue_amount = 0, outstanding_amount = k.outstanding_all, bucket = %s,
                    updated_at = NOW()
             FROM dq_keys k
             WHERE NOT k.bad AND c.borrower_id = k.borrower_id AND c.lender_id = k.lender_id AND c.status IN %s
               AND {sc}
             RETURNING c.id
             """,
-            [str(CaseStatus.CLOSED), str(CaseCloseReason.SETTLED), str(CaseCloseReason.CURED), ACTIVE, *sp],
+            [str(CaseStatus.CLOSED), str(CaseCloseReason.SETTLED), str(CaseCloseReason.CURED),
+             current_bucket(buckets), ACTIVE, *sp],
         )
         closed = [r[0] for r in cursor.fetchall()]
         if closed:
@@ -276,7 +278,7 @@ def _rule_values(rules, approval_for_action) -> tuple[str, list]:
     return ", ".join(rows), params
 
 
-def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule], approval_for_action) -> int:
+def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[StrategyRule], approval_for_action, buckets) -> int:
     """Create the rules' actions (and approval requests) for the chunk's open cases, once per rule and
     occurrence; set each open case's next action. Needs ``dq_keys`` (``sync_cases``) of the same chunk."""
     cases = _t(CollectionCase)
@@ -298,7 +300,7 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
             h_cols, h_exprs = history_columns(ApprovalRequest, "appr", "+")
             named = {"appr_table": ApprovalRequest._meta.db_table, "d": as_of, "d_text": as_of.isoformat(), "run": run.id if run else None,
                      "active": str(CaseStatus.OPEN), "guarantor": str(Relation.GUARANTOR),
-                     "no_time": list(NO_COLLECTOR_TIME_BUCKETS), "pending": str(ApprovalStatus.PENDING)}
+                     "no_time": list(reminder_only_buckets(buckets)), "pending": str(ApprovalStatus.PENDING)}
             # positional defaults → named parameters
             for n, value in enumerate(a_params):
                 named[f"ap{n}"] = value

@@ -79,7 +79,7 @@ def advance_loans(cursor, scope: Scope, as_of: dt.date, buckets, run_id, advance
     return loans, changes
 
 
-def write_loans(scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None) -> tuple[int, int]:
+def write_loans(*, scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None) -> tuple[int, int]:
     run_id = run.id if run else None
     with connection.cursor() as cursor:
         # Most loans of a night have nothing new: advance them by arithmetic, evaluate the others in full

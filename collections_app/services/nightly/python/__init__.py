@@ -12,11 +12,11 @@ class PythonBackend:
     def prepare(self) -> None:
         pass
 
-    def write_loans(self, scope, as_of, buckets, run) -> tuple[int, int]:
-        return loans.write_loans(scope, as_of, buckets, run)
+    def write_loans(self, *, scope, as_of, buckets, run) -> tuple[int, int]:
+        return loans.write_loans(scope=scope, as_of=as_of, buckets=buckets, run=run)
 
-    def sync_cases(self, scope, as_of, buckets) -> tuple[int, int]:
-        return cases.sync_cases(scope, as_of, buckets)
+    def sync_cases(self, *, scope, as_of, buckets) -> tuple[int, int]:
+        return cases.sync_cases(scope=scope, as_of=as_of, buckets=buckets)
 
-    def apply_strategy(self, scope, as_of, *, run, rules) -> int:
-        return cases.apply_strategy(scope, as_of, run=run, rules=rules)
+    def apply_strategy(self, *, scope, as_of, run, rules, buckets) -> int:
+        return cases.apply_strategy(scope=scope, as_of=as_of, run=run, rules=rules, buckets=buckets)

@@ -21,6 +21,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from collections_app.models import (
     AgencyPlacement,
     ApprovalRequest,
+    Borrower,
     CaseAction,
     CollectionCase,
     ContactPoint,
@@ -38,7 +39,8 @@ from collections_app.models.choices import (
 )
 from collections_app.services.rows import update_rows
 
-from ..rules import APPROVAL_FOR_ACTION, costs_collector_time_in
+from ..rules import APPROVAL_FOR_ACTION, costs_collector_time_in, current_bucket, reminder_only_buckets
+from ..scope import Scope
 
 ZERO = Decimal("0")
 ACTIVE_CASE = (CaseStatus.OPEN, CaseStatus.SUSPENDED)
@@ -71,11 +73,38 @@ def _is_delinquent(row) -> bool:
     return row["dpd"] > 0 and row["status"] != LoanStatus.SETTLED
 
 
-def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
-    """Open, reopen, update and close the chunk's cases from its loans. Returns (opened, closed)."""
-    from collections_app.models import Borrower
+def _open_cases(missing, cases) -> int:
+    """A case for each (borrower, lender) key in ``missing`` (delinquent without an active case):
+    the last one closed as cured or settled reopened, history intact, else a new one; ``cases``
+    gains them. Returns how many."""
+    if not missing:
+        return 0
+    # a re-delinquent borrower: reopen the last case closed as cured/settled, history intact
+    reopen = {}
+    for c in CollectionCase.objects.filter(
+        borrower_id__in={k[0] for k in missing}, status=CaseStatus.CLOSED,
+        close_reason__in=(CaseCloseReason.CURED, CaseCloseReason.SETTLED),
+    ).order_by("closed_at", "id"):
+        if (c.borrower_id, c.lender_id) in missing:
+            reopen[(c.borrower_id, c.lender_id)] = c
+    for c in reopen.values():
+        c.status, c.close_reason, c.closed_at = CaseStatus.OPEN, "", None
+        c.first_contact_due_at = None
+    if reopen:
+        bulk_update_with_history(list(reopen.values()), CollectionCase, ["status", "close_reason", "closed_at",
+                                                                        "first_contact_due_at"], batch_size=1000)
+    new = [CollectionCase(borrower_id=k[0], lender_id=k[1], status=CaseStatus.OPEN) for k in missing - reopen.keys()]
+    if new:
+        bulk_create_with_history(new, CollectionCase, batch_size=1000)
+    cases.update({(c.borrower_id, c.lender_id): c for c in CollectionCase.objects.filter(
+        borrower_id__in={k[0] for k in missing}, status__in=ACTIVE_CASE)})
+    return len(missing)
 
+
+def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:
+    """Open, reopen, update and close the chunk's cases from its loans. Returns (opened, closed)."""
     position = {b.code: b.position for b in buckets}
+    closed_bucket = current_bucket(buckets)
     weight = {b.code: b.risk_weight for b in buckets}
     by_key = _loans_by_key(scope)
     delinquent_keys = {k for k, rows in by_key.items() if any(_is_delinquent(r) for r in rows)}
@@ -83,29 +112,8 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
     cases = {(c.borrower_id, c.lender_id): c
              for c in CollectionCase.objects.filter(borrower_id__in=borrower_ids, status__in=ACTIVE_CASE)}
     now = timezone.now()
-    opened = 0
     missing = delinquent_keys - cases.keys()
-    if missing:
-        # a re-delinquent borrower: reopen the last case closed as cured/settled, history intact
-        reopen = {}
-        for c in CollectionCase.objects.filter(
-            borrower_id__in={k[0] for k in missing}, status=CaseStatus.CLOSED,
-            close_reason__in=(CaseCloseReason.CURED, CaseCloseReason.SETTLED),
-        ).order_by("closed_at", "id"):
-            if (c.borrower_id, c.lender_id) in missing:
-                reopen[(c.borrower_id, c.lender_id)] = c
-        for c in reopen.values():
-            c.status, c.close_reason, c.closed_at = CaseStatus.OPEN, "", None
-            c.first_contact_due_at = None
-        if reopen:
-            bulk_update_with_history(list(reopen.values()), CollectionCase, ["status", "close_reason", "closed_at",
-                                                                            "first_contact_due_at"], batch_size=1000)
-        new = [CollectionCase(borrower_id=k[0], lender_id=k[1], status=CaseStatus.OPEN) for k in missing - reopen.keys()]
-        if new:
-            bulk_create_with_history(new, CollectionCase, batch_size=1000)
-        opened = len(missing)
-        cases.update({(c.borrower_id, c.lender_id): c for c in CollectionCase.objects.filter(
-            borrower_id__in={k[0] for k in missing}, status__in=ACTIVE_CASE)})
+    opened = _open_cases(missing, cases)
     borrowers = {b["id"]: b for b in Borrower.objects.filter(id__in={k[0] for k in cases}).values(
         "id", "promised_amount_total", "kept_amount_total", "promises_broken")}
     link = []
@@ -128,7 +136,7 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
             case.closed_at = now
             case.dpd, case.overdue_amount = 0, ZERO
             case.outstanding_amount = sum((r["outstanding_amount"] for r in rows), ZERO)
-            case.bucket = "CURRENT"
+            case.bucket = closed_bucket
             closed += 1
         else:
             worst = max(bad, key=lambda r: (position.get(r["bucket"], 0), r["dpd"]))
@@ -148,10 +156,10 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
             if any(getattr(case, f) != was for f, was in zip(CASE_FIELDS, before, strict=True) if f in HISTORY_FIELDS):
                 moved.append(case)
     if link:
-        update_rows(Loan, link, ["case"])
+        update_rows(model=Loan, objs=link, fields=["case"])
     if changed:
         # the daily drift of DPD and amounts is not a history event (the loans' bucket history has it)
-        update_rows(CollectionCase, changed, CASE_FIELDS)
+        update_rows(model=CollectionCase, objs=changed, fields=CASE_FIELDS)
         if moved:
             bulk_history(moved, CollectionCase, "~")
         closed_ids = [c.id for c in changed if c.status == CaseStatus.CLOSED]
@@ -161,10 +169,10 @@ def sync_cases(scope, as_of: dt.date, buckets) -> tuple[int, int]:
     return opened, closed
 
 
-def _matches(rule: StrategyRule, case, aging: int, products: set, has_guarantor: bool) -> bool:
+def _matches(rule: StrategyRule, case, aging: int, products: set, has_guarantor: bool, reminder_only) -> bool:
     if rule.bucket and rule.bucket != case.bucket:
         return False
-    if costs_collector_time_in(rule.action, case.bucket):
+    if costs_collector_time_in(rule.action, case.bucket, reminder_only):
         return False
     if rule.dpd_min is not None and aging < rule.dpd_min:
         return False
@@ -187,7 +195,7 @@ def bulk_history(objs, model, history_type: str) -> None:
     model.history.bulk_history_create(objs, update=history_type == "~", default_change_reason="delinquency run")
 
 
-def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]) -> int:
+def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[StrategyRule], buckets) -> int:
     """Create the strategy's actions (``rules``) for the chunk's open cases, once per rule and occurrence."""
     by_key = _loans_by_key(scope)
     # a case placed with an agency gets no automatic actions (docs/agency.md)
@@ -199,6 +207,7 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
     guarantors = set(ContactPoint.objects.filter(borrower_id__in={c.borrower_id for c in cases},
                                                  relation=Relation.GUARANTOR).values_list("borrower_id", flat=True))
     candidates = {}
+    reminder_only = reminder_only_buckets(buckets)
     for case in cases:
         bad = [r for r in by_key.get((case.borrower_id, case.lender_id), []) if _is_delinquent(r)]
         if not bad or any(r["as_of"] != as_of for r in bad):
@@ -207,7 +216,7 @@ def apply_strategy(scope, as_of: dt.date, *, run=None, rules: list[StrategyRule]
         episode = min(r["oldest_unpaid_due_date"] for r in bad if r["oldest_unpaid_due_date"]).isoformat()
         products = {r["product_id"] for r in bad}
         for rule in rules:
-            if not _matches(rule, case, aging, products, case.borrower_id in guarantors):
+            if not _matches(rule, case, aging, products, case.borrower_id in guarantors, reminder_only):
                 continue
             key = episode if not rule.repeat_every_days else f"{episode}/{aging // rule.repeat_every_days}"
             candidates[(case.id, rule.code, key)] = (case, rule)
@@ -275,4 +284,4 @@ def _set_next_actions(cases) -> None:
             case.next_action, case.next_action_at = kind, at
             changed.append(case)
     if changed:
-        update_rows(CollectionCase, changed, ["next_action", "next_action_at"])
+        update_rows(model=CollectionCase, objs=changed, fields=["next_action", "next_action_at"])

@@ -15,7 +15,7 @@ from collections_app.selectors.loan_figures import EVALUATED_STATUSES, fee_rules
 from ..scope import LOAN_FIELDS, Scope, sql_table
 
 
-def compute_states(scope: Scope, as_of: dt.date, buckets: list[BucketRange]) -> dict[int, engine.LoanState]:
+def compute_states(*, scope: Scope, as_of: dt.date, buckets: list[BucketRange]) -> dict[int, engine.LoanState]:
     loans = list(scope.loans().filter(status__in=EVALUATED_STATUSES).values("id", "product_id"))
     ids = [row["id"] for row in loans]
     if not ids:
@@ -45,8 +45,8 @@ def compute_states(scope: Scope, as_of: dt.date, buckets: list[BucketRange]) -> 
     }
 
 
-def write_loans(scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None) -> tuple[int, int]:
-    states = compute_states(scope, as_of, buckets)
+def write_loans(*, scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None) -> tuple[int, int]:
+    states = compute_states(scope=scope, as_of=as_of, buckets=buckets)
     if not states:
         return 0, 0
     loans = Loan.objects.filter(id__in=states.keys()).only("id", "lender_id", *LOAN_FIELDS)
@@ -114,7 +114,7 @@ def _rewrite_past_history_python(loan_ids, as_of, buckets, states_today, run) ->
 
 def _states_for_ids(loan_ids, as_of, buckets):
     borrower_ids = tuple(Loan.objects.filter(id__in=loan_ids).values_list("borrower_id", flat=True).distinct())
-    states = compute_states(Scope(borrower_ids=borrower_ids), as_of, buckets)
+    states = compute_states(scope=Scope(borrower_ids=borrower_ids), as_of=as_of, buckets=buckets)
     return {i: states[i] for i in loan_ids}
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Role, Team, User
 from collections_app import models as m
-from collections_app.management.commands.seed_demo import (
+from collections_app.management.demo.reference import (
     add_months,
     history_dates,
     make_national_id,

@@ -1,39 +1,17 @@
 """The Content-Security-Policy breaks nothing: every page of every role, the chart, htmx, the
 select-all box, the language switch, the admin and the API docs work in a real browser with no
 policy violation in the console."""
-import os
 
 import pytest
 
 from tests import factories as f
+from tests.browser import login as browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def browser_page():
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.violations, page.script_errors = [], []
-        page.on("console", lambda msg: page.violations.append(msg.text) if "Content Security Policy" in msg.text else None)
-        page.on("pageerror", lambda exc: page.script_errors.append(str(exc)))
-        yield page
-        context.close()
-        browser.close()
-
-
 def login(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    browser_login(page, base, username, wait="networkidle")
 
 
 def test_pages_work_under_the_policy(live_server, browser_page):
