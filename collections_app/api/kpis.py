@@ -8,7 +8,6 @@ and field agents, who have no dashboard, get 403). Definitions: docs/api.md and 
 import re
 
 from django.urls import re_path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -19,8 +18,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from collections_app.domain import kpis as formulas
 from collections_app.models import Lender
 from collections_app.selectors import dashboard as dash
+from collections_app.selectors.loan_figures import business_date
 
 from .permissions import IsSupervisorOrAdmin
 from .views import StrictRequestMixin
@@ -55,7 +56,7 @@ class KpiQuerySerializer(serializers.Serializer):
             if day is not None and not dash.EARLIEST_DATE <= day <= dash.LATEST_DATE:
                 errors[name] = [_("Give a date between %(a)s and %(b)s.")
                                 % {"a": dash.EARLIEST_DATE.isoformat(), "b": dash.LATEST_DATE.isoformat()}]
-        today = timezone.localdate()
+        today = business_date()
         date_from, date_to = attrs.get("from") or today.replace(day=1), attrs.get("to") or today
         if not errors and date_to < date_from:
             errors["to"] = [_("The period ends before it starts (%(to)s is before %(from)s).")
@@ -77,8 +78,13 @@ class KpiQuerySerializer(serializers.Serializer):
 
 
 class Rate(serializers.FloatField):
-    def __init__(self, help_text):
-        super().__init__(allow_null=True, min_value=0, max_value=1, help_text=help_text)
+    """A fraction between 0 and 1 to 4 places: the exact rate rounded once (domain.kpis.api_rate)."""
+
+    def __init__(self, help_text, max_value=1):
+        super().__init__(allow_null=True, min_value=0, max_value=max_value, help_text=help_text)
+
+    def to_representation(self, value):
+        return None if value is None else float(formulas.api_rate(value))
 
 
 class Money(serializers.DecimalField):
@@ -88,9 +94,18 @@ class Money(serializers.DecimalField):
 
 class AgingRowSerializer(serializers.Serializer):
     bucket = serializers.CharField()
-    count = serializers.IntegerField(help_text=gettext_lazy("Open cases in the bucket."))
-    overdue = Money(gettext_lazy("Their overdue amount."))
-    outstanding = Money(gettext_lazy("Their outstanding amount."))
+    count = serializers.IntegerField(help_text=gettext_lazy("Delinquent loans in the bucket at the end of the period."))
+    cases = serializers.IntegerField(help_text=gettext_lazy("The cases those loans belong to."))
+    overdue = Money(gettext_lazy("Their overdue amount at the end of the period."))
+    outstanding = Money(gettext_lazy("Their scheduled amounts less payments at the end of the period."))
+
+
+class RecoveryRowSerializer(serializers.Serializer):
+    bucket = serializers.CharField(help_text=gettext_lazy("The loan's bucket at the start of the period or at entry."))
+    loans = serializers.IntegerField()
+    base = Money(gettext_lazy("Overdue at the start of the period, or at entry into collections during it."))
+    recovered = Money(gettext_lazy("What the loans' payments from that date recovered of it."))
+    recovery_rate = Rate(gettext_lazy("recovered ÷ base."))
 
 
 class KpiSerializer(serializers.Serializer):
@@ -98,36 +113,46 @@ class KpiSerializer(serializers.Serializer):
     collector = serializers.IntegerField(allow_null=True,
                                          help_text=gettext_lazy("The collector asked for, or null for all."))
     lender = serializers.CharField(allow_null=True, help_text=gettext_lazy("The lender code asked for, or null for all."))
-    collected = Money(gettext_lazy("Payments dated in the period on the scope's loans."))
-    overdue_at_start = Money(gettext_lazy("Overdue amount of the scope's loans at the start of the period."))
-    recovered = Money(gettext_lazy("What the period's payments recovered of the overdue at its start "
-                                   "(per loan, at most its overdue at the start)."))
+    collected = Money(gettext_lazy("Payments dated in the period on loans in collections, credited to whoever "
+                                   "held the case that day."))
+    overdue_at_start = Money(gettext_lazy("Each loan's overdue amount at the start of the period, or at its entry "
+                                          "into collections during it."))
+    recovered = Money(gettext_lazy("What the loans' payments from that date recovered of it (per loan, at most "
+                                   "that amount)."))
     recovery_rate = Rate(gettext_lazy("recovered ÷ overdue_at_start; null when nothing was overdue."))
-    target = Money(gettext_lazy("Monthly targets starting in the period (the collector's when one is chosen, "
-                                "else the teams')."))
+    recovery_by_bucket = RecoveryRowSerializer(many=True, help_text=gettext_lazy("The same, per bucket."))
+    target = Money(gettext_lazy("Day, week and month targets overlapping the period, each pro-rated to the days "
+                                "it shares with it (the collector's when one is chosen, else the teams')."))
+    target_achieved = Rate(gettext_lazy("collected ÷ target; null without a target."), max_value=None)
+    promises_due = serializers.IntegerField(help_text=gettext_lazy(
+        "Promises falling due in the period (replaced and cancelled ones excluded)."))
     promises_made = serializers.IntegerField(help_text=gettext_lazy("Promises taken in the period."))
     promised_amount = Money(gettext_lazy("Amount of the promises taken in the period."))
-    promises_kept = serializers.IntegerField(help_text=gettext_lazy("Promises resolved as kept in the period."))
+    promises_kept = serializers.IntegerField(help_text=gettext_lazy("Promises due in the period that were kept."))
     promises_partially_kept = serializers.IntegerField(
-        help_text=gettext_lazy("Promises resolved as partially kept in the period."))
-    promises_broken = serializers.IntegerField(help_text=gettext_lazy("Promises resolved as broken in the period."))
-    promise_keep_rate = Rate(gettext_lazy("kept ÷ (kept + partially kept + broken); null when none was resolved."))
+        help_text=gettext_lazy("Promises due in the period that were partially kept."))
+    promises_broken = serializers.IntegerField(help_text=gettext_lazy("Promises due in the period that were broken."))
+    promise_keep_rate = Rate(gettext_lazy("promises_kept ÷ promises_due; null when none fell due."))
     call_attempts = serializers.IntegerField(help_text=gettext_lazy("Phone contacts in the period, answered or not."))
     contacts = serializers.IntegerField(
         help_text=gettext_lazy("Call attempts that reached someone (a conversation or a third party)."))
-    right_party_contacts = serializers.IntegerField(help_text=gettext_lazy("Call attempts that were a conversation."))
+    right_party_contacts = serializers.IntegerField(
+        help_text=gettext_lazy("Call attempts that were a conversation with the borrower (not a third party)."))
     contact_rate = Rate(gettext_lazy("contacts ÷ call_attempts; null without attempts."))
     rpc_rate = Rate(gettext_lazy("right_party_contacts ÷ call_attempts; null without attempts."))
     roll_rates = serializers.DictField(
         child=serializers.DictField(child=serializers.IntegerField()),
-        help_text=gettext_lazy("{from bucket: {to bucket: loans}}: each loan's bucket at the start of the period "
-                               "against its bucket at the end."),
+        help_text=gettext_lazy("{from bucket: {to bucket: loans}}: every loan's bucket at the start of the period "
+                               "against its bucket at the end, from the bucket history by date."),
     )
     cure_rate = Rate(gettext_lazy("Loans that started the period delinquent and ended it CURRENT ÷ loans that "
                                   "started it delinquent; null when none did."))
+    non_performing_ratio = Rate(gettext_lazy(
+        "Balance of the loans in the non-performing buckets ÷ balance of every loan, at the end of the period."))
     open_cases = serializers.IntegerField(help_text=gettext_lazy("Open cases now."))
     open_overdue = Money(gettext_lazy("Overdue amount of the open cases now."))
-    aging = AgingRowSerializer(many=True, help_text=gettext_lazy("Open cases by bucket now."))
+    aging = AgingRowSerializer(many=True, help_text=gettext_lazy(
+        "Delinquent loans by their own bucket as of the period's last day."))
 
     def get_fields(self):
         return {
@@ -141,11 +166,11 @@ EXAMPLE = {
     "from": "2026-11-01", "to": "2026-11-23", "team": None, "collector": None, "lender": None,
     "collected": "1500.00", "overdue_at_start": "3500.00", "recovered": "1500.00", "recovery_rate": 0.4286,
     "target": "3000.00", "promises_made": 4, "promised_amount": "2400.00", "promises_kept": 1,
-    "promises_partially_kept": 1, "promises_broken": 1, "promise_keep_rate": 0.3333, "call_attempts": 6,
+    "promises_due": 3, "promises_partially_kept": 1, "promises_broken": 1, "promise_keep_rate": 0.3333, "call_attempts": 6,
     "contacts": 4, "right_party_contacts": 3, "contact_rate": 0.6667, "rpc_rate": 0.5,
     "roll_rates": {"CURRENT": {"CURRENT": 1, "M0": 0, "M1": 1}, "M1": {"CURRENT": 0, "M0": 0, "M1": 0, "M2": 1}},
     "cure_rate": 0.0, "open_cases": 3, "open_overdue": "3100.00",
-    "aging": [{"bucket": "M1", "count": 2, "overdue": "1400.00", "outstanding": "1400.00"}],
+    "aging": [{"bucket": "M1", "count": 2, "cases": 2, "overdue": "1400.00", "outstanding": "1400.00"}],
 }
 
 
@@ -159,18 +184,18 @@ class KpiView(StrictRequestMixin, APIView):
     @extend_schema(
         summary="Recovery KPIs (supervisor or admin)",
         description="The dashboard's figures for a period (business dates, both ends included; default: this "
-        "month to today) over the cases the user may see: a supervisor their teams', an admin all. Rates are "
+        "month to the business date) over the work the user may see: a supervisor their teams', an admin all. Rates are "
         "numbers between 0 and 1, or null when there is nothing to divide by; amounts are decimal strings. "
         "A bad date, a period ending before it starts, or a team, collector or lender outside the user's "
         "scope is a 400 naming the parameter.",
         tags=["kpis"],
         parameters=[
             OpenApiParameter("from", OpenApiTypes.DATE, description="First day of the period (default: the 1st "
-                             "of this month)."),
-            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day of the period (default: today)."),
+                             "of the business date's month)."),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day of the period (default: the business date)."),
             OpenApiParameter("team", OpenApiTypes.INT, description="One of the user's teams (id)."),
             OpenApiParameter("collector", OpenApiTypes.INT, description="A collector of the user's teams (id): "
-                             "the cases now assigned to them."),
+                             "the work done while they held the cases."),
             OpenApiParameter("lender", OpenApiTypes.STR, description="Lender code."),
         ],
         responses={200: KpiSerializer},

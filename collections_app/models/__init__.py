@@ -13,6 +13,7 @@ from .cases import (
     Target,
 )
 from .choices import *  # noqa: F403
+from .figures import DailyFigures
 from .imports import ImportJob, PersonalDataAccess
 from .legal import LegalCase, LegalCost, LegalCostKind, LegalDocument, LegalStage, LegalStageChange
 from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
@@ -44,6 +45,7 @@ __all__ = [
     "Complaint",
     "ContactLog",
     "ContactPoint",
+    "DailyFigures",
     "DelinquencyRun",
     "DelinquencyRunChunk",
     "FieldVisit",

@@ -1,93 +1,52 @@
-"""The supervisor's dashboard: recovery KPIs computed with aggregate queries (a fixed number of
-queries whatever the size of the book).
+"""The supervisor's dashboard and ``GET /api/kpis/``: every figure from ``selectors.kpis`` (the data)
+and ``domain.kpis`` (the formulas), in a fixed number of queries whatever the size of the book.
+Each definition is written out in docs/kpis.md.
 
-Definitions (period = business dates ``date_from``..``date_to`` inclusive, in TIME_ZONE):
-
-- scope: the cases the user may see (collections_app.selectors.visibility.cases_visible_to), optionally one team, one
-  lender and one collector (the cases now assigned to them); money and work are counted through
-  those cases' loans.
-- collected: payments with ``paid_on`` in the period on the scope's loans.
-- opening overdue: Σ over the scope's loans of max(0, Σ amount_due of installments due before
-  ``date_from`` − Σ payments paid before ``date_from``) — the overdue amount at the start of the
-  first day (docs/delinquency.md rule 5 with oldest-first allocation).
-- recovered: Σ over the scope's loans of min(collected on the loan in the period, its opening
-  overdue) — payments fill the oldest installments first, so this is what the period's payments
-  recovered of the amounts overdue at its start (a payment on a loan that owed nothing then, or
-  beyond what it owed then, is collected but not recovered).
-- recovery rate: recovered ÷ opening overdue (between 0 and 1).
-- target: the day / week / month targets overlapping the period, each pro-rated to the days it
-  shares with the period (domain.targets, docs/targets.md): the team targets (with a collector
-  chosen, that collector's targets); collector targets for the league table.
-- promises made: taken in the period (a promise replaced by a newer one counts once, as the newer); kept / partially kept / broken: resolved in the period;
-  keep rate = kept ÷ (kept + partially kept + broken).
-- contact rate: attempts that reached someone (a conversation or a third party) ÷ attempts;
-  RPC rate: conversations (right party) ÷ attempts.
-- roll rates: each loan's bucket at the start (its last bucket change before ``date_from``) against
-  its bucket at the end (last change on or before ``date_to``); CURRENT when it has none.
-- cure rate: loans that started the period in a delinquent bucket (not CURRENT) and ended it
-  CURRENT ÷ loans that started it delinquent (per start bucket in the roll table, overall in the
-  summary).
-- SLA: open cases assigned but not worked by their first-contact deadline; open cases not
-  allocated one day after they were opened.
-- league table: per collector, collected on the loans of the cases now assigned to them.
+Period = business dates ``date_from``..``date_to`` inclusive, in TIME_ZONE (default: the 1st of the
+business date's month to the business date). Work and money go to whoever held the case at the
+time; "now" figures (open cases, SLA, complaints open) read the cases the user may see now.
 """
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
-from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Greatest, Least
+from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Role, Team, User
 from accounts.roles import is_admin
+from collections_app.domain import kpis as formulas
+from collections_app.domain.buckets import DEFAULT_BUCKETS
 from collections_app.domain.targets import LONGEST_PERIOD_DAYS, prorated_target
 from collections_app.models import (
-    BucketHistory,
+    Bucket,
     CaseStatus,
     CollectionCase,
     Complaint,
     ComplaintStatus,
-    ContactLog,
-    Installment,
-    Loan,
-    Payment,
     PromiseStatus,
     PromiseToPay,
+    StrategyStatus,
     Target,
 )
-from collections_app.selectors.buckets import bucket_order
+from collections_app.selectors import kpis as data
+from collections_app.selectors import trends
+from collections_app.selectors.loan_figures import business_date
 from collections_app.selectors.targets import spans
 from collections_app.selectors.visibility import cases_visible_to
 
 ZERO = Decimal("0")
-MONEY = DecimalField(max_digits=18, decimal_places=2)
-RATE_PLACES = Decimal("0.0001")
+MONEY = data.MONEY
 SLA_LIST_LIMIT = 50
 # The dates a period may use (a day boundary past year 9999 cannot be computed).
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2999, 12, 31)
 UNALLOCATED_AFTER = dt.timedelta(days=1)
-
-
-def money(value) -> Decimal:
-    """Sums to the cent (SQLite hands back ``10`` or ``10.000000000``)."""
-    return Decimal(value or 0).quantize(Decimal("0.01"))
-
-
-def ratio(part, whole) -> Decimal | None:
-    """part ÷ whole to 4 places; None when there is nothing to divide by."""
-    if not whole:
-        return None
-    return (Decimal(part) / Decimal(whole)).quantize(RATE_PLACES)
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+money = data.money
+ratio = formulas.ratio
 
 
 @dataclass
@@ -100,7 +59,8 @@ class DashboardFilters:
 
     @classmethod
     def month_to_date(cls, today: dt.date | None = None, **kw) -> DashboardFilters:
-        today = today or timezone.localdate()
+        """The 1st of the business date's month to the business date (the BUSINESS_DATE setting)."""
+        today = today or business_date()
         return cls(date_from=today.replace(day=1), date_to=today, **kw)
 
 
@@ -111,8 +71,12 @@ class Dashboard:
     aging: list = field(default_factory=list)
     roll: list = field(default_factory=list)
     roll_codes: list = field(default_factory=list)
+    recovery: list = field(default_factory=list)
     sla: dict = field(default_factory=dict)
     league: list = field(default_factory=list)
+    trends: dict = field(default_factory=dict)
+    comparisons: list = field(default_factory=list)
+    forecast: dict = field(default_factory=dict)
 
 
 def teams_for(user) -> QuerySet:
@@ -128,6 +92,7 @@ def collectors_for(user) -> QuerySet:
 
 
 def scope_cases(user, filters: DashboardFilters) -> QuerySet:
+    """The cases the user may see now, narrowed by the filters (for the "now" figures)."""
     qs = cases_visible_to(user, CollectionCase.objects.all())
     if filters.team_id:
         qs = qs.filter(team_id=filters.team_id)
@@ -138,49 +103,33 @@ def scope_cases(user, filters: DashboardFilters) -> QuerySet:
     return qs
 
 
+def scope_for(user, filters: DashboardFilters) -> data.Scope:
+    """Whose work counts (one query for a supervisor): the teams the user may see (an admin without a
+    team chosen: all work, held by a team or not), and the lenders of their book for roll rates."""
+    team_ids = lender_ids = None
+    if filters.team_id:
+        team_ids = (filters.team_id,)
+    if not is_admin(user):
+        teams = list(teams_for(user).values_list("id", "lender_id"))
+        if team_ids is None:
+            team_ids = tuple(t for t, _lender in teams)
+        lenders = {lender for _t, lender in teams}
+        lender_ids = None if None in lenders else tuple(sorted(lenders))
+    pool = not is_admin(user) and not filters.team_id and not filters.collector_id
+    return data.Scope(filters.date_from, filters.date_to, team_ids=team_ids, collector_id=filters.collector_id,
+                      lender_id=filters.lender_id, lender_ids=lender_ids, pool=pool)
+
+
+def bucket_ranges() -> list[tuple[str, int]]:
+    """(code, first aging day) of each bucket in order, from the active strategy version (the default
+    table without one)."""
+    rows = list(Bucket.objects.filter(version__status=StrategyStatus.ACTIVE).order_by("position")
+                .values_list("code", "min_dpd"))
+    return rows or [(b.code, b.min_dpd) for b in DEFAULT_BUCKETS]
+
+
 def bucket_codes() -> list[str]:
-    """Bucket codes in order, from the active strategy version (default table without one)."""
-    return bucket_order()
-
-
-def _sum(qs, expr) -> Decimal:
-    return money(qs.aggregate(v=Coalesce(Sum(expr), Value(ZERO), output_field=MONEY))["v"])
-
-
-def _with_opening_overdue(loans: QuerySet, start: dt.date) -> QuerySet:
-    """``loans`` annotated with ``_open``: each loan's overdue amount at the start of ``start``."""
-    due = (
-        Installment.objects.filter(loan=OuterRef("pk"), due_date__lt=start)
-        .values("loan")
-        .annotate(s=Sum("amount_due"))
-        .values("s")
-    )
-    paid = (
-        Payment.objects.filter(loan=OuterRef("pk"), paid_on__lt=start).values("loan").annotate(s=Sum("amount")).values("s")
-    )
-    annotated = loans.annotate(
-        _due=Coalesce(Subquery(due, output_field=MONEY), Value(ZERO), output_field=MONEY),
-        _paid=Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY),
-    ).annotate(_open=Greatest(F("_due") - F("_paid"), Value(ZERO), output_field=MONEY))
-    return annotated
-
-
-def opening_and_recovered(loans: QuerySet, date_from: dt.date, date_to: dt.date) -> tuple[Decimal, Decimal]:
-    """(opening overdue, recovered of it in the period) over ``loans``, in one query."""
-    collected = (
-        Payment.objects.filter(loan=OuterRef("pk"), paid_on__range=(date_from, date_to))
-        .values("loan")
-        .annotate(s=Sum("amount"))
-        .values("s")
-    )
-    annotated = _with_opening_overdue(loans, date_from).annotate(
-        _collected=Coalesce(Subquery(collected, output_field=MONEY), Value(ZERO), output_field=MONEY),
-    ).annotate(_recovered=Least(F("_collected"), F("_open"), output_field=MONEY))
-    totals = annotated.aggregate(
-        opening=Coalesce(Sum("_open"), Value(ZERO), output_field=MONEY),
-        recovered=Coalesce(Sum("_recovered"), Value(ZERO), output_field=MONEY),
-    )
-    return money(totals["opening"]), money(totals["recovered"])
+    return [code for code, _days in bucket_ranges()]
 
 
 def _overlapping(targets: QuerySet, filters: DashboardFilters) -> QuerySet:
@@ -195,151 +144,63 @@ def _prorated(targets: QuerySet, filters: DashboardFilters) -> Decimal:
     return prorated_target(spans(_overlapping(targets, filters)), filters.date_from, filters.date_to)
 
 
-def summary(user, filters: DashboardFilters, cases: QuerySet) -> dict:
-    case_ids = cases.values("id")
-    loans = Loan.objects.filter(case_id__in=case_ids)
-    start, end = _day_start(filters.date_from), _day_start(filters.date_to + dt.timedelta(days=1))
-    collected = _sum(Payment.objects.filter(loan__case_id__in=case_ids, paid_on__range=(filters.date_from, filters.date_to)),
-                     "amount")
-    opening, recovered = opening_and_recovered(loans, filters.date_from, filters.date_to)
+def _target(user, filters: DashboardFilters) -> Decimal:
     if filters.collector_id:
-        targets = Target.objects.filter(collector_id=filters.collector_id)
-    else:
-        teams = teams_for(user)
-        if filters.team_id:
-            teams = teams.filter(id=filters.team_id)
-        if filters.lender_id:
-            teams = teams.filter(lender_id=filters.lender_id)
-        targets = Target.objects.filter(team__in=teams)
-    target = _prorated(targets, filters)
-    made_in_period = Q(created_at__gte=start, created_at__lt=end) & ~Q(status=PromiseStatus.REPLACED)
-    promises = PromiseToPay.objects.filter(case_id__in=case_ids).aggregate(
-        made=Count("id", filter=made_in_period),
-        made_amount=Coalesce(Sum("amount", filter=made_in_period), Value(ZERO), output_field=MONEY),
-        kept=Count("id", filter=Q(status=PromiseStatus.KEPT, resolved_on__range=(filters.date_from, filters.date_to))),
-        partial=Count("id", filter=Q(status=PromiseStatus.PARTIALLY_KEPT,
-                                     resolved_on__range=(filters.date_from, filters.date_to))),
-        broken=Count("id", filter=Q(status=PromiseStatus.BROKEN, resolved_on__range=(filters.date_from, filters.date_to))),
-        pending=Count("id", filter=Q(status=PromiseStatus.PENDING)),
-    )
-    contacts = ContactLog.objects.filter(case_id__in=case_ids, occurred_at__gte=start, occurred_at__lt=end).aggregate(
-        attempts=Count("id", filter=Q(is_attempt=True)),
-        reached=Count("id", filter=Q(is_attempt=True) & (Q(is_conversation=True) | Q(is_third_party=True))),
-        rpc=Count("id", filter=Q(is_attempt=True, is_conversation=True)),
-        all_contacts=Count("id"),
-    )
+        return _prorated(Target.objects.filter(collector_id=filters.collector_id), filters)
+    teams = teams_for(user)
+    if filters.team_id:
+        teams = teams.filter(id=filters.team_id)
+    if filters.lender_id:
+        teams = teams.filter(lender_id=filters.lender_id)
+    return _prorated(Target.objects.filter(team__in=teams), filters)
+
+
+def _now_figures(cases: QuerySet, scope: data.Scope) -> dict:
+    start, end = scope.bounds
     open_cases = cases.filter(status=CaseStatus.OPEN).aggregate(
         n=Count("id"),
         overdue=Coalesce(Sum("overdue_amount"), Value(ZERO), output_field=MONEY),
         outstanding=Coalesce(Sum("outstanding_amount"), Value(ZERO), output_field=MONEY),
     )
-    complaints = Complaint.objects.filter(case_id__in=case_ids).aggregate(
+    complaints = Complaint.objects.filter(case__in=cases.values("id")).aggregate(
         received=Count("id", filter=Q(received_at__gte=start, received_at__lt=end)),
         open=Count("id", filter=Q(status=ComplaintStatus.OPEN)),
     )
-    resolved = promises["kept"] + promises["partial"] + promises["broken"]
+    return {"open_cases": open_cases["n"], "open_overdue": money(open_cases["overdue"]),
+            "open_outstanding": money(open_cases["outstanding"]), "complaints_received": complaints["received"],
+            "complaints_open": complaints["open"]}
+
+
+def summary(user, filters: DashboardFilters, cases: QuerySet, scope: data.Scope, recovery: list[dict]) -> dict:
+    collected = data.collected(scope)
+    base = sum((r["base"] for r in recovery), ZERO)
+    recovered = sum((r["recovered"] for r in recovery), ZERO)
+    target = _target(user, filters)
+    p = data.promises(scope).aggregate(**data.promise_counts(scope))
+    c = data.contacts(scope).aggregate(**data.contact_counts())
+    pending = PromiseToPay.objects.filter(case__in=cases.values("id"), status=PromiseStatus.PENDING).count()
     return {
         "collected": collected,
-        "opening_overdue": opening,
+        "opening_overdue": base,
         "recovered": recovered,
-        "recovery_rate": ratio(recovered, opening),
+        "recovery_rate": formulas.recovery_rate(recovered, base),
         "target": target,
-        "target_achieved": ratio(collected, target),
-        "promises_made": promises["made"],
-        "promised_amount": money(promises["made_amount"]),
-        "promises_kept": promises["kept"],
-        "promises_partially_kept": promises["partial"],
-        "promises_broken": promises["broken"],
-        "promises_pending": promises["pending"],
-        "promise_keep_rate": ratio(promises["kept"], resolved),
-        "attempts": contacts["attempts"],
-        "contacts_reached": contacts["reached"],
-        "rpc": contacts["rpc"],
-        "contact_rate": ratio(contacts["reached"], contacts["attempts"]),
-        "rpc_rate": ratio(contacts["rpc"], contacts["attempts"]),
-        "open_cases": open_cases["n"],
-        "open_overdue": money(open_cases["overdue"]),
-        "open_outstanding": money(open_cases["outstanding"]),
-        "complaints_received": complaints["received"],
-        "complaints_open": complaints["open"],
+        "target_achieved": formulas.target_achieved(collected, target),
+        "promises_made": p["made"],
+        "promised_amount": money(p["made_amount"]),
+        "promises_due": p["due"],
+        "promises_kept": p["kept"],
+        "promises_partially_kept": p["partial"],
+        "promises_broken": p["broken"],
+        "promises_pending": pending,
+        "promise_keep_rate": formulas.promise_keep_rate(p["kept"], p["due"]),
+        "attempts": c["attempts"],
+        "contacts_reached": c["reached"],
+        "rpc": c["rpc"],
+        "contact_rate": formulas.contact_rate(c["reached"], c["attempts"]),
+        "rpc_rate": formulas.rpc_rate(c["rpc"], c["attempts"]),
+        **_now_figures(cases, scope),
     }
-
-
-def aging(cases: QuerySet, codes: list[str]) -> list[dict]:
-    rows = {
-        r["bucket"]: r
-        for r in cases.filter(status=CaseStatus.OPEN)
-        .values("bucket")
-        .annotate(
-            count=Count("id"),
-            overdue=Coalesce(Sum("overdue_amount"), Value(ZERO), output_field=MONEY),
-            outstanding=Coalesce(Sum("outstanding_amount"), Value(ZERO), output_field=MONEY),
-        )
-        .order_by()
-    }
-    ordered = [c for c in codes if c in rows] + sorted(set(rows) - set(codes))
-    return [
-        {"bucket": code, "count": rows[code]["count"], "overdue": money(rows[code]["overdue"]),
-         "outstanding": money(rows[code]["outstanding"])}
-        for code in ordered
-    ]
-
-
-def roll_rates(cases: QuerySet, filters: DashboardFilters, codes: list[str]) -> list[dict]:
-    """Bucket at the start against bucket at the end, per start bucket (loans with a case in scope).
-    ``codes`` in order: the first is the bucket of 0 days past due (a version's buckets start at 0),
-    a loan's bucket before its first bucket change and the one a cured loan is in."""
-    current = codes[0]
-
-    def bucket_on(condition):
-        return Coalesce(
-            Subquery(
-                BucketHistory.objects.filter(loan=OuterRef("pk"), **condition).order_by("-on_date").values("to_bucket")[:1]
-            ),
-            Value(current),
-        )
-
-    rows = (
-        Loan.objects.filter(case_id__in=cases.values("id"))
-        .annotate(b0=bucket_on({"on_date__lt": filters.date_from}), b1=bucket_on({"on_date__lte": filters.date_to}))
-        .values("b0", "b1")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    position = {code: i for i, code in enumerate(codes)}
-    matrix: dict[str, dict[str, int]] = {}
-    for r in rows:
-        matrix.setdefault(r["b0"], {})
-        matrix[r["b0"]][r["b1"]] = matrix[r["b0"]].get(r["b1"], 0) + r["n"]
-    result = []
-    for b0 in sorted(matrix, key=lambda c: position.get(c, len(codes))):
-        to = matrix[b0]
-        total = sum(to.values())
-        p0 = position.get(b0, len(codes))
-        worse = sum(n for b1, n in to.items() if position.get(b1, len(codes)) > p0)
-        better = sum(n for b1, n in to.items() if position.get(b1, len(codes)) < p0)
-        result.append({
-            "from": b0,
-            "total": total,
-            "to": [to.get(code, 0) for code in codes],
-            "stayed": to.get(b0, 0),
-            "roll_forward_rate": ratio(worse, total),
-            "improved_rate": ratio(better, total),
-            "cured": to.get(current, 0) if b0 != current else None,
-            "cure_rate": ratio(to.get(current, 0), total) if b0 != current else None,
-        })
-    return result
-
-
-def cure_rate(roll: list[dict]) -> Decimal | None:
-    """Overall cure rate from the roll table: cured ÷ loans that started in a delinquent bucket."""
-    delinquent = [r for r in roll if r["cured"] is not None]  # rows from the current bucket have none
-    return ratio(sum(r["cured"] for r in delinquent), sum(r["total"] for r in delinquent))
-
-
-def roll_matrix(roll: list[dict], codes: list[str]) -> dict[str, dict[str, int]]:
-    """The roll table as {from bucket: {to bucket: loans}}, every bucket of ``codes`` as a column."""
-    return {r["from"]: dict(zip(codes, r["to"], strict=True)) for r in roll}
 
 
 def sla(cases: QuerySet, now: dt.datetime) -> dict:
@@ -355,7 +216,9 @@ def sla(cases: QuerySet, now: dt.datetime) -> dict:
     return {"not_worked": counts["not_worked"], "not_allocated": counts["not_allocated"], "cases": rows}
 
 
-def league(user, filters: DashboardFilters, cases: QuerySet) -> list[dict]:
+def league(user, filters: DashboardFilters, cases: QuerySet, scope: data.Scope) -> list[dict]:
+    """Per collector of the user's teams: open cases now, and the period's work and money credited to
+    them as the holder of the time (a case handed over leaves its past with the first collector)."""
     collectors = collectors_for(user)
     if filters.team_id:
         collectors = collectors.filter(team_id=filters.team_id)
@@ -363,70 +226,30 @@ def league(user, filters: DashboardFilters, cases: QuerySet) -> list[dict]:
         collectors = collectors.filter(id=filters.collector_id)
     collectors = list(collectors.select_related("team").order_by("username"))
     ids = [u.id for u in collectors]
-    start, end = _day_start(filters.date_from), _day_start(filters.date_to + dt.timedelta(days=1))
-    period = (filters.date_from, filters.date_to)
-    mine = cases.filter(assigned_to__in=ids)
     open_by = {
         r["assigned_to"]: r
-        for r in mine.filter(status=CaseStatus.OPEN)
-        .values("assigned_to")
-        .annotate(n=Count("id"), overdue=Coalesce(Sum("overdue_amount"), Value(ZERO), output_field=MONEY))
-        .order_by()
+        for r in cases.filter(status=CaseStatus.OPEN, assigned_to__in=ids).values("assigned_to")
+        .annotate(n=Count("id"), overdue=Coalesce(Sum("overdue_amount"), Value(ZERO), output_field=MONEY)).order_by()
     }
-    collected_by = dict(
-        Payment.objects.filter(loan__case__in=mine, paid_on__range=period)
-        .values("loan__case__assigned_to")
-        .annotate(s=Sum("amount"))
-        .order_by()
-        .values_list("loan__case__assigned_to", "s")
-    )
-    contacts_by = {
-        r["user"]: r
-        for r in ContactLog.objects.filter(user__in=ids, case__in=cases, occurred_at__gte=start, occurred_at__lt=end)
-        .values("user")
-        .annotate(
-            attempts=Count("id", filter=Q(is_attempt=True)),
-            rpc=Count("id", filter=Q(is_attempt=True, is_conversation=True)),
-        )
-        .order_by()
-    }
-    promises_by = {
-        r["created_by"]: r
-        for r in PromiseToPay.objects.filter(created_by__in=ids, case__in=cases)
-        .values("created_by")
-        .annotate(
-            made=Count("id", filter=Q(created_at__gte=start, created_at__lt=end) & ~Q(status=PromiseStatus.REPLACED)),
-            kept=Count("id", filter=Q(status=PromiseStatus.KEPT, resolved_on__range=period)),
-            broken=Count("id", filter=Q(status__in=[PromiseStatus.BROKEN, PromiseStatus.PARTIALLY_KEPT],
-                                        resolved_on__range=period)),
-        )
-        .order_by()
-    }
+    work = data.by_collector(scope)
     collector_targets: dict[int, list] = {}
     for t in _overlapping(Target.objects.filter(collector__in=ids), filters):
         collector_targets.setdefault(t.collector_id, []).append(t)
-    targets_by = {uid: prorated_target(spans(ts), *period) for uid, ts in collector_targets.items()}
     rows = []
     for u in collectors:
-        o, c, p = open_by.get(u.id, {}), contacts_by.get(u.id, {}), promises_by.get(u.id, {})
-        collected = money(collected_by.get(u.id))
-        target = money(targets_by.get(u.id))
+        o, w = open_by.get(u.id, {}), work.get(u.id, {})
+        collected = w.get("collected", ZERO)
+        target = prorated_target(spans(collector_targets.get(u.id, [])), filters.date_from, filters.date_to)
         rows.append({
-            "user": u,
-            "name": u.get_full_name() or u.username,
-            "username": u.username,
+            "user": u, "name": u.get_full_name() or u.username, "username": u.username,
             "team": u.team.name if u.team else "",
-            "open_cases": o.get("n", 0),
-            "open_overdue": money(o.get("overdue")),
-            "collected": collected,
-            "target": target,
-            "target_achieved": ratio(collected, target),
-            "attempts": c.get("attempts", 0),
-            "rpc": c.get("rpc", 0),
-            "rpc_rate": ratio(c.get("rpc", 0), c.get("attempts", 0)),
-            "promises_made": p.get("made", 0),
-            "promises_kept": p.get("kept", 0),
-            "promise_keep_rate": ratio(p.get("kept", 0), p.get("kept", 0) + p.get("broken", 0)),
+            "open_cases": o.get("n", 0), "open_overdue": money(o.get("overdue")),
+            "collected": collected, "target": target, "target_achieved": formulas.target_achieved(collected, target),
+            "attempts": w.get("attempts", 0), "rpc": w.get("rpc", 0),
+            "rpc_rate": formulas.rpc_rate(w.get("rpc", 0), w.get("attempts", 0)),
+            "promises_made": w.get("promises_made", 0), "promises_due": w.get("promises_due", 0),
+            "promises_kept": w.get("promises_kept", 0),
+            "promise_keep_rate": formulas.promise_keep_rate(w.get("promises_kept", 0), w.get("promises_due", 0)),
         })
     rows.sort(key=lambda r: (-r["collected"], -r["rpc"], r["username"]))
     for rank, row in enumerate(rows, start=1):
@@ -438,50 +261,50 @@ def dashboard(user, filters: DashboardFilters, *, now: dt.datetime | None = None
     """Everything the dashboard shows, in a fixed number of queries."""
     now = now or timezone.now()
     cases = scope_cases(user, filters)
-    codes = bucket_codes()
-    roll = roll_rates(cases, filters, codes)
-    figures = summary(user, filters, cases)
-    figures["cure_rate"] = cure_rate(roll)
-    return Dashboard(
-        filters=filters,
-        summary=figures,
-        aging=aging(cases, codes),
-        roll=roll,
-        roll_codes=codes,
-        sla=sla(cases, now),
-        league=league(user, filters, cases),
-    )
+    scope = scope_for(user, filters)
+    ranges = bucket_ranges()
+    codes = [c for c, _d in ranges]
+    recovery = data.recovery_by_bucket(scope, codes)
+    roll = data.roll_table(scope, codes)
+    figures = summary(user, filters, cases, scope, recovery)
+    figures["cure_rate"] = formulas.cure_rate(roll)
+    figures.update(data.non_performing(scope, codes, formulas.non_performing_codes(ranges)))
+    rows = league(user, filters, cases, scope)
+    return Dashboard(filters=filters, summary=figures, aging=data.aging_as_of(scope, codes), roll=roll,
+                     roll_codes=codes, recovery=recovery, sla=sla(cases, now), league=rows,
+                     trends=trends.weekly(scope, {r["user"].id: r["name"] for r in rows}),
+                     comparisons=trends.comparisons(scope, codes), forecast=trends.forecast(cases, scope, business_date()))
+
+
+def roll_matrix(roll: list[dict], codes: list[str]) -> dict[str, dict[str, int]]:
+    """The roll table as {from bucket: {to bucket: loans}}, every bucket of ``codes`` as a column."""
+    return {r["from"]: dict(zip(codes, r["to"], strict=True)) for r in roll}
 
 
 def kpis(user, filters: DashboardFilters) -> dict:
-    """The recovery KPIs of ``GET /api/kpis/``: the dashboard's own figures (same functions, same
-    scope), without its lists (SLA cases, league table)."""
+    """The figures of ``GET /api/kpis/``: the dashboard's own (same functions, same scope), without
+    its lists (SLA cases, league table). Rates exact here; the API rounds them once."""
     cases = scope_cases(user, filters)
-    codes = bucket_codes()
-    s = summary(user, filters, cases)
-    roll = roll_rates(cases, filters, codes)
+    scope = scope_for(user, filters)
+    ranges = bucket_ranges()
+    codes = [c for c, _d in ranges]
+    recovery = data.recovery_by_bucket(scope, codes)
+    s = summary(user, filters, cases, scope, recovery)
+    roll = data.roll_table(scope, codes)
+    npl = data.non_performing(scope, codes, formulas.non_performing_codes(ranges))
     return {
-        "date_from": filters.date_from,
-        "date_to": filters.date_to,
-        "collected": s["collected"],
-        "overdue_at_start": s["opening_overdue"],
-        "recovered": s["recovered"],
-        "recovery_rate": s["recovery_rate"],
-        "target": s["target"],
-        "promises_made": s["promises_made"],
-        "promised_amount": s["promised_amount"],
-        "promises_kept": s["promises_kept"],
-        "promises_partially_kept": s["promises_partially_kept"],
-        "promises_broken": s["promises_broken"],
+        "date_from": filters.date_from, "date_to": filters.date_to,
+        "collected": s["collected"], "overdue_at_start": s["opening_overdue"], "recovered": s["recovered"],
+        "recovery_rate": s["recovery_rate"], "recovery_by_bucket": recovery,
+        "target": s["target"], "target_achieved": s["target_achieved"],
+        "promises_made": s["promises_made"], "promised_amount": s["promised_amount"],
+        "promises_due": s["promises_due"], "promises_kept": s["promises_kept"],
+        "promises_partially_kept": s["promises_partially_kept"], "promises_broken": s["promises_broken"],
         "promise_keep_rate": s["promise_keep_rate"],
-        "call_attempts": s["attempts"],
-        "contacts": s["contacts_reached"],
-        "right_party_contacts": s["rpc"],
-        "contact_rate": s["contact_rate"],
-        "rpc_rate": s["rpc_rate"],
-        "roll_rates": roll_matrix(roll, codes),
-        "cure_rate": cure_rate(roll),
-        "open_cases": s["open_cases"],
-        "open_overdue": s["open_overdue"],
-        "aging": aging(cases, codes),
+        "call_attempts": s["attempts"], "contacts": s["contacts_reached"], "right_party_contacts": s["rpc"],
+        "contact_rate": s["contact_rate"], "rpc_rate": s["rpc_rate"],
+        "roll_rates": roll_matrix(roll, codes), "cure_rate": formulas.cure_rate(roll),
+        "non_performing_ratio": npl["non_performing_ratio"],
+        "open_cases": s["open_cases"], "open_overdue": s["open_overdue"],
+        "aging": data.aging_as_of(scope, codes),
     }

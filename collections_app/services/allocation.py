@@ -99,9 +99,10 @@ def _check_assigner(by_user, to_user, case_qs):
     return assignable_cases(by_user, case_qs)
 
 
-def _record(cases: Iterable[tuple[int, int | None]], to_user_id, by_user_id, reason: str) -> None:
+def _record(cases: Iterable[tuple[int, int | None]], to_user_id, by_user_id, reason: str, team_id=None) -> None:
     rows = [
-        AssignmentHistory(case_id=case_id, from_user_id=from_id, to_user_id=to_user_id, by_user_id=by_user_id, reason=reason)
+        AssignmentHistory(case_id=case_id, from_user_id=from_id, to_user_id=to_user_id, by_user_id=by_user_id,
+                          reason=reason, team_id=team_id)
         for case_id, from_id in cases
     ]
     AssignmentHistory.objects.bulk_create(rows, batch_size=HISTORY_BATCH)
@@ -154,7 +155,7 @@ def _apply_assignment(case_rows: list[tuple[int, int | None]], to_user: User | N
                 changed += CollectionCase.objects.filter(id__in=group[start : start + HISTORY_BATCH]).update(
                     first_contact_due_at=due_at, **values
                 )
-    _record(case_rows, to_user.id if to_user else None, by_user_id, reason)
+    _record(case_rows, to_user.id if to_user else None, by_user_id, reason, to_user.team_id if to_user else None)
     return changed
 
 

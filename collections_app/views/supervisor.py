@@ -21,21 +21,20 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts.models import Role, User
 from accounts.roles import is_admin, role_required, visible_users
 from collections_app import spreadsheet
+from collections_app.domain import kpis as formulas
 from collections_app.models import ApprovalStatus, CaseStatus, Lender
 from collections_app.selectors import approvals as approval_details
 from collections_app.selectors import dashboard as dash
 from collections_app.selectors import workload
+from collections_app.selectors.loan_figures import business_date
 from collections_app.services import allocation, approvals
 
 supervisor_only = role_required(Role.SUPERVISOR)
 PAGE_SIZE = 50
-EXPORT_TABLES = ("summary", "aging", "roll", "sla", "league")
+EXPORT_TABLES = ("summary", "recovery", "aging", "roll", "sla", "league", "trends")
 
 
-def pct(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return f"{(value * 100).quantize(Decimal('0.1'))}%"
+pct = formulas.percent
 
 
 def _int(value) -> int | None:
@@ -71,7 +70,7 @@ def _messages_from(request, exc: Exception) -> None:
 
 
 def _filters(request) -> tuple[dash.DashboardFilters, list, list, list]:
-    today = timezone.localdate()
+    today = business_date()
     date_from = _date(request.GET.get("from"), today.replace(day=1), request, _("From"))
     date_to = _date(request.GET.get("to"), today, request, _("To"))
     if date_to < date_from:
@@ -95,8 +94,13 @@ def _filters(request) -> tuple[dash.DashboardFilters, list, list, list]:
     return filters, teams, lenders, collectors
 
 
+RATE_KEYS = frozenset({"recovery_rate", "target_achieved", "promise_keep_rate", "contact_rate", "rpc_rate",
+                       "cure_rate", "roll_forward_rate", "improved_rate", "non_performing_ratio"})
+
+
 def _cell(value):
-    """Money with two decimals (SQLite sums may come back as ``10``), rates as computed, None empty."""
+    """Money with two decimals (SQLite sums may come back as ``10``), None empty; rates (exact
+    quotients) go through ``rate`` first: fractions to 4 places, rounded once."""
     if value is None:
         return ""
     if isinstance(value, Decimal) and value.as_tuple().exponent > -2:
@@ -104,21 +108,40 @@ def _cell(value):
     return value
 
 
+rate = formulas.api_rate
+
+
 def _table(table: str, d: dash.Dashboard) -> tuple[str, str, list, list[list]]:
     """One dashboard table as (file name, sheet title, header, rows) for an export."""
     if table == "summary":
         s = d.summary
-        return "summary", _("Summary"), [_("Measure"), _("Value")], [[label, s[key]] for key, label in _summary_labels()]
+        return "summary", _("Summary"), [_("Measure"), _("Value")], [[label, rate(s[key]) if key in RATE_KEYS else s[key]]
+                                                                     for key, label in _summary_labels()]
+    if table == "recovery":
+        return (
+            "recovery", _("Recovery by bucket"), [_("Bucket"), _("Loans"), _("Overdue at the start or at entry"),
+                                                  _("Recovered"), _("Recovery rate")],
+            [[r["bucket"], r["loans"], r["base"], r["recovered"], rate(r["recovery_rate"])] for r in d.recovery],
+        )
+    if table == "trends":
+        return (
+            "trends", _("Weekly trends"), [_("Week of"), _("Collected"), _("Promises due"), _("Promises kept"),
+                                          _("Keep rate"), _("Call attempts"), _("Right-party contacts"),
+                                          _("Loans rolled forward")],
+            [[w["week"].isoformat(), w["collected"], w["due"], w["kept"], rate(w["keep_rate"]), w["attempts"], w["rpc"],
+              w["rolled"]] for w in d.trends["weeks"]],
+        )
     if table == "aging":
         return (
-            "aging", _("Aging by bucket"), [_("Bucket"), _("Cases"), _("Overdue"), _("Outstanding")],
-            [[r["bucket"], r["count"], r["overdue"], r["outstanding"]] for r in d.aging],
+            "aging", _("Aging by bucket"), [_("Bucket"), _("Loans"), _("Cases"), _("Overdue"), _("Outstanding")],
+            [[r["bucket"], r["count"], r["cases"], r["overdue"], r["outstanding"]] for r in d.aging],
         )
     if table == "roll":
         return (
             "roll-rates", _("Roll rates"),
             [_("From bucket"), _("Loans"), *d.roll_codes, _("Roll-forward rate"), _("Improved rate"), _("Cure rate")],
-            [[r["from"], r["total"], *r["to"], r["roll_forward_rate"], r["improved_rate"], r["cure_rate"]] for r in d.roll],
+            [[r["from"], r["total"], *r["to"], rate(r["roll_forward_rate"]), rate(r["improved_rate"]), rate(r["cure_rate"])]
+             for r in d.roll],
         )
     if table == "sla":
         return (
@@ -136,8 +159,8 @@ def _table(table: str, d: dash.Dashboard) -> tuple[str, str, list, list[list]]:
          _("Target achieved"), _("Call attempts"), _("Right-party contacts"), _("RPC rate"), _("Promises made"),
          _("Promises kept"), _("Keep rate")],
         [[r["rank"], r["username"], r["team"], r["open_cases"], r["open_overdue"], r["collected"], r["target"],
-          r["target_achieved"], r["attempts"], r["rpc"], r["rpc_rate"], r["promises_made"], r["promises_kept"],
-          r["promise_keep_rate"]] for r in d.league],
+          rate(r["target_achieved"]), r["attempts"], r["rpc"], rate(r["rpc_rate"]), r["promises_made"],
+          r["promises_kept"], rate(r["promise_keep_rate"])] for r in d.league],
     )
 
 
@@ -160,6 +183,7 @@ def _summary_labels():
         ("target_achieved", _("Target achieved")),
         ("promises_made", _("Promises made")),
         ("promised_amount", _("Amount promised")),
+        ("promises_due", _("Promises due")),
         ("promises_kept", _("Promises kept")),
         ("promises_partially_kept", _("Promises partially kept")),
         ("promises_broken", _("Promises broken")),
@@ -172,6 +196,7 @@ def _summary_labels():
         ("rpc_rate", _("RPC rate")),
         ("open_cases", _("Open cases")),
         ("open_overdue", _("Overdue on open cases")),
+        ("non_performing_ratio", _("Non-performing ratio")),
         ("complaints_received", _("Complaints received")),
         ("complaints_open", _("Complaints open")),
     ]
@@ -193,7 +218,9 @@ def dashboard(request):
             return _export(table, fmt, d)
     s = d.summary
     rates = {k: pct(s[k]) for k in ("recovery_rate", "target_achieved", "promise_keep_rate", "contact_rate", "rpc_rate",
-                                    "cure_rate")}
+                                    "cure_rate", "non_performing_ratio")}
+    for row in d.recovery:
+        row["rate_pct"] = pct(row["recovery_rate"])
     for row in d.roll:
         row["roll_forward_pct"] = pct(row["roll_forward_rate"])
         row["improved_pct"] = pct(row["improved_rate"])
@@ -206,14 +233,25 @@ def dashboard(request):
         "labels": [r["bucket"] for r in d.aging],
         "counts": [r["count"] for r in d.aging],
         "balances": [float(r["overdue"]) for r in d.aging],
-        "count_label": _("Cases"),
+        "count_label": _("Loans"),
         "balance_label": _("Overdue balance"),
+    }
+    for w in d.trends["weeks"]:
+        w["keep_pct"] = pct(w["keep_rate"])
+    for c in d.comparisons:
+        c.update(current_pct=pct(c["current"]), previous_pct=pct(c["previous"]), change_pct=pct(c["change"]),
+                 label=_("Week") if c["key"] == "week" else _("Month"))
+    trend_chart = {
+        "labels": [w["week"].isoformat() for w in d.trends["weeks"]],
+        "total": [float(w["collected"]) for w in d.trends["weeks"]],
+        "total_label": _("All collectors"),
+        "lines": [{"label": c["name"], "values": [float(v) for v in c["values"]]} for c in d.trends["collectors"]],
     }
     query = request.GET.copy()
     query.pop("export", None)
     query.pop("table", None)
     return render(request, "supervisor/dashboard.html", {
-        "d": d, "s": s, "rates": rates, "chart": chart, "teams": teams, "lenders": lenders, "collectors": collectors,
+        "d": d, "s": s, "rates": rates, "chart": chart, "trend_chart": trend_chart, "teams": teams, "lenders": lenders, "collectors": collectors,
         "filters": filters, "query": query.urlencode(), "tab": "dashboard",
     })
 

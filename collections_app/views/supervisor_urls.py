@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import complaints, strategy_versions, supervisor, targets
+from . import complaints, reconciliation, reports, strategy_versions, supervisor, targets
 
 urlpatterns = [
     path("supervisor/", supervisor.dashboard, name="supervisor_dashboard"),
     path("supervisor/allocation/", supervisor.allocation_page, name="supervisor_allocation"),
     path("supervisor/approvals/", supervisor.approvals_page, name="supervisor_approvals"),
+    path("supervisor/reconciliation/", reconciliation.reconciliation_page, name="supervisor_reconciliation"),
+    path("supervisor/reports/", reports.reports_page, name="supervisor_reports"),
     path("supervisor/targets/", targets.targets_page, name="supervisor_targets"),
     path("supervisor/complaints/", complaints.complaints_page, name="supervisor_complaints"),
     path("supervisor/complaints/<int:complaint_id>/", complaints.complaint_detail, name="complaint_detail"),

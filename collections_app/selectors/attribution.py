@@ -1,0 +1,68 @@
+"""Who held a case, and which bucket a loan was in, at a given time — as SQL expressions to annotate
+querysets with, so figures credit the holder *of the time* in one query (docs/kpis.md, "Credit").
+
+The holder of a case at an instant is the collector (and team) of its last AssignmentHistory row at
+or before that instant; before its first row, the first row's ``from_user`` (and that user's team),
+or — the case's first allocation, from nobody — the collector and team it was first given to; a
+case with no history at all is credited to its collector and team now.
+"""
+from __future__ import annotations
+
+from django.db.models import Case, CharField, Exists, F, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce
+
+from collections_app.models import AssignmentHistory, BucketHistory
+
+
+def _rows(case_ref: str, up_to: dict, after: dict):
+    case = OuterRef(case_ref)
+    before = AssignmentHistory.objects.filter(case=case, **up_to).order_by("-at", "-id")
+    later = AssignmentHistory.objects.filter(case=case, **after).order_by("at", "id")
+    return before, later
+
+
+def holder_exprs(case_ref: str, case_path: str, *, instant: str | None = None, day: str | None = None,
+                 day_value=None) -> dict:
+    """``{"_holder": …, "_holder_team": …}`` for the case at ``case_ref`` (an outer field name).
+
+    The instant is a datetime field of the outer row (``instant``), or the end of a business date:
+    an outer date field (``day``) or a constant date (``day_value``), in TIME_ZONE. ``case_path`` is the
+    outer path to the case ("" when the outer row is the case), for the fallback to its current
+    collector and team."""
+    if instant is not None:
+        up_to, after = {"at__lte": OuterRef(instant)}, {"at__gt": OuterRef(instant)}
+    else:
+        bound = OuterRef(day) if day is not None else Value(day_value)
+        up_to, after = {"at__date__lte": bound}, {"at__date__gt": bound}
+    before, later = _rows(case_ref, up_to, after)
+    prefix = f"{case_path}__" if case_path else ""
+    holder = Case(
+        When(Exists(before), then=Subquery(before.values("to_user")[:1])),
+        When(Exists(later), then=Coalesce(Subquery(later.values("from_user")[:1]),
+                                          Subquery(later.values("to_user")[:1]))),
+        default=F(f"{prefix}assigned_to"),
+        output_field=IntegerField(),
+    )
+    team = Case(
+        When(Exists(before), then=Subquery(before.values("team")[:1])),
+        When(Exists(later), then=Coalesce(Subquery(later.values("from_user__team")[:1]),
+                                          Subquery(later.values("team")[:1]))),
+        default=F(f"{prefix}team"),
+        output_field=IntegerField(),
+    )
+    return {"_holder": holder, "_holder_team": team}
+
+
+def bucket_on(loan_ref: str, first_code: str, *, before_day=None, through_day=None, outer_day: str | None = None,
+              strictly_before: bool = False):
+    """The loan's bucket from its bucket history: the ``to_bucket`` of its last change on or before a
+    date (``through_day`` constant, or the outer field ``outer_day``), or strictly before
+    ``before_day``; the first bucket when it has none."""
+    if outer_day is not None:
+        cond = {"on_date__lt" if strictly_before else "on_date__lte": OuterRef(outer_day)}
+    elif before_day is not None:
+        cond = {"on_date__lt": before_day}
+    else:
+        cond = {"on_date__lte": through_day}
+    rows = BucketHistory.objects.filter(loan=OuterRef(loan_ref), **cond).order_by("-on_date").values("to_bucket")[:1]
+    return Coalesce(Subquery(rows), Value(first_code), output_field=CharField())

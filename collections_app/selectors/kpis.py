@@ -1,0 +1,295 @@
+"""The data behind every KPI (docs/kpis.md): aggregate queries, a fixed number whatever the size of
+the book. The formulas that turn these counts into rates are in ``collections_app.domain.kpis``.
+
+Work and money are credited to whoever held the case at the time (``selectors.attribution``): a
+payment to the holder at the end of its day, a contact to the holder when it happened, a promise to
+the holder when it was taken. Team and collector filters select by that holder; a supervisor sees
+what their teams held.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, Least
+
+from collections_app.domain import kpis as formulas
+from collections_app.models import (
+    BucketHistory,
+    ContactLog,
+    Installment,
+    Loan,
+    Payment,
+    PromiseStatus,
+    PromiseToPay,
+)
+
+from .attribution import bucket_on, holder_exprs
+
+ZERO = Decimal("0")
+MONEY = DecimalField(max_digits=18, decimal_places=2)
+NOT_JUDGED = (PromiseStatus.REPLACED, PromiseStatus.CANCELLED)
+
+
+def money(value) -> Decimal:
+    """Sums to the cent (SQLite hands back ``10`` or ``10.000000000``)."""
+    return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: ``team_ids`` None means every team (and work no team held). ``pool``: the
+    roll-rate book also holds the loans without a case of ``lender_ids`` (None: every lender)."""
+
+    date_from: dt.date
+    date_to: dt.date
+    team_ids: tuple[int, ...] | None = None
+    collector_id: int | None = None
+    lender_id: int | None = None
+    lender_ids: tuple[int, ...] | None = None
+    pool: bool = False
+
+    @property
+    def period(self) -> tuple[dt.date, dt.date]:
+        return self.date_from, self.date_to
+
+    @property
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        return day_start(self.date_from), day_start(self.date_to + dt.timedelta(days=1))
+
+
+def _by_holder(qs: QuerySet, scope: Scope, case_lender: str) -> QuerySet:
+    if scope.team_ids is not None:
+        qs = qs.filter(_holder_team__in=scope.team_ids)
+    if scope.collector_id:
+        qs = qs.filter(_holder=scope.collector_id)
+    if scope.lender_id:
+        qs = qs.filter(**{case_lender: scope.lender_id})
+    return qs
+
+
+def payments(scope: Scope, date_from: dt.date | None = None, date_to: dt.date | None = None) -> QuerySet:
+    """Payments on loans in collections (with a case) dated in the period, with their holder."""
+    period = (date_from or scope.date_from, date_to or scope.date_to)
+    qs = Payment.objects.filter(loan__case__isnull=False, paid_on__range=period).annotate(
+        **holder_exprs("loan__case_id", "loan__case", day="paid_on"))
+    return _by_holder(qs, scope, "loan__case__lender_id")
+
+
+def contacts(scope: Scope) -> QuerySet:
+    start, end = scope.bounds
+    qs = ContactLog.objects.filter(occurred_at__gte=start, occurred_at__lt=end).annotate(
+        **holder_exprs("case_id", "case", instant="occurred_at"))
+    return _by_holder(qs, scope, "case__lender_id")
+
+
+def promises(scope: Scope) -> QuerySet:
+    """Promises taken or falling due in the period, with the holder when they were taken."""
+    start, end = scope.bounds
+    qs = PromiseToPay.objects.filter(Q(created_at__gte=start, created_at__lt=end)
+                                     | Q(promised_date__range=scope.period)).annotate(
+        **holder_exprs("case_id", "case", instant="created_at"))
+    return _by_holder(qs, scope, "case__lender_id")
+
+
+def contact_counts() -> dict:
+    """Aggregates of call attempts, contacts reached and right-party contacts (the borrower only)."""
+    attempt = Q(is_attempt=True)
+    return {
+        "attempts": Count("id", filter=attempt),
+        "reached": Count("id", filter=attempt & (Q(is_conversation=True) | Q(is_third_party=True))),
+        "rpc": Count("id", filter=attempt & Q(is_conversation=True, is_third_party=False)),
+    }
+
+
+def promise_counts(scope: Scope) -> dict:
+    start, end = scope.bounds
+    made = Q(created_at__gte=start, created_at__lt=end) & ~Q(status=PromiseStatus.REPLACED)
+    due = Q(promised_date__range=scope.period) & ~Q(status__in=NOT_JUDGED)
+    return {
+        "made": Count("id", filter=made),
+        "made_amount": Coalesce(Sum("amount", filter=made), Value(ZERO), output_field=MONEY),
+        "due": Count("id", filter=due),
+        "kept": Count("id", filter=due & Q(status=PromiseStatus.KEPT)),
+        "partial": Count("id", filter=due & Q(status=PromiseStatus.PARTIALLY_KEPT)),
+        "broken": Count("id", filter=due & Q(status=PromiseStatus.BROKEN)),
+        "open_due": Count("id", filter=due & Q(status=PromiseStatus.PENDING)),
+    }
+
+
+def collected(scope: Scope, date_from: dt.date | None = None, date_to: dt.date | None = None) -> Decimal:
+    return money(payments(scope, date_from, date_to).aggregate(
+        v=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY))["v"])
+
+
+def _overdue_before(bound: str | dt.date, *, inclusive: bool = False):
+    """max(0, Σ instalments due before the bound − Σ payments before it): a loan's overdue amount at
+    the start of that date (``inclusive``: at its end). ``bound`` is an outer field or a date."""
+    ref = OuterRef(bound) if isinstance(bound, str) else bound
+    op = "lte" if inclusive else "lt"
+    due = Installment.objects.filter(loan=OuterRef("pk"), **{f"due_date__{op}": ref}).values("loan").annotate(
+        s=Sum("amount_due")).values("s")
+    paid = Payment.objects.filter(loan=OuterRef("pk"), **{f"paid_on__{op}": ref}).values("loan").annotate(
+        s=Sum("amount")).values("s")
+    return Greatest(
+        Coalesce(Subquery(due, output_field=MONEY), Value(ZERO), output_field=MONEY)
+        - Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY),
+        Value(ZERO), output_field=MONEY)
+
+
+def recovery_by_bucket(scope: Scope, codes: list[str]) -> list[dict]:
+    """Per bucket: the base (each loan's overdue at the start of the period, or — a loan that owed
+    nothing then — at its entry into a delinquent bucket during it, and that bucket), what the loan's
+    payments from that date to the period's end recovered of it (at most the base), and the loans.
+    A loan counts for the holder of its case at the end of its base date."""
+    first = codes[0]
+    entry = BucketHistory.objects.filter(loan=OuterRef("pk"), on_date__range=scope.period).exclude(
+        to_bucket=first).order_by("on_date")
+    loans = Loan.objects.filter(case__isnull=False).annotate(
+        _open=_overdue_before(scope.date_from),
+        _b0=bucket_on("pk", first, before_day=scope.date_from),
+    ).annotate(
+        _base_date=Case(When(_open__gt=0, then=Value(scope.date_from)),
+                        default=Subquery(entry.values("on_date")[:1]), output_field=DateField()),
+        _base_bucket=Case(When(_open__gt=0, then=F("_b0")), default=Subquery(entry.values("to_bucket")[:1])),
+    ).filter(_base_date__isnull=False)
+    paid_since = Payment.objects.filter(loan=OuterRef("pk"), paid_on__gte=OuterRef("_base_date"),
+                                        paid_on__lte=scope.date_to).values("loan").annotate(s=Sum("amount")).values("s")
+    loans = loans.annotate(_base=_overdue_before("_base_date")).filter(_base__gt=0).annotate(
+        _rec=Least(Coalesce(Subquery(paid_since, output_field=MONEY), Value(ZERO), output_field=MONEY), F("_base"),
+                   output_field=MONEY),
+        **holder_exprs("case_id", "case", day="_base_date"),
+    )
+    rows = _by_holder(loans, scope, "lender_id").values("_base_bucket").annotate(
+        base=Sum("_base"), recovered=Sum("_rec"), loans=Count("id")).order_by()
+    by_code = {r["_base_bucket"]: r for r in rows}
+    ordered = [c for c in codes if c in by_code] + sorted(set(by_code) - set(codes))
+    return [{"bucket": c, "loans": by_code[c]["loans"], "base": money(by_code[c]["base"]),
+             "recovered": money(by_code[c]["recovered"]),
+             "recovery_rate": formulas.recovery_rate(by_code[c]["recovered"], by_code[c]["base"])} for c in ordered]
+
+
+def book_loans(scope: Scope) -> QuerySet:
+    """The loans of the roll-rate and non-performing figures: every loan disbursed by the period's end
+    and not settled before it began — an admin's whole book; a supervisor's, the loans whose case their
+    teams held at the end of the period plus the loans without a case of their teams' lenders; with a
+    team or collector chosen, the loans whose case that team or collector held at the end."""
+    qs = Loan.objects.filter(disbursed_on__lte=scope.date_to).exclude(settled_on__lt=scope.date_from)
+    if scope.lender_id:
+        qs = qs.filter(lender_id=scope.lender_id)
+    if not scope.collector_id and scope.team_ids is None:
+        return qs
+    qs = qs.annotate(**holder_exprs("case_id", "case", day_value=scope.date_to))
+    held = Q(case__isnull=False)
+    if scope.team_ids is not None:
+        held &= Q(_holder_team__in=scope.team_ids)
+    if scope.collector_id:
+        held &= Q(_holder=scope.collector_id)
+    if scope.pool:
+        pool = Q(case__isnull=True)
+        if scope.lender_ids is not None:
+            pool &= Q(lender_id__in=scope.lender_ids)
+        held |= pool
+    return qs.filter(held)
+
+
+def roll_counts(scope: Scope, codes: list[str]) -> dict[str, dict[str, int]]:
+    """{bucket at the start: {bucket at the end: loans}} from the bucket history by date: a loan's
+    bucket at the start is its last change before the first day, at the end its last change on or
+    before the last day (the first bucket when it has none), whatever nights the run skipped."""
+    first = codes[0]
+    rows = book_loans(scope).annotate(
+        b0=bucket_on("pk", first, before_day=scope.date_from),
+        b1=bucket_on("pk", first, through_day=scope.date_to),
+    ).values("b0", "b1").annotate(n=Count("id")).order_by()
+    matrix: dict[str, dict[str, int]] = {}
+    for r in rows:
+        matrix.setdefault(r["b0"], {})
+        matrix[r["b0"]][r["b1"]] = matrix[r["b0"]].get(r["b1"], 0) + r["n"]
+    return matrix
+
+
+def roll_table(scope: Scope, codes: list[str]) -> list[dict]:
+    matrix = roll_counts(scope, codes)
+    position = {code: i for i, code in enumerate(codes)}
+    return [formulas.roll_row(b0, matrix[b0], codes) for b0 in sorted(matrix, key=lambda c: position.get(c, len(codes)))]
+
+
+def aging_as_of(scope: Scope, codes: list[str]) -> list[dict]:
+    """Delinquent loans of cases in scope by their own bucket at the end of the period's last day:
+    loans, cases, overdue and outstanding (scheduled amounts less payments) as of that day."""
+    first, end = codes[0], scope.date_to
+    all_due = Installment.objects.filter(loan=OuterRef("pk")).values("loan").annotate(s=Sum("amount_due")).values("s")
+    paid = Payment.objects.filter(loan=OuterRef("pk"), paid_on__lte=end).values("loan").annotate(
+        s=Sum("amount")).values("s")
+    loans = Loan.objects.filter(case__isnull=False).annotate(
+        _bucket=bucket_on("pk", first, through_day=end),
+        **holder_exprs("case_id", "case", day_value=end),
+    ).exclude(_bucket=first).annotate(
+        _overdue=_overdue_before(end, inclusive=True),
+        _outstanding=Greatest(Coalesce(Subquery(all_due, output_field=MONEY), Value(ZERO), output_field=MONEY)
+                              - Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY),
+                              Value(ZERO), output_field=MONEY),
+    )
+    rows = {r["_bucket"]: r for r in _by_holder(loans, scope, "lender_id").values("_bucket").annotate(
+        loans=Count("id"), cases=Count("case", distinct=True), overdue=Sum("_overdue"),
+        outstanding=Sum("_outstanding")).order_by()}
+    ordered = [c for c in codes if c in rows] + sorted(set(rows) - set(codes))
+    return [{"bucket": c, "count": rows[c]["loans"], "cases": rows[c]["cases"], "overdue": money(rows[c]["overdue"]),
+             "outstanding": money(rows[c]["outstanding"])} for c in ordered]
+
+
+def non_performing(scope: Scope, codes: list[str], npl_codes: list[str]) -> dict:
+    """Outstanding (scheduled amounts less payments, at the end of the period) of the book's loans,
+    all and in the non-performing buckets."""
+    end = scope.date_to
+    all_due = Installment.objects.filter(loan=OuterRef("pk")).values("loan").annotate(s=Sum("amount_due")).values("s")
+    paid = Payment.objects.filter(loan=OuterRef("pk"), paid_on__lte=end).values("loan").annotate(
+        s=Sum("amount")).values("s")
+    loans = book_loans(scope).annotate(
+        _bucket=bucket_on("pk", codes[0], through_day=end),
+        _outstanding=Greatest(Coalesce(Subquery(all_due, output_field=MONEY), Value(ZERO), output_field=MONEY)
+                              - Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY),
+                              Value(ZERO), output_field=MONEY),
+    )
+    totals = loans.aggregate(
+        balance=Coalesce(Sum("_outstanding"), Value(ZERO), output_field=MONEY),
+        npl=Coalesce(Sum("_outstanding", filter=Q(_bucket__in=npl_codes)), Value(ZERO), output_field=MONEY),
+    )
+    balance, npl = money(totals["balance"]), money(totals["npl"])
+    return {"balance": balance, "non_performing_balance": npl,
+            "non_performing_ratio": formulas.non_performing_ratio(npl, balance)}
+
+
+def by_collector(scope: Scope) -> dict[int, dict]:
+    """Per holder (collector id): collected, attempts, RPC, promises made / due / kept — three queries."""
+    out: dict[int, dict] = {}
+    for row in payments(scope).values("_holder").annotate(s=Sum("amount")).order_by():
+        out.setdefault(row["_holder"], {})["collected"] = money(row["s"])
+    for row in contacts(scope).values("_holder").annotate(**contact_counts()).order_by():
+        out.setdefault(row["_holder"], {}).update(attempts=row["attempts"], rpc=row["rpc"])
+    for row in promises(scope).values("_holder").annotate(**promise_counts(scope)).order_by():
+        out.setdefault(row["_holder"], {}).update(promises_made=row["made"], promises_due=row["due"],
+                                                  promises_kept=row["kept"])
+    return out
