@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0003_user_history'),
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('collections_app', '0017_agency_placement_litigation'),
+        ('collections_app', '0018_agency_placement_litigation'),
     ]
 
     operations = [

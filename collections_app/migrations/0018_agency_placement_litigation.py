@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collections_app', '0016_approval_one_pending_per_case_kind'),
+        ('collections_app', '0017_kpis_daily_figures_assignment_team'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
