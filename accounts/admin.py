@@ -54,9 +54,9 @@ class UserAdmin(RoleAdminMixin, SimpleHistoryAdmin, BaseUserAdmin):
     search_fields = ("username", "first_name", "last_name", "email")
     list_select_related = ("team",)
     fieldsets = BaseUserAdmin.fieldsets + (
-        (_("Collections"), {"fields": ("role", "team", "language", "phone_extension", "languages_spoken", "region", "max_open_cases")}),
+        (_("Collections"), {"fields": ("role", "team", "agency", "language", "phone_extension", "languages_spoken", "region", "max_open_cases")}),
     )
-    add_fieldsets = BaseUserAdmin.add_fieldsets + ((_("Collections"), {"fields": ("role", "team")}),)
+    add_fieldsets = BaseUserAdmin.add_fieldsets + ((_("Collections"), {"fields": ("role", "team", "agency")}),)
 
     def save_model(self, request, obj, form, change):
         user_save(user=obj)

@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -9,6 +10,7 @@ class Role(models.TextChoices):
     FIELD_AGENT = "field_agent", _("Field agent")
     SUPERVISOR = "supervisor", _("Supervisor")
     ADMIN = "admin", _("Administrator")
+    AGENCY = "agency", _("Agency collector")
 
 
 class Team(models.Model):
@@ -71,6 +73,11 @@ class User(AbstractUser):
     languages_spoken = models.CharField(_("languages spoken"), max_length=100, blank=True)
     region = models.CharField(_("region"), max_length=100, blank=True)
     max_open_cases = models.PositiveIntegerField(_("maximum open cases"), default=400)
+    # an agency user works the cases placed with this agency, and nothing else (docs/agency.md)
+    agency = models.ForeignKey(
+        "collections_app.Agency", verbose_name=_("agency"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="users", help_text=_("Only for the agency role: the agency this user works for."),
+    )
 
     objects = CollectionsUserManager()
     # Who promoted, demoted, deactivated or re-passworded whom, and when (the hash is not kept;
@@ -80,6 +87,13 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(role="agency") & Q(agency__isnull=False)) | (~Q(role="agency") & Q(agency__isnull=True)),
+                name="user_agency_iff_agency_role",
+                violation_error_message=_("An agency user needs an agency; other roles have none."),
+            ),
+        ]
 
     def apply_role(self):
         """The one place the role decides Django's flags: an admin is staff (the admin site);
@@ -111,6 +125,10 @@ class User(AbstractUser):
     @property
     def is_supervisor(self):
         return self.role == Role.SUPERVISOR
+
+    @property
+    def is_agency(self):
+        return self.role == Role.AGENCY
 
     @property
     def is_admin_role(self):

@@ -3,8 +3,9 @@
 Roles, teams and users: who is an admin or a supervisor, whom a supervisor oversees, what a role
 may do, masking. Which cases, loans, borrowers, contacts and visits a user may see is built on
 these in ``collections_app/selectors/visibility.py`` (a collector or field agent: the cases
-assigned to them; a supervisor: the cases of the teams they supervise and their own; an admin:
-everything), so this app never imports collections_app.
+assigned to them; a supervisor: the cases of the teams they supervise and their own; an agency
+user: the cases placed with their agency now; an admin: everything), so this app never imports
+collections_app.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ HOME_BY_ROLE = {
     Role.FIELD_AGENT: "/visits/",
     Role.SUPERVISOR: "/supervisor/",
     Role.ADMIN: "/imports/",
+    Role.AGENCY: "/agency/",
 }
 
 
@@ -30,6 +32,11 @@ def is_admin(user) -> bool:
 
 def is_supervisor(user) -> bool:
     return bool(user and user.is_authenticated and user.role == Role.SUPERVISOR)
+
+
+def is_agency_user(user) -> bool:
+    """An outside agency's collector: sees only the cases placed with their agency now."""
+    return bool(user and user.is_authenticated and user.role == Role.AGENCY)
 
 
 def is_supervisor_or_admin(user) -> bool:

@@ -299,6 +299,11 @@ CELERY_BEAT_SCHEDULE = {
 # Retention: borrowers of a lender whose agreement ended more than this many years ago are
 # anonymised or purged (Lender.retention_mode) by `purge_expired`, nightly on beat (docs/retention.md).
 RETENTION_YEARS = int(os.environ.get("RETENTION_YEARS", "5"))
+# placements whose recall date has come go back to the internal queues (docs/agency.md)
+CELERY_BEAT_SCHEDULE["recall-due-placements"] = {
+    "task": "collections_app.tasks.recall_due_placements",
+    "schedule": crontab(hour=0, minute=20),
+}
 CELERY_BEAT_SCHEDULE["purge-expired-personal-data"] = {
     "task": "collections_app.tasks.purge_expired",
     "schedule": crontab(hour=int(os.environ.get("RETENTION_RUN_HOUR", "3")), minute=15),
@@ -407,6 +412,9 @@ SPECTACULAR_SETTINGS = {
         "MessageChannelEnum": "collections_app.api.messages.SEND_CHANNELS",
         "DisputeStatusEnum": "collections_app.models.choices.DisputeStatus",
         "DisputeOutcomeEnum": "collections_app.models.choices.DisputeOutcome",
+        "LegalStageEnum": "collections_app.models.legal.LegalStage",
+        "LegalCostKindEnum": "collections_app.models.legal.LegalCostKind",
+        "RecallReasonEnum": "collections_app.models.agency.RecallReason",
     },
     "TAGS": [
         {"name": "auth", "description": "API tokens."},
@@ -421,6 +429,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "blacklist", "description": "Borrowers not to be lent to again."},
         {"name": "dialer", "description": "Call events posted by a dialer or phone system (shared-secret token)."},
         {"name": "promises", "description": "Promises to pay."},
+        {"name": "agencies", "description": "Outside agencies: placing cases (through approval), recalling them."},
+        {"name": "litigation", "description": "Legal cases: litigation through approval, stages, costs."},
         {"name": "imports", "description": "Loan, installment and payment files."},
         {"name": "kpis", "description": "Recovery KPIs."},
     ],

@@ -200,19 +200,23 @@ class UserSerializer(DescribedModelSerializer):
         write_only=True, trim_whitespace=False, max_length=128, style={"input_type": "password"},
         help_text=_("Write-only. Checked against the password rules."),
     )
-    role = serializers.ChoiceField(choices=Role.choices, help_text=_("collector | field_agent | supervisor | admin"))
+    role = serializers.ChoiceField(choices=Role.choices, help_text=_("collector | field_agent | supervisor | admin | agency"))
     team = StrictPrimaryKeyRelatedField(
         queryset=Team.objects.all(), allow_null=True, required=False, help_text=_("Team id; null = no team.")
     )
     email = serializers.CharField(
         max_length=254, required=False, allow_blank=True, help_text=_("E-mail address; may be empty.")
     )
+    agency = StrictPrimaryKeyRelatedField(
+        queryset=m.Agency.objects.all(), allow_null=True, required=False,
+        help_text=_("Agency id: required for the agency role, null for every other role."),
+    )
 
     class Meta:
         model = User
         fields = [
-            "id", "username", "password", "role", "team", "first_name", "last_name", "email", "is_active",
-            "language", "phone_extension", "languages_spoken", "region", "max_open_cases", "date_joined",
+            "id", "username", "password", "role", "team", "agency", "first_name", "last_name", "email",
+            "is_active", "language", "phone_extension", "languages_spoken", "region", "max_open_cases", "date_joined",
         ]
         read_only_fields = ["id", "date_joined"]
         extra_kwargs = {
@@ -236,6 +240,10 @@ class UserSerializer(DescribedModelSerializer):
         return fields
 
     def validate(self, attrs):
+        role = attrs.get("role", getattr(self.instance, "role", None))
+        agency = attrs["agency"] if "agency" in attrs else getattr(self.instance, "agency", None)
+        if (role == Role.AGENCY) != (agency is not None):
+            raise serializers.ValidationError({"agency": [_("An agency user needs an agency; other roles have none.")]})
         password = attrs.get("password")
         if password is not None:
             candidate = self.instance or User(

@@ -1,3 +1,4 @@
+from .agency import Agency, AgencyPlacement, AgencyRate, PlacementPayment, RecallReason
 from .cases import (
     ApprovalRequest,
     AssignmentHistory,
@@ -15,6 +16,7 @@ from .choices import *  # noqa: F403
 from .disputes import CaseDocument, Dispute
 from .figures import DailyFigures
 from .imports import ImportJob, PersonalDataAccess
+from .legal import LegalCase, LegalCost, LegalCostKind, LegalDocument, LegalStage, LegalStageChange
 from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
 from .messages import Campaign, Message, MessageTemplate
 from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product, RetentionMode
@@ -22,6 +24,17 @@ from .settlements import PaymentPlan, PlanInstallment, SettlementOffer, Settleme
 from .strategy import Bucket, DelinquencyRun, DelinquencyRunChunk, StrategyRule, StrategyVersion
 
 __all__ = [
+    "Agency",
+    "AgencyPlacement",
+    "AgencyRate",
+    "LegalCase",
+    "LegalCost",
+    "LegalCostKind",
+    "LegalDocument",
+    "LegalStage",
+    "LegalStageChange",
+    "PlacementPayment",
+    "RecallReason",
     "AgingPause",
     "ApprovalRequest",
     "AssignmentHistory",

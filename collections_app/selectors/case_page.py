@@ -31,7 +31,9 @@ from collections_app.models import (
     PromiseStatus,
     PromiseToPay,
 )
-from collections_app.selectors.disputes import case_extras
+from collections_app.selectors.disputes import case_extras, timeline_items
+from collections_app.selectors.escalation import case_escalation
+from collections_app.selectors.legal import escalation_timeline
 from collections_app.selectors.loan_figures import show_paid
 from collections_app.selectors.payoff import loan_payoff, loan_payoff_total, offer_payoff
 from collections_app.selectors.settlements import case_settlements
@@ -155,7 +157,7 @@ def personal_data_shown(points, full: bool, borrower) -> list[str]:
     return shown
 
 
-def timeline(case) -> list[TimelineItem]:
+def _contact_items(case) -> list[TimelineItem]:
     items: list[TimelineItem] = []
     contacts = (
         ContactLog.objects.filter(case=case)
@@ -177,6 +179,11 @@ def timeline(case) -> list[TimelineItem]:
                 extra,
             )
         )
+    return items
+
+
+def timeline(case) -> list[TimelineItem]:
+    items = _contact_items(case)
     for p in PromiseToPay.objects.filter(case=case).exclude(resolved_on=None).order_by("-resolved_on")[:TIMELINE_LIMIT]:
         items.append(
             TimelineItem(
@@ -231,9 +238,10 @@ def timeline(case) -> list[TimelineItem]:
                 a.reason, _who(a.by_user),
             )
         )
-    from collections_app.selectors.disputes import timeline_items
-
-    items.extend(timeline_items(case))
+    items.extend(timeline_items(case))  # disputes, documents, stop-flag steps
+    items += [  # placements, recalls, litigation
+        TimelineItem(at, kind, label, text, who) for at, kind, label, text, who in escalation_timeline(case)
+    ]
     items.sort(key=lambda i: i.at, reverse=True)
     return items
 
@@ -299,4 +307,5 @@ def case_context(case, user, *, now=None) -> dict:
         "today": today,
         **case_extras(case, user, today),
         "personal_data_shown": personal_data_shown(points, full, borrower),
+        "escalation": case_escalation(case, user, today),  # agency placement and litigation
     }

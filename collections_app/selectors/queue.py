@@ -51,6 +51,7 @@ from collections_app.models import (
     Relation,
     StrategyStatus,
 )
+from collections_app.selectors.agency import not_placed
 from collections_app.selectors.contact_verdicts import verdicts_for_cases
 from collections_app.selectors.settlements import broken_plan_followup, queue_hold
 
@@ -163,7 +164,7 @@ def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters 
     now = now or timezone.now()
     filters = filters or QueueFilters()
     today = timezone.localdate(now)
-    qs = _filtered(CollectionCase.objects.filter(assigned_to=owner), filters)
+    qs = _filtered(not_placed(CollectionCase.objects.filter(assigned_to=owner)), filters)  # an agency works placed cases
     qs = qs.exclude(queue_hold(today))  # a kept payment plan: only reminders before its dates
     qs = qs.annotate(effective_tz=Coalesce(NullIf("borrower__timezone", Value("")), "lender__timezone"))
     window = _window_expression(qs, now)

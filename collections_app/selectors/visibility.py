@@ -1,7 +1,8 @@
 """Which cases, loans, borrowers, contacts, visits and files a user may reach.
 
 The rule (collector or field agent: the cases given to them; supervisor: the cases of the teams
-they supervise and their own; admin: everything) is built on the roles and teams of
+they supervise and their own; agency user: the cases placed with their agency now; admin:
+everything) is built on the roles and teams of
 ``accounts.roles``; the queries over this app's models live here, so ``accounts`` never imports
 ``collections_app`` (tests/accounts/test_app_dependency.py). Pages, the API, services and the
 file downloads all filter through these functions.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from accounts.roles import can_import, is_admin, is_supervisor
+from accounts.roles import can_import, is_admin, is_agency_user, is_supervisor
 from collections_app.models import Borrower, CollectionCase, ContactLog, FieldVisit, Loan
 
 
@@ -26,6 +27,10 @@ def cases_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
         return qs.filter(
             Q(assigned_to__team__supervisor=user) | Q(assigned_to=user) | Q(team__supervisor=user)
         )
+    if is_agency_user(user):  # an outside agency's collector (docs/agency.md)
+        from collections_app.selectors.agency import placed_with
+
+        return placed_with(user.agency_id, qs)
     return qs.filter(Q(assigned_to=user) | Q(field_agent=user))
 
 

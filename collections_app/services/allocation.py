@@ -26,6 +26,7 @@ from accounts.roles import can_assign, is_admin, is_supervisor_or_admin, visible
 from collections_app.domain.compliance import zone
 from collections_app.domain.sla import FIRST_CONTACT_WITHIN, first_contact_due
 from collections_app.models import AssignmentHistory, CaseStatus, CollectionCase, FieldVisit, VisitStatus
+from collections_app.selectors.agency import not_placed
 from collections_app.selectors.visibility import cases_visible_to
 from collections_app.selectors.workload import assignable_cases
 
@@ -216,7 +217,8 @@ def auto_allocate(*, case_ids=None, now=None, by_user=None) -> int:
     if not collectors:
         return 0
     with transaction.atomic():
-        qs = CollectionCase.objects.filter(status=CaseStatus.OPEN, assigned_to__isnull=True)
+        # a case placed with an agency is the agency's until recalled (docs/agency.md)
+        qs = not_placed(CollectionCase.objects.filter(status=CaseStatus.OPEN, assigned_to__isnull=True))
         if case_ids is not None:
             qs = qs.filter(id__in=list(case_ids))
         cases = list(
@@ -295,9 +297,9 @@ def hand_to_field_agent(*, case_ids, agent, by_user=None, reason="", today=None)
     today = today or timezone.localdate()
     approved = by_user is None or is_supervisor_or_admin(by_user)
     with transaction.atomic():
-        qs = CollectionCase.objects.filter(id__in=list(case_ids), status__in=WORKING_CASE_STATUSES).exclude(
+        qs = not_placed(CollectionCase.objects.filter(id__in=list(case_ids), status__in=WORKING_CASE_STATUSES).exclude(
             visits__status__in=OPEN_VISIT_STATUSES
-        )
+        ))
         if by_user is not None and not is_admin(by_user):
             qs = cases_visible_to(by_user, qs)
         rows = list(qs.select_for_update(of=("self",)).values_list("id", "borrower__address"))

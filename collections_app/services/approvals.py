@@ -169,8 +169,19 @@ def _apply(approval: ApprovalRequest, approve: bool, user, now, agent=None) -> N
                 promise.resolved_on = timezone.localdate(now)
                 promise.save()
         return
+    if kind == ApprovalKind.AGENCY and payload.get("agency_id"):
+        # a placement request (one case or a bulk selection): the cases go to the agency
+        if approve:
+            from collections_app.services.agency import apply_placement
+
+            apply_placement(approval=approval, user=user)  # on the business date
+        return
     if not approve or case is None:
         return
+    if kind == ApprovalKind.LITIGATION:
+        from collections_app.services.legal import open_legal_case
+
+        open_legal_case(approval=approval)  # on the business date
     if kind in ACTION_ON_APPROVAL:
         if not linked_actions:
             CaseAction.objects.get_or_create(

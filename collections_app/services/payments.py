@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from collections_app.models import Loan, Payment
 from collections_app.selectors.loan_figures import business_date
 
+from .agency import attribute_payments
 from .nightly import recalculate_loans
 
 
@@ -50,4 +51,5 @@ def record_payment(*, loan: Loan, external_id: str, paid_on: dt.date, amount: De
     except IntegrityError as exc:  # the same id recorded concurrently
         raise ValidationError({"external_id": _("Payment %(id)s is already recorded.") % {"id": external_id}}) from exc
     recalculate_loans(loan_ids=[loan.id], as_of=as_of)
+    attribute_payments(loan_ids=[loan.id])  # made while the case is with an agency: the agency's
     return payment

@@ -53,6 +53,10 @@ def request_visit(*, case, user, agent=None, reason="", today=None) -> FieldVisi
         raise ValidationError({"agent": _("Choose an active field agent.")})
     if case.status == CaseStatus.CLOSED:
         raise ValidationError(_("This case is closed."))
+    from collections_app.models import AgencyPlacement
+
+    if AgencyPlacement.objects.filter(case_id=case.pk, recalled_on__isnull=True).exists():
+        raise ValidationError(_("This case is with an outside agency: recall it before asking for a visit."))
     approved = is_supervisor_or_admin(user)
     with transaction.atomic():
         locked = CollectionCase.objects.select_for_update().get(pk=case.pk)

@@ -141,3 +141,19 @@ def case_document(request, document_id):
     record_personal_data_access(user=request.user, what="case document", file_name=doc.file.name,
                                 where=request.path, borrower_ids=[doc.case.borrower_id])
     return response
+
+
+def legal_document(request, document_id):
+    """A litigation document, for those who see its case (docs/litigation.md)."""
+    from collections_app.models import LegalDocument
+
+    visible = visibility.cases_visible_to(request.user).values("id")
+    doc = LegalDocument.objects.select_related("legal_case__case").filter(
+        pk=document_id, legal_case__case_id__in=visible).first()
+    if doc is None or not doc.file:
+        raise Http404
+    name = f"legal-{doc.legal_case_id}-document-{doc.pk}{os.path.splitext(doc.file.name)[1].lower()}"
+    response = private_file_response(doc.file, filename=name)
+    record_personal_data_access(user=request.user, what="legal document", file_name=doc.file.name,
+                                where=request.path, borrower_ids=[doc.legal_case.case.borrower_id])
+    return response

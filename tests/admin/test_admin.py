@@ -67,6 +67,17 @@ def make_everything(tag: str):
                                                             defaults={"channel": "sms", "name": "r", "body": "hi"})
     m.Message.objects.create(case=case, borrower=borrower, contact_point=cp, channel="sms", template=template,
                              to_address=cp.value, body="hi", send_at=timezone.now(), idempotency_key=f"k-{tag}")
+    agency = m.Agency.objects.create(name=f"agency-{tag}", contract_start=dt.date(2026, 1, 1),
+                                     default_rate=Decimal("0.2"))
+    m.AgencyRate.objects.create(agency=agency, bucket="M1", rate=Decimal("0.25"))
+    f.UserFactory(username=f"ag-{tag}", role="agency", agency=agency)
+    placement = m.AgencyPlacement.objects.create(case=case, agency=agency, bucket="M1", commission_rate=Decimal("0.25"),
+                                                 placed_on=dt.date(2026, 1, 10), recall_on=dt.date(2026, 4, 10))
+    m.PlacementPayment.objects.create(placement=placement, payment=f.PaymentFactory(loan=loan))
+    legal = m.LegalCase.objects.create(case=case, opened_on=dt.date(2026, 3, 1), court="court")
+    m.LegalStageChange.objects.create(legal_case=legal, to_stage=m.LegalStage.PREPARED, on=dt.date(2026, 3, 1))
+    m.LegalCost.objects.create(legal_case=legal, kind=m.LegalCostKind.COURT_FEE, amount=Decimal("10"),
+                               incurred_on=dt.date(2026, 3, 1))
 
 
 def changelist_url(model):

@@ -41,7 +41,7 @@ def readme_logins() -> tuple[str, dict[str, str]]:
 def test_the_readme_table_parses():
     password, logins = readme_logins()
     assert password and len(logins) >= 4
-    assert {"/imports/", "/supervisor/", "/queue/", "/visits/"} == set(logins.values())
+    assert {"/imports/", "/supervisor/", "/queue/", "/visits/", "/agency/"} == set(logins.values())
 
 
 @pytest.mark.django_db(transaction=True)

@@ -25,8 +25,8 @@ def night(settings, day):
     nightly.run_delinquency(as_of=day)
 
 
-def test_promise_broken_plan_approved_then_broken_offer_paid_case_closed(live_server, browser_page, tmp_path,
-                                                                        settings):
+def _case_with_a_broken_promise(settings):
+    """A case of 王小明 with 1,020 overdue, its promise broken by tonight's run."""
     today = timezone.localdate()
     lender = f.LenderFactory(code="walk", name="示范小贷", **ALL_DAY)
     supervisor = f.SupervisorFactory(username="li", language="en")
@@ -47,6 +47,12 @@ def test_promise_broken_plan_approved_then_broken_offer_paid_case_closed(live_se
     m.PromiseToPay.objects.filter(pk=promise.pk).update(created_at=timezone.now() - 5 * DAY)
     night(settings, today)
     assert m.PromiseToPay.objects.get(pk=promise.pk).status == PromiseStatus.BROKEN
+    return case, loan, lender, today
+
+
+def test_promise_broken_plan_approved_then_broken_offer_paid_case_closed(live_server, browser_page, tmp_path,
+                                                                        settings):
+    case, loan, lender, today = _case_with_a_broken_promise(settings)
 
     page = browser_page
     base = live_server.url

@@ -27,6 +27,13 @@ from django.utils import timezone
 from accounts.models import Role, Team, User
 from collections_app import models as m
 from collections_app.management.demo.casework import Casework
+from collections_app.management.demo.escalation import (
+    AGENCY_NAME,
+    AGENCY_USERNAME,
+    agency_user,
+    demo_agency,
+    place_and_litigate,
+)
 from collections_app.management.demo.reference import (
     BATCH,
     DEMO_LENDERS,
@@ -97,6 +104,10 @@ class Command(Casework, BaseCommand):
             t0 = time.monotonic()
             with transaction.atomic():
                 work = self._casework(teams, users)
+            with transaction.atomic():
+                placed, legal = place_and_litigate(agency=m.Agency.objects.get(name=AGENCY_NAME),
+                                                   requester=users[Role.ADMIN][0], checker=users[Role.ADMIN][1])
+            self.stdout.write(f"Placed {placed} cases with the demo agency; {legal} legal case opened.")
             self.stdout.write(
                 f"Allocated {allocated} more cases; {work['contacts']} contacts, {work['promises']} promises, "
                 f"{work['visits']} visits, {work['approvals']} approvals, {work['complaints']} complaints, "
@@ -146,6 +157,9 @@ class Command(Casework, BaseCommand):
                                      "supervisor": created[Role.SUPERVISOR][idx]},
             )
             teams.append(team)
+        agency = demo_agency(self.today)  # the outside agency and its user (docs/agency.md)
+        created[Role.AGENCY] = [agency_user(agency, hashes[DEMO_PASSWORD])]
+        passwords.append((AGENCY_USERNAME, DEMO_PASSWORD, created[Role.AGENCY][0].get_role_display()))
         members = [(u, teams[i % 3]) for i, u in enumerate(created[Role.COLLECTOR])]
         members += [(u, teams[i % 3]) for i, u in enumerate(created[Role.FIELD_AGENT])]
         members += [(u, teams[i]) for i, u in enumerate(created[Role.SUPERVISOR])]

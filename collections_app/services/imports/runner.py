@@ -401,6 +401,7 @@ def _batch_progress(job, counters, size, stored, created, report):
 
 def _recalculate(job, lenders) -> str:
     """Reclassify the loans the file touched (``needs_recalc``), in chunks of ids."""
+    from collections_app.services.agency import attribute_payments
     last = 0
     lender_ids = list(lenders.values())
     while True:
@@ -412,6 +413,7 @@ def _recalculate(job, lenders) -> str:
             return ""
         try:
             recalculate_loans(loan_ids=ids)
+            attribute_payments(loan_ids=ids)  # payments made while a case was with an agency
         except NotImplementedError:
             return ""
         except Exception as exc:  # the import itself is stored; the nightly run reclassifies

@@ -22,7 +22,15 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection
 
-from collections_app.models import ApprovalRequest, CaseAction, CollectionCase, ContactPoint, Loan, StrategyRule
+from collections_app.models import (
+    AgencyPlacement,
+    ApprovalRequest,
+    CaseAction,
+    CollectionCase,
+    ContactPoint,
+    Loan,
+    StrategyRule,
+)
 from collections_app.models.choices import (
     ActionStatus,
     ApprovalStatus,
@@ -323,6 +331,9 @@ def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[Strate
                         WHERE cp.relation = %(guarantor)s AND {cp_sql}
                     ) g ON g.borrower_id = c.borrower_id
                     WHERE c.status = %(active)s AND k.bad AND k.current AND {sc_sql}
+                      -- a case placed with an agency gets no automatic actions (docs/agency.md)
+                      AND NOT EXISTS (SELECT 1 FROM {_t(AgencyPlacement)} pl
+                                      WHERE pl.case_id = c.id AND pl.recalled_on IS NULL)
                 ),
                 r(rule_id, code, bucket, dmin, dmax, product_id, need_g, min_over, max_over, rep, appr, action, note,
                   akind, pos, busy) AS (VALUES {values}),

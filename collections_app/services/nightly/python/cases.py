@@ -14,10 +14,12 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from collections_app.models import (
+    AgencyPlacement,
     ApprovalRequest,
     Borrower,
     CaseAction,
@@ -205,7 +207,10 @@ def bulk_history(objs, model, history_type: str) -> None:
 def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[StrategyRule], buckets) -> int:
     """Create the strategy's actions (``rules``) for the chunk's open cases, once per rule and occurrence."""
     by_key = _loans_by_key(scope)
-    cases = list(CollectionCase.objects.filter(borrower_id__in={k[0] for k in by_key}, status=CaseStatus.OPEN))
+    # a case placed with an agency gets no automatic actions (docs/agency.md)
+    placed = AgencyPlacement.objects.filter(case=OuterRef("pk"), recalled_on__isnull=True)
+    cases = list(CollectionCase.objects.filter(borrower_id__in={k[0] for k in by_key}, status=CaseStatus.OPEN)
+                 .exclude(Exists(placed)))
     if not cases or not rules:
         return 0
     guarantors = set(ContactPoint.objects.filter(borrower_id__in={c.borrower_id for c in cases},
