@@ -3,6 +3,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from collections_app.bench.common import BenchResult, p95
 
@@ -24,6 +25,8 @@ def test_json_lists_the_import_steps_with_every_key(tmp_path):
 
 @pytest.mark.django_db
 def test_web_and_delinquency_areas_say_why_they_skip_on_sqlite(tmp_path):
+    if connection.vendor != "sqlite":
+        pytest.skip("on PostgreSQL these areas run (CI runs them at 10,000 rows in its benchmark step)")
     out = tmp_path / "bench.json"
     call_command("bench", rows=100, only=["web", "delinquency"], workdir=str(tmp_path), json=str(out))
     assert json.loads(out.read_text()) == []  # nothing measured, nothing claimed
