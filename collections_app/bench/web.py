@@ -72,9 +72,9 @@ def _contacts(rows: int) -> int:
             """
             INSERT INTO collections_app_contactlog (case_id, borrower_id, channel, outcome, number_used,
                 is_third_party, is_attempt, is_conversation, note, overdue_reason, borrower_type, recording,
-                recording_ref, occurred_at, created_at, breach_rule, breach_detail)
+                recording_ref, occurred_at, created_at, breach_rule, breach_detail, dialer_call_id)
             SELECT c.id, c.borrower_id, 'phone', CASE WHEN g %% 4 = 0 THEN 'rpc' ELSE 'no_answer' END, '',
-                   FALSE, TRUE, g %% 4 = 0, '', '', '', '', '', %s - (g || ' hours')::interval, NOW(), '', ''
+                   FALSE, TRUE, g %% 4 = 0, '', '', '', '', '', %s - (g || ' hours')::interval, NOW(), '', '', ''
             FROM collections_app_collectioncase c CROSS JOIN generate_series(1, %s) AS g
             WHERE c.status = %s
             LIMIT %s
