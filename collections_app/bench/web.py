@@ -131,7 +131,7 @@ def _time_pages(client: Client, urls: list[str]) -> tuple[list[float], list[int]
         connection.queries_log.clear()  # a full log (9,000 entries after a run under DEBUG) captures nothing
         with CaptureQueriesContext(connection) as ctx:
             started = time.perf_counter()
-            response = client.get(url, HTTP_HOST="127.0.0.1")
+            response = client.get(url, HTTP_HOST="127.0.0.1", secure=True)  # DEBUG off: https only
             times.append((time.perf_counter() - started) * 1000)
         if response.status_code != 200:
             raise RuntimeError(f"GET {url} answered {response.status_code}")
