@@ -21,6 +21,7 @@ Like the delinquency bench it wipes the loan book: run it on a dedicated databas
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import time
 
@@ -41,6 +42,8 @@ from .common import BenchContext, BenchResult, p95
 COLLECTORS = 200
 CONTACTS_PER_LOAN = 10
 PAGE_REQUESTS = 200  # per page step
+# the dashboard's KPI queries are slow on PostgreSQL today (issue 15): CI measures one request
+DASHBOARD_REQUESTS = int(os.environ.get("BENCH_DASHBOARD_REQUESTS", "20"))
 ALLOCATE_AT_MOST = 50_000
 PASSWORD = "bench-pass-not-a-secret"  # bench users live only in the bench's dedicated database
 
@@ -182,7 +185,7 @@ def page_steps(supervisor: User, collectors: list[User]):
         case_queries += queries
     yield _page_result("case page (/cases/<id>/, in-process)", "case_page", case_times, case_queries, 150.0)
     client.force_login(supervisor)
-    times, queries = _time_pages(client, ["/supervisor/"] * max(PAGE_REQUESTS // 10, 5))
+    times, queries = _time_pages(client, ["/supervisor/"] * DASHBOARD_REQUESTS)
     yield _page_result("dashboard (/supervisor/, in-process)", "dashboard", times, queries, None)
 
 
