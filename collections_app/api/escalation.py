@@ -213,6 +213,15 @@ class CasePlacementsView(_Base):
         return _requested(approval)
 
 
+class PlacementPageSerializer(serializers.Serializer):
+    """One page of placements, as StandardPagination answers."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = PlacementSerializer(many=True)
+
+
 @extend_schema(tags=["agencies"])
 class PlacementsView(_Base):
     def allowed_query_params(self) -> set[str]:
@@ -222,7 +231,7 @@ class PlacementsView(_Base):
         summary="Placements of the cases the user sees",
         parameters=[OpenApiParameter("agency", int, description="Only this agency."),
                     OpenApiParameter("active", bool, description="true: not recalled yet; false: recalled.")],
-        responses={200: PlacementSerializer(many=True)},
+        responses={200: PlacementPageSerializer},
     )
     def get(self, request):
         qs = agency_sel.placements_visible_to(request.user).select_related("agency").order_by("-placed_on", "-id")
