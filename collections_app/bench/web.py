@@ -53,7 +53,7 @@ def _book(ctx: BenchContext) -> dict[str, int]:
     lender = Lender.objects.filter(code=delinquency.LENDER).first()
     if lender is None or not CollectionCase.objects.filter(lender=lender).exists():
         counts = delinquency.generate(ctx.rows, delinquency.AS_OF)
-        run_delinquency(delinquency.AS_OF, triggered_by="bench")
+        run_delinquency(as_of=delinquency.AS_OF, triggered_by="bench")
     else:
         counts = {"loans": lender.loans.count()}
     counts["contacts"] = _contacts(ctx.rows)
