@@ -1,0 +1,165 @@
+"""The whole monthly statement of one lender, October 2026, worked out by hand on a small book that
+crosses the month boundary (September before, November after).
+
+- A: opened Sep 20, open throughout. Loan A1 1,000 due Sep 1; paid 300 Oct 5 (bank), 100 Nov 2.
+- B: received Oct 10; settled with a discount: offer 600 of a payoff of 1,000, paid 600 on Oct 20
+  (alipay), 400 forgiven; closed that day (discounted).
+- C: opened Sep 1. Loan C1 2,000 due Aug 1; paid 500 Sep 10, 100 Oct 12 (bank); write-off approved
+  Oct 15 → balance written off 2,000 − 600 = 1,400; paid 200 Oct 25 (bank) → recovery after
+  write-off 200. Legal costs: court fee 300 on Oct 28, lawyer's fee 50 on Nov 3.
+- D: opened Sep 5, placed with an agency at 20% on Oct 1; paid 500 Oct 8 (wechat) during the
+  placement → commission 100.00; returned to the lender Oct 30 (closed, recalled).
+- F: opened Sep 1, closed (cured) Sep 25. E: received Nov 3.
+
+October: open at the start A, C, D = 3; received 1 (B); closed 2 (B discounted, D recalled),
+returned 1; open at the end A, C = 2. Collected 1,700: bank 600 (3), alipay 600, wechat 500.
+"""
+import csv
+import datetime as dt
+import io
+import zoneinfo
+from decimal import Decimal as D
+
+import openpyxl
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from collections_app import models as m
+from collections_app.selectors import dashboard as dash
+from collections_app.selectors import reconciliation as recon
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
+OCT = dt.date(2026, 10, 1)
+Hist = m.CollectionCase.history.model
+
+
+def at(month, day, hour=10):
+    return dt.datetime(2026, month, day, hour, tzinfo=TZ)
+
+
+def d(month, day):
+    return dt.date(2026, month, day)
+
+
+def case(lender, opened):
+    c = f.CaseFactory(lender=lender)
+    m.CollectionCase.objects.filter(id=c.id).update(opened_at=opened)
+    Hist.objects.filter(id=c.id).update(history_date=opened)
+    c.refresh_from_db()
+    return c
+
+
+def change(c, when, status, reason=""):
+    c.status, c.close_reason = status, reason
+    c.closed_at = when if status == m.CaseStatus.CLOSED else None
+    c.save()
+    Hist.objects.filter(history_id=c.history.latest().history_id).update(history_date=when)
+
+
+def loan(c, due_on, amount, paid=()):
+    ln = f.LoanFactory(lender=c.lender, borrower=c.borrower, case=c)
+    f.InstallmentFactory(loan=ln, seq=1, due_date=due_on, principal_due=D(amount), interest_due=D("0"))
+    return ln, [f.PaymentFactory(loan=ln, paid_on=day, amount=D(x), channel=ch) for day, x, ch in paid]
+
+
+@pytest.fixture
+def book(lender):
+    a = case(lender, at(9, 20))
+    loan(a, d(9, 1), "1000", [(d(10, 5), "300", "bank"), (d(11, 2), "100", "bank")])
+    b = case(lender, at(10, 10))
+    loan(b, d(9, 1), "1000", [(d(10, 20), "600", "alipay")])
+    m.SettlementOffer.objects.create(case=b, amount=D("600"), payoff_amount=D("1000"), discount_percent=D("40"),
+                                     offered_on=d(10, 12), valid_until=d(10, 31), status=m.OfferStatus.PAID,
+                                     level=m.ApprovalLevel.SUPERVISOR, paid_amount=D("600"), ended_on=d(10, 20),
+                                     forgiven_amount=D("400"))
+    change(b, at(10, 20, 18), m.CaseStatus.CLOSED, m.CaseCloseReason.DISCOUNTED)
+    c = case(lender, at(9, 1))
+    loan(c, d(8, 1), "2000", [(d(9, 10), "500", "bank"), (d(10, 12), "100", "bank"), (d(10, 25), "200", "bank")])
+    m.ApprovalRequest.objects.create(kind=m.ApprovalKind.WRITE_OFF, case=c, status=m.ApprovalStatus.APPROVED,
+                                     decided_at=at(10, 15))
+    m.CollectionCase.objects.filter(id=c.id).update(written_off=True)
+    legal = m.LegalCase.objects.create(case=c, opened_on=d(10, 20))
+    m.LegalCost.objects.create(legal_case=legal, kind=m.LegalCostKind.COURT_FEE, amount=D("300"), incurred_on=d(10, 28))
+    m.LegalCost.objects.create(legal_case=legal, kind=m.LegalCostKind.LAWYER_FEE, amount=D("50"), incurred_on=d(11, 3))
+    dd = case(lender, at(9, 5))
+    _ln, (paid,) = loan(dd, d(8, 1), "800", [(d(10, 8), "500", "wechat")])
+    agency = m.Agency.objects.create(name="Far Agency", contract_start=d(1, 1), default_rate=D("0.2"))
+    placement = m.AgencyPlacement.objects.create(case=dd, agency=agency, bucket="M2", commission_rate=D("0.2"),
+                                                 placed_on=d(10, 1), recall_on=d(12, 30), recalled_on=d(10, 30),
+                                                 recall_reason=m.RecallReason.CASE_CLOSED)
+    m.PlacementPayment.objects.create(placement=placement, payment=paid)
+    change(dd, at(10, 30), m.CaseStatus.CLOSED, m.CaseCloseReason.RECALLED)
+    fc = case(lender, at(9, 1))
+    change(fc, at(9, 25), m.CaseStatus.CLOSED, m.CaseCloseReason.CURED)
+    case(lender, at(11, 3))
+    other = f.LenderFactory(code="other")
+    loan(case(other, at(10, 2)), d(9, 1), "999", [(d(10, 3), "999", "bank")])
+    return {"a": a, "b": b, "c": c, "d": dd, "f": fc}
+
+
+def test_the_october_statement_by_hand(book, lender):
+    with CaptureQueriesContext(connection) as queries:
+        s = recon.month_statement(lender.id, OCT, dash.bucket_codes())
+    assert len(queries) <= 11
+    assert {k: s["cases"][k] for k in ("open_at_start", "received", "closed", "returned", "open_at_end")} == {
+        "open_at_start": 3, "received": 1, "closed": 2, "returned": 1, "open_at_end": 2}
+    assert [(x["reason"], x["cases"]) for x in s["cases"]["closed_by_reason"]] == [("discounted", 1), ("recalled", 1)]
+    assert s["total"]["total"] == D("1700.00")
+    assert [(x["channel"], x["amount"], x["payments"]) for x in s["channels"]] == [
+        ("alipay", D("600.00"), 1), ("bank", D("600.00"), 3), ("wechat", D("500.00"), 1)]
+    assert s["settlements"] == {"offers": 1, "agreed": D("600.00"), "paid": D("600.00"), "forgiven": D("400.00")}
+    assert s["write_offs"] == {"cases": 1, "balance": D("1400.00")}
+    assert s["recoveries"] == {"payments": 1, "amount": D("200.00")}
+    assert s["commission"]["commission"] == D("100.00") and s["commission"]["collected"] == D("500.00")
+    assert [(x["kind"], x["amount"]) for x in s["legal_costs"]["lines"]] == [("court_fee", D("300.00"))]
+
+
+def test_the_rows_behind_each_figure_add_up(book, lender):
+    assert sum(r[4] for r in recon.channel_rows(lender.id, OCT)) == D("1700")
+    assert [r[1] for r in recon.closing_rows(lender.id, OCT)] == ["discounted", "recalled"]
+    assert [r[3] for r in recon.settlement_rows(lender.id, OCT)] == [d(10, 20)]
+    assert [(r[1], r[3]) for r in recon.write_off_rows(lender.id, OCT)] == [(book["c"].id, D("1400"))]
+    assert [(r[4], r[5]) for r in recon.recovery_rows(lender.id, OCT)] == [(d(10, 25), D("200"))]
+    assert [(r[0], r[6]) for r in recon.commission_rows(lender.id, OCT)] == [("Far Agency", D("500"))]
+    assert [r[5] for r in recon.legal_cost_rows(lender.id, OCT)] == [D("300")]
+    cases = {r[0]: (r[3], r[4]) for r in recon.case_rows(lender.id, OCT)}
+    assert cases[book["b"].id] == ("", "closed") and cases[book["a"].id] == ("open", "open")
+    assert cases[book["f"].id] == ("closed", "closed") and len(cases) == 5
+
+
+def test_a_past_month_is_the_same_after_later_changes(book, lender):
+    before = recon.month_statement(lender.id, OCT, dash.bucket_codes())
+    change(book["d"], at(11, 10), m.CaseStatus.OPEN)  # the lender sends D back
+    change(book["a"], at(11, 12), m.CaseStatus.CLOSED, m.CaseCloseReason.CURED)
+    m.LegalCost.objects.create(legal_case=m.LegalCase.objects.get(), kind=m.LegalCostKind.OTHER, amount=D("9"),
+                               incurred_on=d(11, 20))
+    assert recon.month_statement(lender.id, OCT, dash.bucket_codes()) == before
+    nov = recon.month_statement(lender.id, dt.date(2026, 11, 1), dash.bucket_codes())
+    assert (nov["cases"]["open_at_start"], nov["cases"]["received"], nov["cases"]["open_at_end"]) == (2, 1, 3)
+    assert nov["legal_costs"]["amount"] == D("59.00")
+
+
+def test_page_and_every_export(book, lender, admin_user, supervisor, team, client):
+    client.force_login(admin_user)
+    url = reverse("supervisor_reconciliation")
+    q = {"lender": lender.code, "month": "2026-10"}
+    page = client.get(url, q).content.decode()
+    assert 'id="reconciliation-month"' in page and "1,400.00" in page
+    for table in ("channels", "cases", "closed", "settlements", "write_offs", "recoveries", "commission",
+                  "legal_costs"):
+        out = client.get(url, {**q, "export": "csv", "table": table})
+        assert out["Content-Disposition"].endswith(f'-{table}.csv"'), table
+        assert len(list(csv.reader(io.StringIO(out.content.decode("utf-8-sig"))))) > 1, table
+    out = client.get(url, {**q, "export": "xlsx", "table": "summary"})
+    rows = {r[0]: r[1] for r in openpyxl.load_workbook(io.BytesIO(out.content)).active.iter_rows(values_only=True)}
+    assert rows["Forgiven amount"] == 400 and rows["Agency commission"] == 100 and rows["Legal costs"] == 300
+    assert rows["Cases returned to the lender"] == 1
+    team.lender = f.LenderFactory(code="someone-else")
+    team.save()
+    client.force_login(supervisor)  # their only team works another lender: not this one's statement
+    page = client.get(url, {**q, "export": "csv", "table": "legal_costs"})
+    assert "acme" not in page["Content-Disposition"]
