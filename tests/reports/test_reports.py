@@ -8,6 +8,7 @@ import openpyxl
 import pypdf
 import pytest
 from django.core import mail
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from collections_app import models as m
@@ -74,7 +75,7 @@ def test_beat_twice_makes_one_report_per_scope_and_mails_each_once(book, lender,
     assert message.attachments[1][1][:5] == b"%PDF-"
     lender_mail = [x for x in mail.outbox if "Other Lender" in x.subject]
     assert {tuple(x.to) for x in lender_mail} == {("boss@example.com", "super2@example.com")}
-    with pytest.raises(Exception):  # the database refuses a second report of the same scope and period
+    with pytest.raises(IntegrityError), transaction.atomic():  # the database refuses a second one
         m.Report.objects.create(kind="week", period_start=mine.period_start, period_end=mine.period_end,
                                 scope="collector", collector=collector, scope_name="again")
 
