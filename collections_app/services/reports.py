@@ -72,7 +72,9 @@ def email_report(*, report: Report, now: dt.datetime) -> bool:
         Report.objects.filter(pk=report.pk).update(emailed_at=None, failure_reason=f"e-mail: {exc}"[:2000])
         logger.exception("report %s could not be e-mailed", report.pk)
         return False
-    report.emailed_at, report.recipients = now, to
+    if report.failure_reason:  # an earlier attempt's mail error, now sent
+        Report.objects.filter(pk=report.pk).update(failure_reason="")
+    report.emailed_at, report.recipients, report.failure_reason = now, to, ""
     return True
 
 

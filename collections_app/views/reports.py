@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -22,7 +23,7 @@ from collections_app.selectors.loan_figures import business_date
 from collections_app.selectors.reconciliation import lenders_for
 from collections_app.selectors.reports import COLUMNS, RATES, reports_visible_to
 
-STORED_LIMIT = 200
+PAGE_SIZE = 100
 
 def report_period(kind: str, day: dt.date | None) -> tuple[dt.date, dt.date]:
     """The ISO week or calendar month containing ``day`` (default: the last complete one before the
@@ -65,7 +66,7 @@ def reports_page(request):
         stored = stored.filter(scope=request.GET["scope"])
     return render(request, "supervisor/reports.html", {
         "kind": kind, "date_from": date_from, "date_to": date_to, "tab": "reports",
-        "stored": stored[:STORED_LIMIT], "ready": ReportStatus.READY, "kinds": ReportKind.choices,
+        "stored": Paginator(stored, PAGE_SIZE).get_page(request.GET.get("page")), "ready": ReportStatus.READY, "kinds": ReportKind.choices,
         "scopes": ReportScope.choices, "chosen_kind": request.GET.get("kind", ""),
         "chosen_scope": request.GET.get("scope", ""),
     })

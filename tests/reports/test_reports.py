@@ -8,6 +8,7 @@ import openpyxl
 import pypdf
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -130,3 +131,21 @@ def test_list_and_downloads_only_for_who_may_see_the_scope(book, client, supervi
     client.force_login(admin_user)
     assert client.get(reverse("supervisor_report_file", args=[b_team.id, "pdf"])).status_code == 200
     assert client.get(reverse("supervisor_reports"), {"scope": "lender"}).content.decode().count("Other Lender") == 1
+
+
+class FailingBackend(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("smtp down")
+
+
+def test_a_mail_that_failed_is_sent_by_the_next_delivery(book, settings, collector):
+    settings.EMAIL_BACKEND = "tests.reports.test_reports.FailingBackend"
+    tasks.generate_reports.delay("week")
+    report = m.Report.objects.get(kind="week", scope="collector", collector=collector)
+    assert report.status == m.ReportStatus.READY and report.emailed_at is None
+    assert "smtp down" in report.failure_reason
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    tasks.generate_reports.delay("week")
+    report.refresh_from_db()
+    assert report.emailed_at is not None and report.failure_reason == "" and len(mail.outbox) == 6
+    assert report.recipients == ["boss@example.com", "coll1@example.com", "super1@example.com"]
