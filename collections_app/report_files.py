@@ -68,16 +68,16 @@ def report_pdf(report) -> bytes:
     font = _font()
     title_style = ParagraphStyle("title", fontName=font, fontSize=14, leading=20, alignment=1, spaceAfter=4)
     cell = ParagraphStyle("cell", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
+    number = ParagraphStyle("number", parent=cell, alignment=2)
     zh, en = _title(report)
     head = [Paragraph(escape(t), cell) for t in (*_both(lambda: _("KPI")), _both(lambda: _("Value"))[0] + " / "
                                                  + _both(lambda: _("Value"))[1])]
     body = [[Paragraph(escape(zh_label), cell), Paragraph(escape(en_label), cell),
-             Paragraph(escape(_shown(key, (report.figures or {}).get(key))), cell)]
+             Paragraph(escape(_shown(key, (report.figures or {}).get(key))), number)]
             for (key, _label), (zh_label, en_label, _v) in zip(COLUMNS, rows(report), strict=True)]
     table = Table([head, *body], colWidths=[50 * mm, 70 * mm, 40 * mm], repeatRows=1)
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-                               ("ALIGN", (2, 1), (2, -1), "RIGHT")]))
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey)]))
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=20 * mm,
                             bottomMargin=20 * mm, title=en)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def book(settings, lender, team, collector, supervisor):
+def staff(settings, lender, team, collector, supervisor):
     """Business date Tue 2026-11-03: last week is Oct 26 – Nov 1, last month October. The collector's
     case (team A, lender Acme) took 250 on Oct 28 and 100 on Oct 5; another lender's team B, 70."""
     settings.BUSINESS_DATE = "2026-11-03"
@@ -53,7 +53,7 @@ def test_periods():
     assert report_periods("month", dt.date(2026, 11, 3)) == (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
 
 
-def test_beat_twice_makes_one_report_per_scope_and_mails_each_once(book, lender, team, collector):
+def test_beat_twice_makes_one_report_per_scope_and_mails_each_once(staff, lender, team, collector):
     tasks.generate_reports.delay("week")
     tasks.generate_reports.delay("week")  # delivered twice
     tasks.generate_reports.delay("month")
@@ -81,7 +81,7 @@ def test_beat_twice_makes_one_report_per_scope_and_mails_each_once(book, lender,
                                 scope="collector", collector=collector, scope_name="again")
 
 
-def test_a_failed_scope_is_recorded_and_generated_again(book, monkeypatch):
+def test_a_failed_scope_is_recorded_and_generated_again(staff, monkeypatch):
     from collections_app.services import reports as service
 
     def boom(*args, **kwargs):
@@ -96,7 +96,7 @@ def test_a_failed_scope_is_recorded_and_generated_again(book, monkeypatch):
     assert m.Report.objects.filter(status=m.ReportStatus.READY).count() == 6 and len(mail.outbox) == 6
 
 
-def test_pdf_in_chinese_and_english_and_xlsx(book, collector):
+def test_pdf_in_chinese_and_english_and_xlsx(staff, collector):
     tasks.generate_reports.delay("month")
     report = m.Report.objects.get(kind="month", scope="collector", collector=collector)
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(report_pdf(report))).pages)
@@ -107,9 +107,9 @@ def test_pdf_in_chinese_and_english_and_xlsx(book, collector):
     assert rows[1][0] == "已回收" and by_en["Collected"] == 350 and by_en["Promises made"] == 0
 
 
-def test_list_and_downloads_only_for_who_may_see_the_scope(book, client, supervisor, collector, admin_user, lender):
+def test_list_and_downloads_only_for_who_may_see_the_scope(staff, client, supervisor, collector, admin_user, lender):
     tasks.generate_reports.delay("week")
-    b_team = m.Report.objects.get(kind="week", scope="team", team=book["b_team"])
+    b_team = m.Report.objects.get(kind="week", scope="team", team=staff["b_team"])
     mine = m.Report.objects.get(kind="week", scope="collector", collector=collector)
     acme = m.Report.objects.get(kind="week", scope="lender", lender=lender)
     client.force_login(supervisor)
@@ -122,7 +122,7 @@ def test_list_and_downloads_only_for_who_may_see_the_scope(book, client, supervi
             assert out.status_code == status, (report, fmt)
     out = client.get(reverse("supervisor_report_file", args=[mine.id, "pdf"]))
     assert out["Content-Type"] == "application/pdf" and out.content[:5] == b"%PDF-"
-    client.force_login(book["b_super"])
+    client.force_login(staff["b_super"])
     assert client.get(reverse("supervisor_report_file", args=[mine.id, "xlsx"])).status_code == 404
     assert client.get(reverse("supervisor_report_file", args=[b_team.id, "xlsx"])).status_code == 200
     client.force_login(collector)
@@ -138,7 +138,7 @@ class FailingBackend(BaseEmailBackend):
         raise ConnectionRefusedError("smtp down")
 
 
-def test_a_mail_that_failed_is_sent_by_the_next_delivery(book, settings, collector):
+def test_a_mail_that_failed_is_sent_by_the_next_delivery(staff, settings, collector):
     settings.EMAIL_BACKEND = "tests.reports.test_reports.FailingBackend"
     tasks.generate_reports.delay("week")
     report = m.Report.objects.get(kind="week", scope="collector", collector=collector)
