@@ -15,7 +15,7 @@ from django.urls import reverse
 from collections_app import models as m
 from collections_app import tasks
 from collections_app.report_files import report_pdf, report_xlsx
-from collections_app.selectors.reports import report_periods
+from collections_app.selectors.reports import COLUMNS, COUNTS, report_periods
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +94,20 @@ def test_a_failed_scope_is_recorded_and_generated_again(staff, monkeypatch):
     monkeypatch.undo()
     tasks.generate_reports.delay("month")
     assert m.Report.objects.filter(status=m.ReportStatus.READY).count() == 6 and len(mail.outbox) == 6
+
+
+def test_figures_are_the_api_kpis_of_the_scope(staff, client, admin_user, team, lender):
+    """Every figure of the team's and the lender's monthly report is what GET /api/kpis/ answers an
+    admin for that team or lender (one definition of each KPI)."""
+    tasks.generate_reports.delay("month")
+    client.force_login(admin_user)
+    for report, query in ((m.Report.objects.get(kind="month", team=team), {"team": team.id}),
+                          (m.Report.objects.get(kind="month", lender=lender), {"lender": lender.code})):
+        api = client.get("/api/kpis/", {"from": "2026-10-01", "to": "2026-10-31", **query}).json()
+        for key, _label in COLUMNS:
+            got, want = report.figures[key], api[key]
+            assert (got if got is None or key in COUNTS else D(got)) == (
+                want if want is None or key in COUNTS else D(str(want))), (report.scope, key)
 
 
 def test_pdf_in_chinese_and_english_and_xlsx(staff, collector):
