@@ -273,7 +273,7 @@ def dashboard(user, filters: DashboardFilters, *, now: dt.datetime | None = None
     return Dashboard(filters=filters, summary=figures, aging=data.aging_as_of(scope, codes), roll=roll,
                      roll_codes=codes, recovery=recovery, sla=sla(cases, now), league=rows,
                      trends=trends.weekly(scope, {r["user"].id: r["name"] for r in rows}),
-                     comparisons=trends.comparisons(scope, codes), forecast=trends.forecast(cases, scope, business_date()))
+                     comparisons=trends.comparisons(scope, codes, recovery), forecast=trends.forecast(cases, scope, business_date()))
 
 
 def roll_matrix(roll: list[dict], codes: list[str]) -> dict[str, dict[str, int]]:
