@@ -25,6 +25,7 @@ from collections_app.selectors.reports import COLUMNS, RATES, reports_visible_to
 
 PAGE_SIZE = 100
 
+
 def report_period(kind: str, day: dt.date | None) -> tuple[dt.date, dt.date]:
     """The ISO week or calendar month containing ``day`` (default: the last complete one before the
     business date)."""
@@ -66,8 +67,8 @@ def reports_page(request):
         stored = stored.filter(scope=request.GET["scope"])
     return render(request, "supervisor/reports.html", {
         "kind": kind, "date_from": date_from, "date_to": date_to, "tab": "reports",
-        "stored": Paginator(stored, PAGE_SIZE).get_page(request.GET.get("page")), "ready": ReportStatus.READY, "kinds": ReportKind.choices,
-        "scopes": ReportScope.choices, "chosen_kind": request.GET.get("kind", ""),
+        "stored": Paginator(stored, PAGE_SIZE).get_page(request.GET.get("page")), "ready": ReportStatus.READY,
+        "kinds": ReportKind.choices, "scopes": ReportScope.choices, "chosen_kind": request.GET.get("kind", ""),
         "chosen_scope": request.GET.get("scope", ""),
     })
 
