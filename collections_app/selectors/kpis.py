@@ -296,14 +296,33 @@ def non_performing(scope: Scope, codes: list[str], npl_codes: list[str]) -> dict
             "non_performing_ratio": formulas.non_performing_ratio(npl, balance)}
 
 
-def by_collector(scope: Scope) -> dict[int, dict]:
-    """Per holder (collector id): collected, attempts, RPC, promises made / due / kept — three queries."""
-    out: dict[int, dict] = {}
-    for row in payments(scope).values("_holder").annotate(s=Sum("amount")).order_by():
-        out.setdefault(row["_holder"], {})["collected"] = money(row["s"])
-    for row in contacts(scope).values("_holder").annotate(**contact_counts()).order_by():
-        out.setdefault(row["_holder"], {}).update(attempts=row["attempts"], rpc=row["rpc"])
-    for row in promises(scope).values("_holder").annotate(**promise_counts(scope)).order_by():
-        out.setdefault(row["_holder"], {}).update(promises_made=row["made"], promises_due=row["due"],
-                                                  promises_kept=row["kept"])
+WORK_FIELDS = ("collected", "attempts", "reached", "rpc", "made", "made_amount", "due", "kept", "partial",
+               "broken", "open_due")
+
+
+def work_by_holder(scope: Scope) -> dict[int | None, dict]:
+    """Per holder of the time (collector id; None: work no collector held): collected, attempts,
+    contacts reached, RPC and the promise counts — three queries. The summary is their sum, the league
+    table their rows: each is computed once per page."""
+    out: dict[int | None, dict] = {}
+
+    def row(holder) -> dict:
+        return out.setdefault(holder, dict.fromkeys(WORK_FIELDS, 0) | {"collected": ZERO, "made_amount": ZERO})
+
+    for r in payments(scope).values("_holder").annotate(s=Sum("amount")).order_by():
+        row(r["_holder"])["collected"] = money(r["s"])
+    for r in contacts(scope).values("_holder").annotate(**contact_counts()).order_by():
+        row(r["_holder"]).update(attempts=r["attempts"], reached=r["reached"], rpc=r["rpc"])
+    for r in promises(scope).values("_holder").annotate(**promise_counts(scope)).order_by():
+        row(r["_holder"]).update({k: r[k] for k in ("made", "due", "kept", "partial", "broken", "open_due")},
+                                 made_amount=money(r["made_amount"]))
     return out
+
+
+def work_total(work: dict[int | None, dict]) -> dict:
+    """The sum of :func:`work_by_holder`'s rows (the scope's whole work)."""
+    total = dict.fromkeys(WORK_FIELDS, 0) | {"collected": ZERO, "made_amount": ZERO}
+    for r in work.values():
+        for k in WORK_FIELDS:
+            total[k] += r[k]
+    return total
