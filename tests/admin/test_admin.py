@@ -78,6 +78,9 @@ def make_everything(tag: str):
     m.LegalStageChange.objects.create(legal_case=legal, to_stage=m.LegalStage.PREPARED, on=dt.date(2026, 3, 1))
     m.LegalCost.objects.create(legal_case=legal, kind=m.LegalCostKind.COURT_FEE, amount=Decimal("10"),
                                incurred_on=dt.date(2026, 3, 1))
+    m.Report.objects.create(kind="month", period_start=dt.date(2026, 3, 1), period_end=dt.date(2026, 3, 31),
+                            scope="team", team=team, scope_name=team.name, status="ready", generated_at=timezone.now(),
+                            figures={"collected": "10.00"})
 
 
 def changelist_url(model):
