@@ -77,8 +77,12 @@ def panel_steps(supervisor, loans: int):
     month = _book_date().replace(day=1)
     codes = desk.bucket_codes()
     started = time.perf_counter()
-    reconciliation.statement(lender_id, month, codes)
+    reconciliation.month_statement(lender_id, month, codes)
     rows = reconciliation.payment_rows(lender_id, month, codes)
-    yield BenchResult(name="reconciliation of one lender's month (statement and its rows)", rows=len(rows),
+    for export in (reconciliation.channel_rows, reconciliation.case_rows, reconciliation.closing_rows,
+                   reconciliation.settlement_rows, reconciliation.write_off_rows, reconciliation.recovery_rows,
+                   reconciliation.commission_rows, reconciliation.legal_cost_rows):
+        export(lender_id, month)
+    yield BenchResult(name="reconciliation of one lender's month (statement and the rows behind every figure)", rows=len(rows),
                       seconds=time.perf_counter() - started, step="reconciliation",
                       max_seconds=RECONCILIATION_TARGET_S, unit="payments")
