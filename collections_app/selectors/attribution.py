@@ -8,10 +8,19 @@ case with no history at all is credited to its collector and team now.
 """
 from __future__ import annotations
 
-from django.db.models import Case, CharField, Exists, F, IntegerField, OuterRef, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
 
+from accounts.models import User
 from collections_app.models import AssignmentHistory, BucketHistory
+
+NONE = 0
+
+
+def _team_of(user_ref: str):
+    """The team of the user at ``user_ref`` of the row, by a primary-key lookup (a join written as
+    ``from_user__team`` made PostgreSQL hash the whole user table for every outer row)."""
+    return Subquery(User.objects.filter(pk=OuterRef(user_ref)).values("team")[:1])
 
 
 def _rows(case_ref: str, up_to: dict, after: dict):
@@ -36,20 +45,21 @@ def holder_exprs(case_ref: str, case_path: str, *, instant: str | None = None, d
         up_to, after = {"at__date__lte": bound}, {"at__date__gt": bound}
     before, later = _rows(case_ref, up_to, after)
     prefix = f"{case_path}__" if case_path else ""
-    holder = Case(
-        When(Exists(before), then=Subquery(before.values("to_user")[:1])),
-        When(Exists(later), then=Coalesce(Subquery(later.values("from_user")[:1]),
-                                          Subquery(later.values("to_user")[:1]))),
-        default=F(f"{prefix}assigned_to"),
-        output_field=IntegerField(),
-    )
-    team = Case(
-        When(Exists(before), then=Subquery(before.values("team")[:1])),
-        When(Exists(later), then=Coalesce(Subquery(later.values("from_user__team")[:1]),
-                                          Subquery(later.values("team")[:1]))),
-        default=F(f"{prefix}team"),
-        output_field=IntegerField(),
-    )
+    # NONE (0, never an id) stands for "a row, naming nobody": each value is then one top-1 lookup
+    # that is NULL only when there is no such row, so COALESCE takes the first branch that has a row
+    # and PostgreSQL evaluates the later lookups only for the rows that need them (two lookups a row
+    # in the usual case, where the Case/Exists form took up to eight).
+    none = Value(NONE, output_field=IntegerField())
+    holder = NullIf(Coalesce(
+        Subquery(before.annotate(_h=Coalesce("to_user", none, output_field=IntegerField())).values("_h")[:1]),
+        Subquery(later.annotate(_h=Coalesce("from_user", "to_user", none, output_field=IntegerField())).values("_h")[:1]),
+        F(f"{prefix}assigned_to"),
+        output_field=IntegerField()), none, output_field=IntegerField())
+    team = NullIf(Coalesce(
+        Subquery(before.annotate(_t=Coalesce("team", none, output_field=IntegerField())).values("_t")[:1]),
+        Subquery(later.annotate(_t=Coalesce(_team_of("from_user"), "team", none, output_field=IntegerField())).values("_t")[:1]),
+        F(f"{prefix}team"),
+        output_field=IntegerField()), none, output_field=IntegerField())
     return {"_holder": holder, "_holder_team": team}
 
 
