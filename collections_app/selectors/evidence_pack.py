@@ -164,7 +164,8 @@ def sections(case) -> list[Section]:
     return [
         Section("contacts", _("Contacts"), [_("At"), _("By"), _("Channel"), _("Outcome"), _("Number or address"),
                 _("Third party"), _("Call length (s)"), _("Note"), _("Rule broken"), _("Why it was not allowed"),
-                _("Recording")], lambda: _contacts(case), text=lambda r: f"{r[2]} · {r[3]} · {r[1]} · {r[4]}"),
+                _("Recording")], lambda: _contacts(case),
+                text=lambda r: f"{r[2]} · {r[3]} · {r[1]} · {r[4]}" + (f" — {r[7][:200]}" if r[7] else "")),
         Section("messages", _("Messages"), [_("Send at"), _("Channel"), _("To"), _("Status"), _("Sent at"),
                 _("Subject"), _("Text"), _("By")], lambda: _messages(case), text=lambda r: f"{r[1]} · {r[3]} · {r[2]}"),
         Section("letters", _("Letters"), [_("At"), _("Kind"), _("Status"), _("Letter date"), _("Amount owed"),

@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from collections_app.domain.compliance import stop_flag_label
 from collections_app.domain.message_templates import language_for
 from collections_app.evidence_pdf import render_summary_pdf
 from collections_app.selectors import evidence_pack as pack
@@ -38,6 +39,7 @@ class EvidencePack:
     path: str
     filename: str
     counts: dict
+    generated_at: dt.datetime
 
 
 def _when(value) -> tuple[dt.datetime, str]:
@@ -87,7 +89,7 @@ def _copy_files(zf: zipfile.ZipFile, case) -> list[list]:
     return manifest
 
 
-def _facts(case, user, now) -> list[tuple[str, str]]:
+def summary_facts(case, user, now) -> list[tuple[str, str]]:
     b = case.borrower
     return [
         (_("Case"), f"#{case.pk} · {case.get_status_display()}"),
@@ -97,7 +99,7 @@ def _facts(case, user, now) -> list[tuple[str, str]]:
         (_("Bucket"), f"{case.bucket} · {case.dpd} {_('days past due')}"),
         (_("Overdue amount"), f"{case.overdue_amount:.2f}"),
         (_("Outstanding balance"), f"{case.outstanding_amount:.2f}"),
-        (_("Stop flags"), "; ".join(str(f) for f in b.stop_flags) or "—"),
+        (_("Stop flags"), "; ".join(str(stop_flag_label(f)) for f in b.stop_flags) or "—"),
         (_("Generated"), f"{timezone.localtime(now):%Y-%m-%d %H:%M} · {pack.who(user)}"),
     ]
 
@@ -121,7 +123,7 @@ def build_evidence_pack(*, case, user, where: str = "", now: dt.datetime | None 
             try:
                 render_summary_pdf(
                     pdf_path, title=_("Evidence pack · case #%(id)s") % {"id": case.pk},
-                    facts=_facts(case, user, now), counts_title=_("What the pack holds"),
+                    facts=summary_facts(case, user, now), counts_title=_("What the pack holds"),
                     counts=[(f"{title} ({name}.csv)", n) for name, (title, n) in counts.items()]
                     + [(_("Stored files (files/)"), len(manifest))],
                     timeline_title=_("Timeline"),
@@ -139,4 +141,5 @@ def build_evidence_pack(*, case, user, where: str = "", now: dt.datetime | None 
         raise
     record_personal_data_access(user=user, what="evidence pack", file_name=filename, where=where,
                                 borrower_ids=[case.borrower_id])
-    return EvidencePack(path=path, filename=filename, counts={k: n for k, (_t, n) in counts.items()})
+    return EvidencePack(path=path, filename=filename, counts={k: n for k, (_t, n) in counts.items()},
+                        generated_at=now)
