@@ -31,6 +31,7 @@ class QualityItemInline(RoleAdminMixin, admin.TabularInline):
 class QualityChecklistAdmin(RoleAdminMixin, admin.ModelAdmin):
     list_display = ("lender", "name", "version", "is_active", "created_at")
     list_filter = ("is_active", "lender")
+    list_select_related = ("lender",)
     inlines = [QualityItemInline]
 
     def get_readonly_fields(self, request, obj=None):
@@ -45,6 +46,7 @@ class QualityChecklistAdmin(RoleAdminMixin, admin.ModelAdmin):
 class QualitySampleAdmin(ReadOnlyAdmin):
     list_display = ("rule", "date_from", "date_to", "team", "created_by", "created_at")
     list_filter = ("rule",)
+    list_select_related = ("team", "created_by")
 
 
 class QualityScoreInline(RoleAdminMixin, admin.TabularInline):

@@ -13,9 +13,17 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from collections_app.letters_pdf import _font
 
+# characters the CID font has no glyph for (drawn as a box), and the ones it has in their place
+NO_GLYPH = str.maketrans({"\u00b7": "\u30fb", "\u2012": "-", "\u2013": "-"})
+
+
+def printable(text) -> str:
+    """``text`` as the PDF draws it: the middle dot the product writes (·) becomes the CJK one (・)."""
+    return str(text).translate(NO_GLYPH)
+
 
 def _p(text, style) -> Paragraph:
-    return Paragraph(escape(str(text)).replace("\n", "<br/>") or "&nbsp;", style)
+    return Paragraph(escape(printable(text)).replace("\n", "<br/>") or "&nbsp;", style)
 
 
 def render_summary_pdf(path, *, title: str, facts: list[tuple[str, str]], counts_title: str,
@@ -30,13 +38,16 @@ def render_summary_pdf(path, *, title: str, facts: list[tuple[str, str]], counts
     grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                        ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)])
     doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm, title=title)
+                            bottomMargin=15 * mm, title=printable(title))
     story = [_p(title, h1)]
-    story.append(Table([[_p(k, cell), _p(v, cell)] for k, v in facts], colWidths=[45 * mm, 135 * mm],
-                       style=TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey)])))
+    lines = TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey)])
+    if facts:
+        story.append(Table([[_p(k, cell), _p(v, cell)] for k, v in facts], colWidths=[45 * mm, 135 * mm],
+                           style=lines))
     story += [Spacer(1, 3 * mm), _p(counts_title, h2)]
-    story.append(Table([[_p(k, cell), _p(n, cell)] for k, n in counts], colWidths=[80 * mm, 25 * mm],
-                       style=TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey)])))
+    if counts:
+        story.append(Table([[_p(k, cell), _p(n, cell)] for k, n in counts], colWidths=[80 * mm, 25 * mm],
+                           style=lines))
     story += [Spacer(1, 3 * mm), _p(timeline_title, h2)]
     if timeline:
         story.append(Table([[_p(a, cell), _p(b, cell), _p(c, cell)] for a, b, c in timeline],

@@ -122,9 +122,11 @@ def review_page(review: QualityReview, user) -> dict:
     }
 
 
-def collector_scores(user, *, date_from: dt.date, date_to: dt.date, team_id: int | None = None) -> list[dict]:
+def collector_scores(user, *, date_from: dt.date, date_to: dt.date, team_id: int | None = None,
+                     with_failed: bool = True) -> list[dict]:
     """Per collector, the reviews scored in the period (by review time): count, average score (the
-    plain mean of the reviews' scores, rounded once) and the items most often not met (two queries)."""
+    plain mean of the reviews' scores, rounded once) and the items most often not met (two queries;
+    one without ``with_failed``)."""
     start, end = day_bounds(date_from, date_to)
     done = reviews_visible_to(user).filter(status=ReviewStatus.DONE, reviewed_at__gte=start, reviewed_at__lt=end,
                                            collector__in=visible_users(user))
@@ -133,7 +135,7 @@ def collector_scores(user, *, date_from: dt.date, date_to: dt.date, team_id: int
     rows = (done.values("collector_id", "collector__username", "collector__first_name", "collector__last_name")
             .annotate(n=Count("id"), total=Sum("score")).order_by())
     failed: dict[int, list[tuple[str, int]]] = {}
-    for r in (QualityScore.objects.filter(review__in=done.values("id"), result=ItemResult.FAIL)
+    for r in [] if not with_failed else (QualityScore.objects.filter(review__in=done.values("id"), result=ItemResult.FAIL)
               .values("review__collector_id", "item__code").annotate(n=Count("id"), label=F("item__label"))
               .order_by("review__collector_id", "-n", "item__code")):
         failed.setdefault(r["review__collector_id"], []).append((r["label"], r["n"]))
@@ -160,5 +162,6 @@ def _top(pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
 
 
 def scores_by_collector(user, *, date_from: dt.date, date_to: dt.date) -> dict[int, dict]:
-    """{collector id: row} of collector_scores, for the league table."""
-    return {r["collector_id"]: r for r in collector_scores(user, date_from=date_from, date_to=date_to)}
+    """{collector id: row} of collector_scores without the items (one query), for the league table."""
+    return {r["collector_id"]: r
+            for r in collector_scores(user, date_from=date_from, date_to=date_to, with_failed=False)}

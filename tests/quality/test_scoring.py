@@ -170,3 +170,15 @@ def test_the_dialer_stores_the_call_length(world):
     log, _created = dialer.record_call_event(call_id="c-1", event="ended", number="13800138000", duration_seconds=725)
     log.refresh_from_db()
     assert log.duration_seconds == 725
+
+
+def test_the_league_table_shows_each_collectors_quality_score(world, client):
+    w = world
+    checklist(w.lender, ("greeting", 1), ("identity", 3))
+    review = queued(w, w.case_a, w.coll_a, at(DAY))
+    quality.score_review(review=review, user=w.sup_a, results=results(review, FAIL, PASS), now=at(DAY, 15))
+    client.force_login(w.sup_a)
+    page = client.get("/supervisor/", {"from": DAY.isoformat(), "to": DAY.isoformat()})
+    row = next(r for r in page.context["d"].league if r["username"] == "coll_a")
+    assert row["quality"]["average"] == Decimal("75.00") and row["quality"]["reviews"] == 1
+    assert "75.00%" in page.content.decode()
