@@ -182,3 +182,24 @@ def test_the_league_table_shows_each_collectors_quality_score(world, client):
     row = next(r for r in page.context["d"].league if r["username"] == "coll_a")
     assert row["quality"]["average"] == Decimal("75.00") and row["quality"]["reviews"] == 1
     assert "75.00%" in page.content.decode()
+
+
+@pytest.mark.parametrize("mode", [m.RetentionMode.ANONYMISE, m.RetentionMode.PURGE])
+def test_retention_blanks_or_deletes_the_reviews_with_the_borrower(world, mode):
+    from collections_app.services.retention import purge_expired
+
+    w = world
+    checklist(w.lender, ("greeting", 1))
+    review = queued(w, w.case_a, w.coll_a, at(DAY))
+    quality.score_review(review=review, user=w.sup_a, results=results(review, FAIL), comment="Told the wife the debt")
+    complaint = m.Complaint.objects.create(case=w.case_a, borrower=w.case_a.borrower, description="x",
+                                           received_at=at(DAY), due_on=DAY)
+    complaint.contacts.add(review.contact)
+    m.Lender.objects.filter(pk=w.lender.pk).update(agreement_ends_on=dt.date(2015, 1, 1), retention_mode=mode)
+    purge_expired(today=DAY)
+    if mode == m.RetentionMode.ANONYMISE:
+        review.refresh_from_db()
+        assert review.comment == "" and review.score == Decimal("0.00") and review.scores.count() == 1
+    else:
+        assert not m.QualityReview.objects.exists() and not m.QualityScore.objects.exists()
+        assert not m.Complaint.contacts.through.objects.exists()
