@@ -561,4 +561,4 @@ class PersonalDataAccessAdmin(ReadOnlyAdmin):
 
 
 # the admin pages of the later areas' models, registered on import
-from collections_app import admin_disputes, admin_escalation, admin_messages, admin_quality, admin_settlements  # noqa: E402,F401,I001
+from collections_app import admin_disputes, admin_escalation, admin_messages, admin_quality, admin_reports, admin_settlements  # noqa: E402,F401,I001

@@ -309,6 +309,18 @@ CELERY_BEAT_SCHEDULE["recall-due-placements"] = {
     "task": "collections_app.tasks.recall_due_placements",
     "schedule": crontab(hour=0, minute=20),
 }
+# Weekly and monthly reports per collector, team and lender (docs/kpis.md, "Reports"): generated,
+# stored and e-mailed early on Monday (last week) and on the 1st (last month). REPORT_RECIPIENTS
+# (comma-separated addresses) receive every report, besides the supervisors and collectors concerned.
+REPORT_RECIPIENTS = [a.strip() for a in os.environ.get("REPORT_RECIPIENTS", "").split(",") if a.strip()]
+CELERY_BEAT_SCHEDULE["weekly-reports"] = {
+    "task": "collections_app.tasks.generate_reports", "args": ("week",),
+    "schedule": crontab(hour=6, minute=0, day_of_week=1),
+}
+CELERY_BEAT_SCHEDULE["monthly-reports"] = {
+    "task": "collections_app.tasks.generate_reports", "args": ("month",),
+    "schedule": crontab(hour=6, minute=30, day_of_month=1),
+}
 CELERY_BEAT_SCHEDULE["purge-expired-personal-data"] = {
     "task": "collections_app.tasks.purge_expired",
     "schedule": crontab(hour=int(os.environ.get("RETENTION_RUN_HOUR", "3")), minute=15),

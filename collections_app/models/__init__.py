@@ -21,6 +21,7 @@ from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
 from .messages import Campaign, Message, MessageTemplate
 from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product, RetentionMode
 from .quality import QualityChecklist, QualityItem, QualityReview, QualitySample, QualityScore
+from .reports import Report, ReportKind, ReportScope, ReportStatus
 from .settlements import PaymentPlan, PlanInstallment, SettlementOffer, SettlementTerms
 from .strategy import Bucket, DelinquencyRun, DelinquencyRunChunk, StrategyRule, StrategyVersion
 
@@ -74,6 +75,10 @@ __all__ = [
     "QualitySample",
     "QualityScore",
     "PromiseToPay",
+    "Report",
+    "ReportKind",
+    "ReportScope",
+    "ReportStatus",
     "RetentionMode",
     "SettlementOffer",
     "SettlementTerms",

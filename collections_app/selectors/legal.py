@@ -4,6 +4,7 @@
     open_legal_cases(user) -> list[LegalCase]
     legal_costs_by_lender_month(user, first, last) -> list[dict]
     write_off_recoveries(user, first, last) -> list[dict]
+    after_write_off(payments) -> QuerySet
     escalation_timeline(case) -> list[tuple]
 """
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Count, DateField, F, OuterRef, Prefetch, Subquery, Sum
+from django.db.models import Count, DateField, F, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import Cast, TruncDate, TruncMonth
 
 from collections_app.domain.agency import CENT
@@ -68,22 +69,26 @@ def legal_costs_by_lender_month(user, first: dt.date, last: dt.date) -> list[dic
              "total": _cents(r["total"])} for r in rows]
 
 
-def write_off_recoveries(user, first: dt.date, last: dt.date) -> list[dict]:
-    """Payments made between ``first`` and ``last`` on written-off cases ``user`` sees, on or
-    after the day the write-off was approved, per lender and month: {lender, month, payments,
-    total} — one aggregate query. These recoveries are reported apart from the ordinary
-    collections (账销案存)."""
+def after_write_off(payments: QuerySet) -> QuerySet:
+    """Those of ``payments`` made on a written-off case on or after the day its write-off was
+    approved (the first approved write-off), each with that day as ``written_off_on``."""
     written_off_on = Subquery(
         ApprovalRequest.objects.filter(case_id=OuterRef("loan__case_id"), kind=ApprovalKind.WRITE_OFF,
                                        status=ApprovalStatus.APPROVED)
         .order_by("decided_at").values("decided_at")[:1]
     )
+    return (payments.filter(loan__case__written_off=True).annotate(written_off_on=TruncDate(written_off_on))
+            .filter(written_off_on__isnull=False, paid_on__gte=F("written_off_on")))
+
+
+def write_off_recoveries(user, first: dt.date, last: dt.date) -> list[dict]:
+    """Payments made between ``first`` and ``last`` on written-off cases ``user`` sees, on or
+    after the day the write-off was approved, per lender and month: {lender, month, payments,
+    total} — one aggregate query. These recoveries are reported apart from the ordinary
+    collections (账销案存)."""
     visible = cases_visible_to(user).values("id")
     rows = (
-        Payment.objects.filter(loan__case_id__in=visible, loan__case__written_off=True,
-                               paid_on__gte=first, paid_on__lte=last)
-        .annotate(written_off_on=TruncDate(written_off_on))
-        .filter(written_off_on__isnull=False, paid_on__gte=F("written_off_on"))
+        after_write_off(Payment.objects.filter(loan__case_id__in=visible, paid_on__gte=first, paid_on__lte=last))
         .annotate(month=Cast(TruncMonth("paid_on"), DateField()))
         .values("lender__name", "month")
         .annotate(payments=Count("id"), total=Sum("amount"))

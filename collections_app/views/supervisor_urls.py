@@ -8,6 +8,7 @@ urlpatterns = [
     path("supervisor/approvals/", supervisor.approvals_page, name="supervisor_approvals"),
     path("supervisor/reconciliation/", reconciliation.reconciliation_page, name="supervisor_reconciliation"),
     path("supervisor/reports/", reports.reports_page, name="supervisor_reports"),
+    path("supervisor/reports/<int:report_id>.<str:fmt>", reports.report_file, name="supervisor_report_file"),
     path("supervisor/targets/", targets.targets_page, name="supervisor_targets"),
     path("supervisor/complaints/", complaints.complaints_page, name="supervisor_complaints"),
     path("supervisor/complaints/<int:complaint_id>/", complaints.complaint_detail, name="complaint_detail"),

@@ -86,6 +86,9 @@ def make_everything(tag: str):
                                             status=m.ReviewStatus.DONE, score=Decimal("100"), reviewer=supervisor,
                                             reviewed_at=timezone.now())
     m.QualityScore.objects.create(review=review, item=item, result=m.ItemResult.PASS)
+    m.Report.objects.create(kind="month", period_start=dt.date(2026, 3, 1), period_end=dt.date(2026, 3, 31),
+                            scope="team", team=team, scope_name=team.name, status="ready", generated_at=timezone.now(),
+                            figures={"collected": "10.00"})
 
 
 def changelist_url(model):

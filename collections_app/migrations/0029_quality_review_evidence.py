@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_user_agency'),
-        ('collections_app', '0027_agency_placement_litigation'),
+        ('collections_app', '0028_reports'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
