@@ -503,7 +503,7 @@ class ComplaintAdmin(RoleAdminMixin, SimpleHistoryAdmin):
     list_filter = ("status", "channel")
     search_fields = ("borrower__name", "description")
     list_select_related = ("borrower", "case__borrower", "against_user")
-    raw_id_fields = ("case", "borrower", "against_user", "logged_by")
+    raw_id_fields = ("case", "borrower", "against_user", "logged_by", "contacts")
 
 
 @admin.register(m.CaseNote)
@@ -561,4 +561,4 @@ class PersonalDataAccessAdmin(ReadOnlyAdmin):
 
 
 # the admin pages of the later areas' models, registered on import
-from collections_app import admin_disputes, admin_escalation, admin_messages, admin_reports, admin_settlements  # noqa: E402,F401,I001
+from collections_app import admin_disputes, admin_escalation, admin_messages, admin_quality, admin_reports, admin_settlements  # noqa: E402,F401,I001

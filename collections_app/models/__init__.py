@@ -20,6 +20,7 @@ from .legal import LegalCase, LegalCost, LegalCostKind, LegalDocument, LegalStag
 from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
 from .messages import Campaign, Message, MessageTemplate
 from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product, RetentionMode
+from .quality import QualityChecklist, QualityItem, QualityReview, QualitySample, QualityScore
 from .reports import Report, ReportKind, ReportScope, ReportStatus
 from .settlements import PaymentPlan, PlanInstallment, SettlementOffer, SettlementTerms
 from .strategy import Bucket, DelinquencyRun, DelinquencyRunChunk, StrategyRule, StrategyVersion
@@ -68,6 +69,11 @@ __all__ = [
     "PersonalDataAccess",
     "PlanInstallment",
     "Product",
+    "QualityChecklist",
+    "QualityItem",
+    "QualityReview",
+    "QualitySample",
+    "QualityScore",
     "PromiseToPay",
     "Report",
     "ReportKind",

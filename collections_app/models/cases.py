@@ -208,6 +208,8 @@ class ContactLog(models.Model):
     breach_detail = models.CharField(_("why it was not allowed"), max_length=300, blank=True)
     # the call's id in the phone system that reported it (services.dialer): one contact per call
     dialer_call_id = models.CharField(_("dialer call id"), max_length=100, blank=True)
+    # how long the call lasted, as the phone system reported it (services.dialer); quality review samples long calls
+    duration_seconds = models.PositiveIntegerField(_("call length (s)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("contact")
@@ -377,6 +379,9 @@ class Complaint(models.Model):
     owner = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="complaints_owned", verbose_name=_("owner"))
     due_on = models.DateField(_("resolve by"))
     resolved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("resolved by"))
+    # the contacts it is about (services.complaints.complaint_link_contacts; quality review samples them)
+    contacts = models.ManyToManyField(ContactLog, verbose_name=_("contacts it is about"), blank=True,
+                                      related_name="complaints")
     history = HistoricalRecords()
 
     class Meta:

@@ -303,3 +303,25 @@ class DocumentKind(models.TextChoices):
     BANKRUPTCY_NOTICE = "bankruptcy_notice", _("Bankruptcy notice or court order")
     LAWYER_LETTER = "lawyer_letter", _("Letter of representation from a lawyer")
     OTHER = "other", _("Other document")
+
+
+class SampleRule(models.TextChoices):
+    """How a quality-review sample is drawn (docs/quality.md)."""
+
+    RANDOM = "random", _("Random contacts")
+    REFUSAL_OVERRIDDEN = "refusal", _("Contacts despite a refusal")
+    COMPLAINTS = "complaints", _("Contacts named in complaints")
+    LONG_CALLS = "long_calls", _("Long calls")
+    NEW_COLLECTORS = "new_collectors", _("First calls of new collectors")
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", _("To review")
+    DONE = "done", _("Scored")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ItemResult(models.TextChoices):
+    PASS = "pass", _("Met")
+    FAIL = "fail", _("Not met")
+    NA = "na", _("Not applicable")

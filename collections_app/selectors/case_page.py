@@ -294,6 +294,7 @@ def case_context(case, user, *, now=None) -> dict:
         "stop_flags": [stop_flag_label(flag) for flag in borrower.stop_flags],
         "stop_flag_items": [(flag, stop_flag_label(flag)) for flag in borrower.stop_flags],
         "can_lift_stop_flags": is_supervisor_or_admin(user),
+        "can_build_evidence_pack": is_supervisor_or_admin(user),  # the case is visible: docs/evidence-pack.md
         "tactics": BORROWER_TYPE_TACTICS.get(borrower.borrower_type) if borrower.borrower_type else None,
         "loans": loans,
         "owed": owed,

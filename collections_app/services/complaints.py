@@ -4,6 +4,7 @@ Nothing is deleted; every change is kept in the complaint's history (simple_hist
     complaint_log(*, user, case, description, channel="", against_user=None, received_at=None) -> Complaint
     complaint_assign(*, complaint, user, owner) -> Complaint
     complaint_resolve(*, complaint, user, note) -> Complaint
+    complaint_link_contacts(*, complaint, user, contact_ids) -> Complaint
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import is_supervisor_or_admin
 from collections_app.domain.complaints import complaint_due_on
-from collections_app.models import Complaint, ComplaintStatus
+from collections_app.models import Complaint, ComplaintStatus, ContactLog
 from collections_app.selectors.complaints import complaints_visible_to, default_owner, possible_owners
 from collections_app.selectors.visibility import cases_visible_to
 
@@ -81,3 +82,16 @@ def complaint_resolve(*, complaint: Complaint, user, note: str) -> Complaint:
         current.resolved_by = user
         current.save(update_fields=["status", "resolution", "resolved_at", "resolved_by"])
     return current
+
+
+def complaint_link_contacts(*, complaint: Complaint, user, contact_ids) -> Complaint:
+    """Say which contacts of the complaint's case it is about (replaces the previous choice; the
+    quality review samples them, docs/quality.md)."""
+    if not is_supervisor_or_admin(user) or not complaints_visible_to(user).filter(id=complaint.id).exists():
+        raise PermissionDenied(_("You cannot change this complaint."))
+    ids = {int(i) for i in contact_ids}
+    contacts = list(ContactLog.objects.filter(id__in=ids, case_id=complaint.case_id)) if complaint.case_id else []
+    if len(contacts) != len(ids):
+        raise ValidationError(_("A complaint can name only contacts of its own case."))
+    complaint.contacts.set(contacts)
+    return complaint

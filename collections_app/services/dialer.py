@@ -75,6 +75,8 @@ def _update(log: ContactLog, *, event, outcome, duration_seconds, recording_url)
         note = _("Dialer call, %(n)s s") % {"n": duration_seconds}
         if log.note != note:
             changes["note"] = note
+        if log.duration_seconds != duration_seconds:
+            changes["duration_seconds"] = duration_seconds
     if recording_url and log.recording_ref != recording_url:
         changes["recording_ref"] = recording_url
     if changes:

@@ -50,6 +50,7 @@ from collections_app.models import (
     Letter,
     Loan,
     Payment,
+    QualityReview,
     RetentionMode,
 )
 from collections_app.selectors.loan_figures import business_date
@@ -173,6 +174,9 @@ def _anonymise(borrowers, dry_run: bool, files: list[str]) -> dict[str, int]:
          ContactPoint.history.filter(borrower_id__in=ids)),
         (ContactLog, contacts, {"note": "", "number_used": "", "recording": "", "recording_ref": ""}, None),
         (CaseNote, CaseNote.objects.filter(case__in=case_ids), {"text": ""}, None),
+        # a reviewer's comment on a contact may repeat what was said (docs/quality.md)
+        (QualityReview, QualityReview.objects.filter(contact__borrower__in=ids).exclude(comment=""), {"comment": ""},
+         None),
         (FieldVisit, visits, visit_fields, FieldVisit.history.filter(case_id__in=case_ids)),
         (Letter, Letter.objects.filter(case__in=case_ids), {"address": "", "body": ""},
          Letter.history.filter(case_id__in=case_ids)),

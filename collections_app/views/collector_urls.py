@@ -16,6 +16,7 @@ urlpatterns = [
     path("cases/<int:case_id>/stop-flags/lift/", collector.lift_stop_flag, name="case_lift_stop_flag"),
     path("cases/<int:case_id>/notes/", collector.add_note, name="case_add_note"),
     path("cases/<int:case_id>/visit/", collector.request_visit, name="case_request_visit"),
+    path("cases/<int:case_id>/evidence-pack/", files.evidence_pack, name="case_evidence_pack"),
     path("contacts/<int:contact_id>/recording/", files.contact_recording, name="contact_recording"),
     path("visits/", visits.visit_list, name="visits"),
     path("visits/<int:visit_id>/recording/", files.visit_recording, name="visit_recording"),

@@ -15,10 +15,15 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts.models import Role
 from accounts.roles import role_required
 from collections_app.domain.complaints import DUE_DAYS
-from collections_app.models import CollectionCase, ComplaintStatus
+from collections_app.models import CollectionCase, ComplaintStatus, ContactLog
 from collections_app.selectors import case_page
 from collections_app.selectors.complaints import SHOW, complaint_list, complaints_visible_to, possible_owners
-from collections_app.services.complaints import complaint_assign, complaint_log, complaint_resolve
+from collections_app.services.complaints import (
+    complaint_assign,
+    complaint_link_contacts,
+    complaint_log,
+    complaint_resolve,
+)
 
 PAGE_SIZE = 50
 supervisor_only = role_required(Role.SUPERVISOR)
@@ -64,6 +69,10 @@ def complaint_detail(request, complaint_id):
                     raise ValidationError(_("Choose the new owner."))
                 complaint_assign(complaint=complaint, user=request.user, owner=owner)
                 messages.success(request, _("Owner changed."))
+            elif action == "contacts":
+                ids = [i for i in request.POST.getlist("contacts") if i.isdigit()]
+                complaint_link_contacts(complaint=complaint, user=request.user, contact_ids=ids)
+                messages.success(request, _("The contacts the complaint is about were saved."))
             elif action == "resolve":
                 complaint_resolve(complaint=complaint, user=request.user, note=request.POST.get("note", ""))
                 messages.success(request, _("Complaint resolved."))
@@ -73,8 +82,12 @@ def complaint_detail(request, complaint_id):
             _errors(request, exc)
         return redirect("complaint_detail", complaint_id=complaint.id)
     history = list(complaint.history.select_related("history_user", "owner").order_by("-history_date", "-history_id"))
+    case_contacts = list(ContactLog.objects.filter(case_id=complaint.case_id).select_related("user")
+                         .order_by("-occurred_at", "-id")[:50]) if complaint.case_id else []
+    linked = set(complaint.contacts.values_list("id", flat=True))
     return render(request, "supervisor/complaint_detail.html", {
         "c": complaint, "history": history, "owners": possible_owners(request.user),
+        "case_contacts": case_contacts, "linked": linked,
         "today": timezone.localdate(), "tab": "complaints",
     })
 

@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.views.decorators.http import require_GET
 
+from accounts.roles import is_supervisor_or_admin
 from collections_app.selectors import visibility
 from collections_app.services.personal_data import record_personal_data_access
 
@@ -156,4 +157,29 @@ def legal_document(request, document_id):
     response = private_file_response(doc.file, filename=name)
     record_personal_data_access(user=request.user, what="legal document", file_name=doc.file.name,
                                 where=request.path, borrower_ids=[doc.legal_case.case.borrower_id])
+    return response
+
+
+@login_required
+@require_GET
+def evidence_pack(request, case_id):
+    """A case's evidence pack (docs/evidence-pack.md): supervisors of the case and admins; built into a
+    temporary file that is streamed and removed; the build is recorded by the service."""
+    from django.core.exceptions import PermissionDenied
+
+    from collections_app.services.evidence_pack import build_evidence_pack
+
+    case = (visibility.cases_visible_to(request.user).select_related("borrower", "lender", "assigned_to")
+            .filter(pk=case_id).first())
+    if case is None:
+        raise Http404
+    if not is_supervisor_or_admin(request.user):
+        raise PermissionDenied
+    built = build_evidence_pack(case=case, user=request.user, where=request.path)
+    handle = open(built.path, "rb")  # noqa: SIM115 — FileResponse closes it
+    os.remove(built.path)  # the open handle keeps the bytes until the response is sent
+    response = FileResponse(handle, as_attachment=True, filename=built.filename, content_type="application/zip")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -28,6 +28,7 @@ from collections_app.selectors import dashboard as dash
 from collections_app.selectors import workload
 from collections_app.selectors.disputes import warning_counts
 from collections_app.selectors.loan_figures import business_date
+from collections_app.selectors.quality import scores_by_collector
 from collections_app.services import allocation, approvals
 
 supervisor_only = role_required(Role.SUPERVISOR)
@@ -226,7 +227,9 @@ def dashboard(request):
         row["roll_forward_pct"] = pct(row["roll_forward_rate"])
         row["improved_pct"] = pct(row["improved_rate"])
         row["cure_pct"] = pct(row["cure_rate"])
+    quality_scores = scores_by_collector(request.user, date_from=filters.date_from, date_to=filters.date_to)
     for row in d.league:
+        row["quality"] = quality_scores.get(row["user"].id)  # quality review (docs/quality.md)
         row["target_pct"] = pct(row["target_achieved"])
         row["rpc_pct"] = pct(row["rpc_rate"])
         row["keep_pct"] = pct(row["promise_keep_rate"])

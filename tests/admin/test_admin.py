@@ -78,6 +78,14 @@ def make_everything(tag: str):
     m.LegalStageChange.objects.create(legal_case=legal, to_stage=m.LegalStage.PREPARED, on=dt.date(2026, 3, 1))
     m.LegalCost.objects.create(legal_case=legal, kind=m.LegalCostKind.COURT_FEE, amount=Decimal("10"),
                                incurred_on=dt.date(2026, 3, 1))
+    checklist = m.QualityChecklist.objects.create(lender=lender, name="calls")
+    item = m.QualityItem.objects.create(checklist=checklist, code="greeting", label="Greets")
+    sample = m.QualitySample.objects.create(rule=m.SampleRule.RANDOM, date_from=dt.date(2026, 3, 1),
+                                            date_to=dt.date(2026, 3, 1), created_by=supervisor)
+    review = m.QualityReview.objects.create(sample=sample, contact=contact, collector=collector, checklist=checklist,
+                                            status=m.ReviewStatus.DONE, score=Decimal("100"), reviewer=supervisor,
+                                            reviewed_at=timezone.now())
+    m.QualityScore.objects.create(review=review, item=item, result=m.ItemResult.PASS)
     m.Report.objects.create(kind="month", period_start=dt.date(2026, 3, 1), period_end=dt.date(2026, 3, 31),
                             scope="team", team=team, scope_name=team.name, status="ready", generated_at=timezone.now(),
                             figures={"collected": "10.00"})

@@ -94,7 +94,7 @@ def test_dashboard_query_count_is_bounded(client, supervisor, team, lender, djan
         case = f.CaseFactory(lender=lender, assigned_to=c, team=team)
         f.ContactLogFactory(case=case, user=c)
     client.force_login(supervisor)
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(41):  # 40 + the league's quality scores (docs/quality.md)
         assert client.get(reverse("supervisor_dashboard")).status_code == 200
 
 
