@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from collections_app import models as m
 from collections_app.domain.actions import action_state
@@ -225,3 +226,13 @@ def test_the_api_shows_the_next_actions_state(client, act_case):
     m.CaseAction.objects.update(status=m.ActionStatus.SKIPPED, done_at=MORNING, done_how="x")
     svc.refresh_next_actions(case_ids=[act_case.pk])
     assert client.get(f"/api/cases/{act_case.pk}/").json()["next_action_state"] is None
+
+
+def test_a_promise_on_the_call_that_completes_the_task_sets_the_next_call(act_case):
+    make_action(act_case, m.ActionKind.CALL)
+    svc.refresh_next_actions(case_ids=[act_case.pk])
+    log_contact(case=act_case, user=act_case.assigned_to, channel="phone", outcome="promise",
+                promise_amount="100.00", promise_date=TODAY + 2 * DAY, now=MORNING)
+    act_case = fresh(act_case)
+    assert act_case.next_action == m.ActionKind.CALL  # the promise's follow-up call, not cleared by the task
+    assert timezone.localtime(act_case.next_action_at).date() == TODAY + 3 * DAY
