@@ -54,3 +54,13 @@ def test_the_page_in_chinese(client, act_case, two_collectors):
     client.force_login(team.supervisor)
     page = client.get("/supervisor/actions/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "逾期" in page and "Wang Fang" in page
+
+
+def test_the_queue_shows_the_next_action_and_its_state(client, act_case):
+    from collections_app.services.actions import refresh_next_actions
+
+    make_action(act_case, m.ActionKind.CALL, due=TODAY + DAY)
+    refresh_next_actions(case_ids=[act_case.pk])
+    client.force_login(act_case.assigned_to)
+    page = client.get("/queue/").content.decode()
+    assert "Call task" in page and 'next-action-state">Planned<' in page
