@@ -175,6 +175,11 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
     )
+    # PostgreSQL's JIT compiler is off for the product's connections: it compiled the dashboard's
+    # KPI queries for longer than they ran (docs/scaling.md, "PostgreSQL settings"). DATABASE_JIT=on
+    # gives the server's own setting back.
+    if os.environ.get("DATABASE_JIT", "off") != "on":
+        DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})

@@ -6,7 +6,7 @@ import json
 import sys
 
 STEPS = ["import_loans", "import_loans_again", "import_payments", "nightly", "first_run", "nightly_2_workers",
-         "queue_page", "case_page", "dashboard", "allocation", "web_mix"]
+         "queue_page", "case_page", "dashboard", "dashboard_panels", "reconciliation", "allocation", "web_mix"]
 KEYS = {"step", "rows", "seconds", "baseline", "baseline_seconds", "ratio", "peak_mb", "p95_ms", "rate", "unit"}
 
 

@@ -135,10 +135,10 @@ def _background_work(workdir: str, night: dt.date | None, done: dict) -> None:
                 w.writerow([f"WM{int(time.time())}-{i}", loan, (night or dt.date.today()).isoformat(), "10.00",
                             "bank", ""])
         lender = CollectionCase.objects.filter(status=CaseStatus.OPEN).values_list("lender__code", flat=True).first()
-        job = import_file(path, "payments", lender=lender, recalculate=False)
+        job = import_file(path=path, kind="payments", lender=lender, recalculate=False)
         done["import"] = f"import of {len(loans)} payments: {job.status}"
         if night:
-            run = run_delinquency(night + dt.timedelta(days=1), triggered_by="bench")
+            run = run_delinquency(as_of=night + dt.timedelta(days=1), triggered_by="bench")
             done["night"] = f"night {run.as_of}: {run.status}, {run.loans_processed} loans"
     except Exception as exc:  # reported on the step's line, not raised into the mix
         done["error"] = f"background work failed: {exc!r}"

@@ -171,13 +171,15 @@ def _now_figures(cases: QuerySet, scope: data.Scope) -> dict:
             "complaints_open": complaints["open"]}
 
 
-def summary(user, filters: DashboardFilters, cases: QuerySet, scope: data.Scope, recovery: list[dict]) -> dict:
-    collected = data.collected(scope)
+def summary(user, filters: DashboardFilters, cases: QuerySet, scope: data.Scope, recovery: list[dict],
+            work: dict | None = None) -> dict:
+    """The headline figures; ``work``: :func:`selectors.kpis.work_by_holder` when already computed."""
+    total = data.work_total(data.work_by_holder(scope) if work is None else work)
+    collected = total["collected"]
     base = sum((r["base"] for r in recovery), ZERO)
     recovered = sum((r["recovered"] for r in recovery), ZERO)
     target = _target(user, filters)
-    p = data.promises(scope).aggregate(**data.promise_counts(scope))
-    c = data.contacts(scope).aggregate(**data.contact_counts())
+    p = c = total
     pending = PromiseToPay.objects.filter(case__in=cases.values("id"), status=PromiseStatus.PENDING).count()
     return {
         "collected": collected,
@@ -216,7 +218,7 @@ def sla(cases: QuerySet, now: dt.datetime) -> dict:
     return {"not_worked": counts["not_worked"], "not_allocated": counts["not_allocated"], "cases": rows}
 
 
-def league(user, filters: DashboardFilters, cases: QuerySet, scope: data.Scope) -> list[dict]:
+def league(user, filters: DashboardFilters, cases: QuerySet, scope: data.Scope, work: dict | None = None) -> list[dict]:
     """Per collector of the user's teams: open cases now, and the period's work and money credited to
     them as the holder of the time (a case handed over leaves its past with the first collector)."""
     collectors = collectors_for(user)
@@ -231,7 +233,8 @@ def league(user, filters: DashboardFilters, cases: QuerySet, scope: data.Scope) 
         for r in cases.filter(status=CaseStatus.OPEN, assigned_to__in=ids).values("assigned_to")
         .annotate(n=Count("id"), overdue=Coalesce(Sum("overdue_amount"), Value(ZERO), output_field=MONEY)).order_by()
     }
-    work = data.by_collector(scope)
+    if work is None:
+        work = data.work_by_holder(scope)
     collector_targets: dict[int, list] = {}
     for t in _overlapping(Target.objects.filter(collector__in=ids), filters):
         collector_targets.setdefault(t.collector_id, []).append(t)
@@ -247,9 +250,9 @@ def league(user, filters: DashboardFilters, cases: QuerySet, scope: data.Scope) 
             "collected": collected, "target": target, "target_achieved": formulas.target_achieved(collected, target),
             "attempts": w.get("attempts", 0), "rpc": w.get("rpc", 0),
             "rpc_rate": formulas.rpc_rate(w.get("rpc", 0), w.get("attempts", 0)),
-            "promises_made": w.get("promises_made", 0), "promises_due": w.get("promises_due", 0),
-            "promises_kept": w.get("promises_kept", 0),
-            "promise_keep_rate": formulas.promise_keep_rate(w.get("promises_kept", 0), w.get("promises_due", 0)),
+            "promises_made": w.get("made", 0), "promises_due": w.get("due", 0),
+            "promises_kept": w.get("kept", 0),
+            "promise_keep_rate": formulas.promise_keep_rate(w.get("kept", 0), w.get("due", 0)),
         })
     rows.sort(key=lambda r: (-r["collected"], -r["rpc"], r["username"]))
     for rank, row in enumerate(rows, start=1):
@@ -266,14 +269,15 @@ def dashboard(user, filters: DashboardFilters, *, now: dt.datetime | None = None
     codes = [c for c, _d in ranges]
     recovery = data.recovery_by_bucket(scope, codes)
     roll = data.roll_table(scope, codes)
-    figures = summary(user, filters, cases, scope, recovery)
+    work = data.work_by_holder(scope)
+    figures = summary(user, filters, cases, scope, recovery, work)
     figures["cure_rate"] = formulas.cure_rate(roll)
     figures.update(data.non_performing(scope, codes, formulas.non_performing_codes(ranges)))
-    rows = league(user, filters, cases, scope)
+    rows = league(user, filters, cases, scope, work)
     return Dashboard(filters=filters, summary=figures, aging=data.aging_as_of(scope, codes), roll=roll,
                      roll_codes=codes, recovery=recovery, sla=sla(cases, now), league=rows,
                      trends=trends.weekly(scope, {r["user"].id: r["name"] for r in rows}),
-                     comparisons=trends.comparisons(scope, codes), forecast=trends.forecast(cases, scope, business_date()))
+                     comparisons=trends.comparisons(scope, codes, recovery), forecast=trends.forecast(cases, scope, business_date()))
 
 
 def roll_matrix(roll: list[dict], codes: list[str]) -> dict[str, dict[str, int]]:

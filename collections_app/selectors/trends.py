@@ -68,13 +68,18 @@ def weekly(scope: data.Scope, names: dict[int, str]) -> dict:
     return {"weeks": totals, "collectors": lines}
 
 
-def _rate(scope: data.Scope, codes: list[str], date_from: dt.date, date_to: dt.date) -> Decimal | None:
-    rows = data.recovery_by_bucket(replace(scope, date_from=date_from, date_to=date_to), codes)
+def _rate(scope: data.Scope, codes: list[str], date_from: dt.date, date_to: dt.date,
+          known: dict | None = None) -> Decimal | None:
+    rows = (known or {}).get((date_from, date_to))
+    if rows is None:
+        rows = data.recovery_by_bucket(replace(scope, date_from=date_from, date_to=date_to), codes)
     return formulas.recovery_rate(sum((r["recovered"] for r in rows), ZERO), sum((r["base"] for r in rows), ZERO))
 
 
-def comparisons(scope: data.Scope, codes: list[str]) -> list[dict]:
-    """Recovery rate of the week and the month to the period's end against the week and month before."""
+def comparisons(scope: data.Scope, codes: list[str], recovery: list[dict] | None = None) -> list[dict]:
+    """Recovery rate of the week and the month to the period's end against the week and month before.
+    ``recovery``: the scope's own period's rows when already computed (not computed twice)."""
+    known = {scope.period: recovery} if recovery is not None else {}
     end = scope.date_to
     week = (end - dt.timedelta(days=6), end)
     prev_week = (week[0] - dt.timedelta(days=7), week[0] - dt.timedelta(days=1))
@@ -83,7 +88,7 @@ def comparisons(scope: data.Scope, codes: list[str]) -> list[dict]:
     prev_month = (prev_end.replace(day=1), min(prev_end, prev_end.replace(day=min(end.day, prev_end.day))))
     out = []
     for key, now, before in (("week", week, prev_week), ("month", month, prev_month)):
-        current, previous = _rate(scope, codes, *now), _rate(scope, codes, *before)
+        current, previous = _rate(scope, codes, *now, known=known), _rate(scope, codes, *before, known=known)
         out.append({"key": key, "current": current, "previous": previous,
                     "change": formulas.change(current, previous), "period": now, "previous_period": before})
     return out

@@ -3,8 +3,8 @@
     refresh_limitation_dates(*, case_ids) -> int
         Recompute the date of these cases from their stored events with a fixed number of queries
         (one aggregate per kind of event) and write the cases whose date changed; returns how many.
-        Called after a contact, a promise or a payment on a case, after a field visit report, and by
-        the nightly run for each chunk (the overdue date moves there).
+        Called after a contact or a promise on a case, after a field visit report, and by the nightly
+        run for each chunk (``refresh_for_scope``: the cases touched since the last run).
 
 The rule itself is ``domain.limitation.limitation_date``; what counts as a demand or an
 acknowledgement is listed here, once.
@@ -15,14 +15,16 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Max, Min, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q
 
 from collections_app.domain import limitation as rule
 from collections_app.domain.compliance import zone
 from collections_app.models import (
+    CaseStatus,
     Channel,
     CollectionCase,
     ContactLog,
+    DelinquencyRun,
     FieldVisit,
     Letter,
     LetterStatus,
@@ -30,6 +32,7 @@ from collections_app.models import (
     Outcome,
     Payment,
     PromiseToPay,
+    RunStatus,
 )
 from collections_app.services.rows import update_rows
 
@@ -97,12 +100,27 @@ def refresh_limitation_dates(*, case_ids: Iterable[int]) -> int:
     return len(changed)
 
 
-def refresh_for_scope(scope) -> int:
-    """Refresh the working cases of a nightly chunk (``nightly.scope.Scope``): the overdue date
-    moved with the loans' figures."""
-    from collections_app.models import CaseStatus
+def _previous_run_start(run) -> dt.datetime | None:
+    """When the last finished run before ``run`` started (None: no such run, or no run given)."""
+    if run is None:
+        return None
+    return DelinquencyRun.objects.filter(as_of__lt=run.as_of, status=RunStatus.DONE).order_by(
+        "-as_of", "-started_at").values_list("started_at", flat=True).first()
 
+
+def refresh_for_scope(scope, *, run=None) -> int:
+    """Refresh the working cases of a nightly chunk (``nightly.scope.Scope``) whose inputs may have
+    changed since the last finished run started: a case without a date yet (opened tonight), a case
+    with a payment recorded since (payments do not refresh on write; they also move the overdue date)
+    or with a demand contact since (one written around the services). Contacts, promises, letters and
+    visits made through the services refresh their case at once. Without a previous run (the first
+    night, or a chunk run outside a run): every working case."""
     ids = CollectionCase.objects.filter(
-        borrower_id__in=scope.loans().values("borrower_id"), status__in=(CaseStatus.OPEN, CaseStatus.SUSPENDED)
-    ).values_list("id", flat=True)
-    return refresh_limitation_dates(case_ids=ids)
+        borrower_id__in=scope.loans().values("borrower_id"), status__in=(CaseStatus.OPEN, CaseStatus.SUSPENDED))
+    since = _previous_run_start(run)
+    if since is not None:
+        ids = ids.filter(
+            Q(limitation_date__isnull=True)
+            | Exists(Payment.objects.filter(loan__case_id=OuterRef("pk"), created_at__gte=since))
+            | Exists(ContactLog.objects.filter(DEMAND_CONTACTS, case_id=OuterRef("pk"), created_at__gte=since)))
+    return refresh_limitation_dates(case_ids=ids.values_list("id", flat=True))

@@ -46,7 +46,7 @@ def process_scope(*, scope: Scope, as_of: dt.date, run: DelinquencyRun | None = 
         result.loans, result.bucket_changes = backend.write_loans(scope=scope, as_of=as_of, buckets=buckets, run=run)
         result.cases_opened, result.cases_closed = backend.sync_cases(scope=scope, as_of=as_of, buckets=buckets)
         result.promises_broken = promise_service.judge_promises(scope=scope, as_of=as_of)
-        limitation_service.refresh_for_scope(scope)  # before the strategy: a lapsed claim is not litigated
+        limitation_service.refresh_for_scope(scope, run=run)  # before the strategy: a lapsed claim is not litigated
         if rules is not None:
             result.actions_created = backend.apply_strategy(scope=scope, as_of=as_of, run=run, rules=rules, buckets=buckets)
     return result

@@ -1,0 +1,84 @@
+"""The dashboard's panels one by one, and a lender's monthly reconciliation (issue targets: each
+panel for a month under 300 ms server time, the reconciliation under 30 s, at 1,000,000 loans).
+
+Run by the ``web`` area after its page steps, on its book, as its supervisor, for the month to the
+book's date. Each panel is the selector call the dashboard makes (``selectors.dashboard``), timed
+alone ``PANEL_REPEATS`` times (the median is reported): the slowest panel is the step
+``dashboard_panels``; every panel's time is on its line.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from django.utils import timezone
+
+from collections_app.domain import kpis as formulas
+from collections_app.models import DelinquencyRun
+from collections_app.selectors import dashboard as desk
+from collections_app.selectors import kpis as data
+from collections_app.selectors import reconciliation, trends
+
+from .common import BenchResult
+
+PANEL_REPEATS = 3
+PANEL_TARGET_S = 0.300
+RECONCILIATION_TARGET_S = 30.0
+
+
+def _book_date():
+    """The date of the book's last night (the bench's business date)."""
+    return DelinquencyRun.objects.order_by("-as_of").values_list("as_of", flat=True).first()
+
+
+def _median_seconds(call: Callable[[], object], repeats: int = PANEL_REPEATS) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def _panels(supervisor) -> dict[str, Callable[[], object]]:
+    filters = desk.DashboardFilters.month_to_date(today=_book_date())
+    cases = desk.scope_cases(supervisor, filters)
+    scope = desk.scope_for(supervisor, filters)
+    ranges = desk.bucket_ranges()
+    codes = [c for c, _days in ranges]
+    recovery = data.recovery_by_bucket(scope, codes)
+    work = data.work_by_holder(scope)
+    return {
+        "work by holder (summary and league)": lambda: data.work_by_holder(scope),
+        "summary": lambda: desk.summary(supervisor, filters, cases, scope, recovery, work),
+        "recovery by bucket": lambda: data.recovery_by_bucket(scope, codes),
+        "roll rates": lambda: data.roll_table(scope, codes),
+        "non-performing": lambda: data.non_performing(scope, codes, formulas.non_performing_codes(ranges)),
+        "aging": lambda: data.aging_as_of(scope, codes),
+        "league table": lambda: desk.league(supervisor, filters, cases, scope, work),
+        "SLA": lambda: desk.sla(cases, timezone.now()),
+        "weekly trends": lambda: trends.weekly(scope, {}),
+        "comparisons": lambda: trends.comparisons(scope, codes, recovery),
+        "forecast": lambda: trends.forecast(cases, scope, filters.date_to),
+    }
+
+
+def panel_steps(supervisor, loans: int):
+    timings = {name: _median_seconds(call) for name, call in _panels(supervisor).items()}
+    slowest = max(timings, key=timings.get)
+    detail = ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in timings.items())
+    yield BenchResult(name=f"dashboard panels, month to date (slowest: {slowest})", rows=loans,
+                      seconds=timings[slowest], step="dashboard_panels", max_seconds=PANEL_TARGET_S,
+                      unit="loans", extra=detail)
+    lender_id = supervisor.team.lender_id if supervisor.team else None
+    if lender_id is None:
+        return
+    month = _book_date().replace(day=1)
+    codes = desk.bucket_codes()
+    started = time.perf_counter()
+    reconciliation.statement(lender_id, month, codes)
+    rows = reconciliation.payment_rows(lender_id, month, codes)
+    yield BenchResult(name="reconciliation of one lender's month (statement and its rows)", rows=len(rows),
+                      seconds=time.perf_counter() - started, step="reconciliation",
+                      max_seconds=RECONCILIATION_TARGET_S, unit="payments")
