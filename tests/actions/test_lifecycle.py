@@ -236,3 +236,19 @@ def test_a_promise_on_the_call_that_completes_the_task_sets_the_next_call(act_ca
     act_case = fresh(act_case)
     assert act_case.next_action == m.ActionKind.CALL  # the promise's follow-up call, not cleared by the task
     assert timezone.localtime(act_case.next_action_at).date() == TODAY + 3 * DAY
+
+
+def test_the_data_migration_maps_cancelled_to_skipped_with_the_end_recorded(act_case):
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    migration = importlib.import_module("collections_app.migrations.0028_action_lifecycle")
+    old = make_action(act_case, m.ActionKind.CALL, status="cancelled", done_at=MORNING)
+    kept = make_action(act_case, m.ActionKind.LETTER, status=m.ActionStatus.DONE, done_at=MORNING,
+                       done_how="letter produced")
+    migration.forwards(django_apps, None)
+    old, kept = fresh(old), fresh(kept)
+    assert (old.status, old.done_at) == (m.ActionStatus.SKIPPED, MORNING)
+    assert old.done_how == "system: ended before the action's end was recorded"
+    assert (kept.status, kept.done_how) == (m.ActionStatus.DONE, "letter produced")
