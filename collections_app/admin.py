@@ -418,7 +418,8 @@ class CaseActionAdmin(RoleAdminMixin, admin.ModelAdmin):
     search_fields = ("rule_code", "case__borrower__name")
     list_select_related = ("case__borrower",)
     raw_id_fields = ("case", "rule", "approval", "run")
-    readonly_fields = ("occurrence_key", "created_at")
+    # the lifecycle goes through services.actions (who, how, when, the case's next action): read-only here
+    readonly_fields = ("occurrence_key", "created_at", "status", "done_at", "done_by", "done_how")
 
 
 @admin.register(m.AssignmentHistory)

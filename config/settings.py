@@ -5,6 +5,7 @@ DATABASE_URL switches the database (postgres://… or sqlite:///absolute/path.sq
 REDIS_URL / CELERY_BROKER_URL switch Celery to a real broker and the cache to Redis.
 """
 import datetime
+import json
 import os
 from pathlib import Path
 
@@ -346,6 +347,11 @@ EMAIL_RATE_LIMIT = os.environ.get("EMAIL_RATE_LIMIT", "5/s")
 MESSAGE_CLAIM_TIMEOUT_MINUTES = int(os.environ.get("MESSAGE_CLAIM_TIMEOUT_MINUTES", "15"))
 # the template the strategy's SMS-reminder actions send (beat: execute-sms-actions, every 15 minutes)
 SMS_ACTION_TEMPLATE = os.environ.get("SMS_ACTION_TEMPLATE", "polite_reminder")
+# A strategy action still open this many days after its due date expires (judged by the nightly run;
+# docs/messages.md, "Strategy actions"). A kind not listed never expires. JSON to override.
+ACTION_EXPIRE_AFTER_DAYS = json.loads(os.environ.get("ACTION_EXPIRE_AFTER_DAYS") or "null") or {
+    "sms_reminder": 3, "robot_call": 3, "call": 7, "guarantor_contact": 14, "letter": 14, "lawyer_letter": 30,
+}
 CELERY_BEAT_SCHEDULE["execute-sms-actions"] = {"task": "collections_app.tasks.execute_sms_actions", "schedule": 900.0}
 CELERY_BEAT_SCHEDULE["send-due-messages"] = {"task": "collections_app.tasks.send_due_messages", "schedule": 60.0}
 # A fixed business date instead of today (replaying a historical book, training); empty = today.

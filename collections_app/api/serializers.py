@@ -568,6 +568,9 @@ class CaseSerializer(OutputSerializer):
     borrower = BorrowerRefSerializer(read_only=True, help_text=_("The borrower: id, the lender's id, name."))
     loans = serializers.SerializerMethodField(help_text=_("Ids of the case's loans."))
     promise = serializers.SerializerMethodField(help_text=_("The open (pending) promise, or null."))
+    next_action_state = serializers.SerializerMethodField(help_text=_(
+        "State of the next action: planned (next_action_at after the business date), due (on or before it), "
+        "or null when the case has no next action."))
 
     class Meta:
         model = m.CollectionCase
@@ -576,8 +579,18 @@ class CaseSerializer(OutputSerializer):
             "stage", "bucket", "dpd", "overdue_amount", "outstanding_amount", "opened_at", "assigned_at",
             "first_contact_due_at", "last_contact_at", "last_outcome", "next_action", "next_action_at",
             "callback_at", "overdue_reason", "written_off", "limitation_date", "closed_at", "promise",
+            "next_action_state",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=[m.ActionState.PLANNED, m.ActionState.DUE], allow_null=True))
+    def get_next_action_state(self, obj) -> str | None:
+        from collections_app.selectors.actions import next_action_state
+        from collections_app.selectors.loan_figures import business_date
+
+        if "business_date" not in self.context:
+            self.context["business_date"] = business_date()
+        return next_action_state(obj, today=self.context["business_date"])
 
     def get_loans(self, obj) -> list[int]:
         return [loan.id for loan in obj.loans.all()]

@@ -64,7 +64,9 @@ def cancel_repeated_pending(apps, schema_editor):
         ApprovalRequest.objects.filter(id__in=ids).update(
             status="cancelled", decided_at=timezone.now(),
             decision_note="Cancelled: the same request was already waiting for a decision on this case.")
-        CaseAction.objects.filter(approval_id__in=ids, status="awaiting_approval").update(status="cancelled")
+        # done_at: the when an ended action must record (constraint case_action_end_recorded, migration 0029)
+        CaseAction.objects.filter(approval_id__in=ids, status="awaiting_approval").update(
+            status="cancelled", done_at=timezone.now())
 
 
 def _rule_tuple(r):

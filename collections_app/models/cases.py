@@ -136,7 +136,8 @@ class CaseAction(models.Model):
                             related_name="+", db_index=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
-    # who or what completed (or cancelled) it after the run created it (services.actions)
+    # who (done_by; none: the system) and how (done_how: what the person did, or "system: <reason>")
+    # the action ended — done, skipped, expired, superseded or failed — and when (services.actions)
     done_by = models.ForeignKey(USER, verbose_name=_("done by"), null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+", db_index=False)
     done_how = models.CharField(_("how"), max_length=200, blank=True, default="", db_default="")
@@ -147,6 +148,14 @@ class CaseAction(models.Model):
         ordering = ["due_on", "id"]
         constraints = [
             models.UniqueConstraint(fields=["case", "rule_code", "occurrence_key"], name="case_action_created_once"),
+            # a case carries at most one open action of each kind: a newer one supersedes the older
+            # (services.actions; both nightly backends supersede before they insert)
+            models.UniqueConstraint(fields=["case", "kind"], condition=Q(status="open"), name="one_open_action_per_kind"),
+            # an ended action says when it ended (and services.actions who or what: done_by / done_how)
+            models.CheckConstraint(
+                condition=Q(status__in=("open", "awaiting_approval")) | Q(done_at__isnull=False),
+                name="case_action_end_recorded",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "due_on"]),

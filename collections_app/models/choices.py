@@ -199,11 +199,37 @@ class ActionKind(models.TextChoices):
 
 
 class ActionStatus(models.TextChoices):
+    """What is stored (docs/messages.md, "Strategy actions"). An open action is *planned* or *due*
+    by its due date against the business date (:class:`ActionState`, derived, never stored)."""
+
     OPEN = "open", _("Open")
-    DONE = "done", _("Done")
     AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
-    CANCELLED = "cancelled", _("Cancelled")
-    SUPERSEDED = "superseded", _("Superseded by a newer action")
+    DONE = "done", _("Done")
+    SKIPPED = "skipped", _("Skipped")
+    EXPIRED = "expired", _("Expired")
+    SUPERSEDED = "superseded", _("Superseded")
+    FAILED = "failed", _("Failed")
+
+
+# an action still to do: at most one of each kind per case (constraint one_open_action_per_kind)
+OPEN_ACTION_STATUSES = (ActionStatus.OPEN,)
+# an action whose life is over: it records who or what ended it and when (constraint case_action_end_recorded)
+ENDED_ACTION_STATUSES = (ActionStatus.DONE, ActionStatus.SKIPPED, ActionStatus.EXPIRED, ActionStatus.SUPERSEDED,
+                         ActionStatus.FAILED)
+
+
+class ActionState(models.TextChoices):
+    """An action's state as pages and the API show it: the stored status, an open one split by its
+    due date against the business date (domain.actions.action_state)."""
+
+    PLANNED = "planned", _("Planned")
+    DUE = "due", _("Due")
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    DONE = "done", _("Done")
+    SKIPPED = "skipped", _("Skipped")
+    EXPIRED = "expired", _("Expired")
+    SUPERSEDED = "superseded", _("Superseded")
+    FAILED = "failed", _("Failed")
 
 
 class ApprovalKind(models.TextChoices):

@@ -15,7 +15,6 @@ from collections_app.domain.compliance import stop_flag_label
 from collections_app.models import (
     BORROWER_TYPE_TACTICS,
     ActionKind,
-    ActionStatus,
     AssignmentHistory,
     BucketHistory,
     CaseAction,
@@ -281,9 +280,14 @@ def case_context(case, user, *, now=None) -> dict:
         .order_by("-due_on", "-id")
         .first()
     )
+    from collections_app.selectors.actions import case_actions, state_of
+    from collections_app.selectors.loan_figures import business_date
+
+    on_day = business_date()
     if why is not None:
         why.rule_text, why.why_note = action_why(why)
-    open_actions = list(CaseAction.objects.filter(case=case, status__in=[ActionStatus.OPEN, ActionStatus.AWAITING_APPROVAL]).order_by("due_on")[:10])
+        why.state_label = state_of(why, today=on_day).label
+    open_actions = case_actions(case=case, today=on_day)  # planned, due, awaiting approval; the next one first
     promises = case_promises(case)
     visits = list(FieldVisit.objects.filter(case=case).select_related("agent").order_by("-created_at")[:10])
     return {

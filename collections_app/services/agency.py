@@ -14,10 +14,12 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.roles import can_assign, is_agency_user, is_supervisor_or_admin
+from collections_app.domain.actions import PLACED, system_how
 from collections_app.domain.agency import rate_for_bucket
 from collections_app.models import (
     ActionKind,
@@ -131,8 +133,14 @@ def apply_placement(*, approval: ApprovalRequest, user, today: dt.date | None = 
     if visits:
         bulk_update_with_history(visits, FieldVisit, ["status"], batch_size=1000,
                                  default_change_reason="placed with an agency")
-    CaseAction.objects.filter(case_id__in=ids, kind=ActionKind.AGENCY, status=ActionStatus.OPEN).update(
-        status=ActionStatus.DONE)
+    from collections_app.services.actions import end_actions
+
+    now = timezone.now()
+    end_actions(actions=CaseAction.objects.filter(case_id__in=ids, kind=ActionKind.AGENCY, status=ActionStatus.OPEN),
+                status=ActionStatus.DONE, by=user, how=_("placed with an agency"), now=now)
+    # the agency works the case now: the strategy's other open actions no longer apply (docs/agency.md)
+    end_actions(actions=CaseAction.objects.filter(case_id__in=ids, status=ActionStatus.OPEN),
+                status=ActionStatus.SUPERSEDED, how=system_how(PLACED), now=now)
     return len(rows)
 
 

@@ -129,13 +129,32 @@ def decide(
     return approval
 
 
+def _decide_actions(approval: ApprovalRequest, approve: bool, user, now) -> int:
+    """The strategy's actions waiting for this approval: granted, each opens (superseding an open
+    action of its kind on the case: one open action of each kind); refused, they are skipped by the
+    decider. The cases' next action follows (services.actions)."""
+    from collections_app.services import actions as action_service
+
+    waiting = list(CaseAction.objects.filter(approval=approval, status=ActionStatus.AWAITING_APPROVAL)
+                   .values_list("id", "case_id", "kind"))
+    if not waiting:
+        return 0
+    if not approve:
+        return action_service.end_actions(actions=CaseAction.objects.filter(id__in=[w[0] for w in waiting]),
+                                          status=ActionStatus.SKIPPED, by=user, how=_("approval refused"), now=now)
+    for action_id, case_id, kind in waiting:  # one action per approval request
+        action_service.supersede_open_of_kind(case_id=case_id, kind=kind, now=now, exclude_id=action_id)
+    count = CaseAction.objects.filter(id__in=[w[0] for w in waiting], status=ActionStatus.AWAITING_APPROVAL).update(
+        status=ActionStatus.OPEN)
+    action_service.refresh_next_actions(case_ids={w[1] for w in waiting})
+    return count
+
+
 def _apply(approval: ApprovalRequest, approve: bool, user, now, agent=None) -> None:
     """The effect of a decision. Saves go through the models so their history records the change."""
     payload = approval.payload or {}
     case = approval.case
-    linked_actions = CaseAction.objects.filter(approval=approval, status=ActionStatus.AWAITING_APPROVAL).update(
-        status=ActionStatus.OPEN if approve else ActionStatus.CANCELLED
-    )
+    linked_actions = _decide_actions(approval, approve, user, now)
     kind = approval.kind
     if kind == ApprovalKind.FIELD_VISIT:
         _apply_field_visit(approval, approve, now, agent)
@@ -184,6 +203,9 @@ def _apply(approval: ApprovalRequest, approve: bool, user, now, agent=None) -> N
         open_legal_case(approval=approval)  # on the business date
     if kind in ACTION_ON_APPROVAL:
         if not linked_actions:
+            from collections_app.services.actions import refresh_next_actions, supersede_open_of_kind
+
+            supersede_open_of_kind(case_id=case.pk, kind=ACTION_ON_APPROVAL[kind], now=now)
             CaseAction.objects.get_or_create(
                 case=case,
                 rule_code="approval",
@@ -191,6 +213,7 @@ def _apply(approval: ApprovalRequest, approve: bool, user, now, agent=None) -> N
                 defaults={"kind": ACTION_ON_APPROVAL[kind], "due_on": timezone.localdate(now), "approval": approval,
                           "status": ActionStatus.OPEN, "note": (approval.reason or "")[:300]},
             )
+            refresh_next_actions(case_ids=[case.pk])
     elif kind == ApprovalKind.WRITE_OFF:
         # 账销案存: written off in the books, still pursued — the case stays open.
         case.written_off = True

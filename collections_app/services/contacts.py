@@ -317,6 +317,11 @@ def write_contact(*, case, borrower, user, entry: ContactInput, recording, now, 
                      "channel": entry.channel, "outcome": entry.outcome},
         )
 
+    if entry.channel == Channel.PHONE:  # the case's call tasks due by today are done (services.actions);
+        # first: the case's next action is recomputed, then a promise or a callback sets the next call
+        from collections_app.services.actions import complete_call_actions
+
+        complete_call_actions(case=case, user=log.user, today=now.astimezone(lender_zone(case.lender)).date(), now=now)
     promise = None
     if entry.outcome == Outcome.PROMISE:
         promise = promises.take_promise(case=case, borrower=borrower, user=log.user, amount=entry.promise_amount,
@@ -332,10 +337,6 @@ def write_contact(*, case, borrower, user, entry: ContactInput, recording, now, 
         stop_flags.set_stop_flag(case=case, borrower=borrower, flag=flag, user=log.user,
                                  reason=entry.stop_reason or entry.note, contact=log, now=now)
 
-    if entry.channel == Channel.PHONE:  # the case's call tasks due by today are done (services.actions)
-        from collections_app.services.actions import complete_call_actions
-
-        complete_call_actions(case=case, user=log.user, today=now.astimezone(lender_zone(case.lender)).date(), now=now)
     _update_case(case, log=log, promise=promise, callback=entry.callback_at, now=now,
                  overdue_reason=entry.overdue_reason)
     if promise is None and limitation.is_demand_contact(channel=log.channel, outcome=log.outcome,

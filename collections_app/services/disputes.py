@@ -25,10 +25,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import is_supervisor_or_admin
+from collections_app.domain.actions import CASE_CLOSED
 from collections_app.models import (
     ActionStatus,
     Borrower,
-    CaseAction,
     CaseCloseReason,
     CaseStatus,
     Channel,
@@ -192,8 +192,9 @@ def _close_case(*, case, now) -> None:
     case.status, case.close_reason, case.closed_at = CaseStatus.CLOSED, CaseCloseReason.DISPUTE_UPHELD, now
     case._change_reason = "dispute upheld: case closed"
     case.save(update_fields=["status", "close_reason", "closed_at", "updated_at"])
-    CaseAction.objects.filter(case=case, status__in=(ActionStatus.OPEN, ActionStatus.AWAITING_APPROVAL)).update(
-        status=ActionStatus.CANCELLED)
+    from collections_app.services.actions import end_case_actions
+
+    end_case_actions(case_ids=[case.pk], status=ActionStatus.SUPERSEDED, how=CASE_CLOSED, now=now, awaiting_too=True)
 
 
 def _letter_to_borrower(*, dispute, case, user, now) -> ContactLog:

@@ -60,9 +60,13 @@ def produce_letter(*, case: CollectionCase, user, kind: str, language: str | Non
     language = language or language_for(case.borrower.preferred_language)
     template = message_templates.select_template(code=TEMPLATE_FOR_KIND[kind], case=case,
                                                  channel=TemplateChannel.LETTER, language=language)
-    if template is None:
-        raise ValidationError({"kind": [_("No active letter template fits this case.")]})
     on_date = letter_date(case, now)
+    if template is None:
+        reason = _("No active letter template fits this case.")
+        from collections_app.services.actions import fail_letter_actions
+
+        fail_letter_actions(case=case, kind=kind, reason=reason, today=on_date, now=now)  # not producible
+        raise ValidationError({"kind": [reason]})
     title, body = message_templates.render_template(template=template, case=case, on_date=on_date)
     figures = message_templates.case_figures(case, on_date)
     pdf = render_letter_pdf(title=title or LetterKind(kind).label, body=body, author=case.lender.name)
@@ -72,10 +76,11 @@ def produce_letter(*, case: CollectionCase, user, kind: str, language: str | Non
                                        amount_as_of=figures["payoff"], as_of=on_date, body=body, created_by=by,
                                        language=template.language)
         letter.pdf.save(f"letter-{letter.pk}.pdf", ContentFile(pdf), save=True)
-        from collections_app.services.actions import complete_letter_actions
+        if kind not in NEEDS_APPROVAL:  # a letter of legal weight counts once approved and sent (send_letter)
+            from collections_app.services.actions import complete_letter_actions
 
-        complete_letter_actions(case=case, kind=kind, user=by, today=on_date, now=now)
-        if kind in NEEDS_APPROVAL:
+            complete_letter_actions(case=case, kind=kind, user=by, today=on_date, now=now, how=_("letter produced"))
+        else:
             from collections_app.services.approvals import request_approval
 
             # one pending letter approval per case: a second lawyer's letter while one waits is refused
@@ -107,5 +112,10 @@ def send_letter(*, letter: Letter, user, now: dt.datetime | None = None) -> Lett
             number_used=letter.address[:300], is_attempt=False, is_conversation=False,
             note=f"{letter.get_kind_display()} ({letter.as_of.isoformat()})", occurred_at=now,
         )
+        if letter.kind in NEEDS_APPROVAL:  # approved (checked above) and dispatched: its action is done
+            from collections_app.services.actions import complete_letter_actions
+
+            complete_letter_actions(case=letter.case, kind=letter.kind, user=by, today=letter_date(letter.case, now),
+                                    now=now, how=_("letter approved and sent"))
     letter.refresh_from_db()
     return letter

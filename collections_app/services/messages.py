@@ -23,7 +23,9 @@ from django.utils.translation import gettext as _
 from collections_app.domain import compliance as rules_mod
 from collections_app.domain import message_templates as texts
 from collections_app.models import (
+    ActionStatus,
     Borrower,
+    CaseAction,
     CaseStatus,
     Channel,
     CollectionCase,
@@ -164,9 +166,16 @@ def claim(*, message_id: int, now: dt.datetime) -> bool:
                                        send_at__lte=now).update(claimed_at=now))
 
 
-def _fail(message: Message, error: str) -> Message:
+def _fail(message: Message, error: str, action_status: str = ActionStatus.FAILED) -> Message:
+    """The message failed; the strategy action it carried out (if any) ends with ``action_status``
+    and the reason: failed (the provider refused it), skipped (a stop flag), superseded (the case closed)."""
     Message.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED, error=error[:500])
     message.status, message.error = MessageStatus.FAILED, error[:500]
+    if message.action_id:
+        from collections_app.services.actions import end_actions, system
+
+        end_actions(actions=CaseAction.objects.filter(pk=message.action_id), status=action_status,
+                    how=system(error), now=timezone.now())
     return message
 
 
@@ -179,9 +188,10 @@ def deliver_message(*, message_id: int, now: dt.datetime | None = None) -> Messa
     message = Message.objects.select_related("borrower", "case").get(pk=message_id)
     if message.borrower.stop_flags:
         return _fail(message, _("Not sent: collection contact stopped (%(flags)s).") % {
-            "flags": ", ".join(rules_mod.stop_flag_label(f) for f in message.borrower.stop_flags)})
+            "flags": ", ".join(rules_mod.stop_flag_label(f) for f in message.borrower.stop_flags)},
+            ActionStatus.SKIPPED)
     if message.case.status == CaseStatus.CLOSED:
-        return _fail(message, _("Not sent: the case closed."))
+        return _fail(message, _("Not sent: the case closed."), ActionStatus.SUPERSEDED)
     backend = backend_for(message.channel)
     try:
         provider_id = backend.send(message)
@@ -231,5 +241,15 @@ def due_message_ids(*, now: dt.datetime, limit: int = 1000) -> list[tuple[int, s
 def fail_stale_claims(*, now: dt.datetime) -> int:
     """Messages taken by a sender that died mid-send: failed with the reason, never sent again."""
     cutoff = now - dt.timedelta(minutes=settings.MESSAGE_CLAIM_TIMEOUT_MINUTES)
-    return Message.objects.filter(status=MessageStatus.SCHEDULED, claimed_at__lt=cutoff).update(
-        status=MessageStatus.FAILED, error=_("The sender stopped before the provider answered; not sent again."))
+    rows = list(Message.objects.filter(status=MessageStatus.SCHEDULED, claimed_at__lt=cutoff)
+                .values_list("id", "action_id"))
+    action_ids = [a for _id, a in rows if a]
+    error = _("The sender stopped before the provider answered; not sent again.")
+    count = Message.objects.filter(id__in=[i for i, _a in rows], status=MessageStatus.SCHEDULED).update(
+        status=MessageStatus.FAILED, error=error)
+    if action_ids:
+        from collections_app.services.actions import end_actions, system
+
+        end_actions(actions=CaseAction.objects.filter(pk__in=action_ids), status=ActionStatus.FAILED,
+                    how=system(error), now=now)
+    return count

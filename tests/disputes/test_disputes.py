@@ -105,7 +105,7 @@ def test_upheld_closing_the_case(case, collector, supervisor):
     case.refresh_from_db()
     assert case.status == m.CaseStatus.CLOSED and case.close_reason == m.CaseCloseReason.DISPUTE_UPHELD
     action.refresh_from_db()
-    assert action.status == m.ActionStatus.CANCELLED
+    assert action.status == m.ActionStatus.SUPERSEDED and action.done_how == "system: the case closed"
     assert not m.Payment.objects.filter(loan__case=case).exists()
 
 

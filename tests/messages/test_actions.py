@@ -1,5 +1,5 @@
 """Strategy actions that really happen: a call task done by a logged phone contact, an SMS reminder
-executed by sending its template and done when the provider accepted it, cancelled with the reason
+executed by sending its template and done when the provider accepted it, skipped with the reason
 when it may not be sent; safe to run twice."""
 import datetime as dt
 
@@ -8,7 +8,7 @@ import pytest
 from collections_app import models as m
 from collections_app.services import actions as svc
 from collections_app.services.contacts import log_contact
-from collections_app.services.messages import deliver_message
+from collections_app.services.messages import deliver_message, plan_message
 from tests import factories as f
 from tests.messages.conftest import MORNING, NIGHT
 
@@ -22,22 +22,25 @@ def action(case, kind, due=TODAY, key="1"):
 
 def test_a_phone_contact_completes_the_call_tasks_due(msg_case):
     due = action(msg_case, m.ActionKind.CALL)
-    future = action(msg_case, m.ActionKind.CALL, due=TODAY + dt.timedelta(days=2), key="2")
     letter = action(msg_case, m.ActionKind.LETTER)
     log_contact(case=msg_case, user=msg_case.assigned_to, channel="phone", outcome="no_answer", now=MORNING)
-    due.refresh_from_db(), future.refresh_from_db(), letter.refresh_from_db()
+    due.refresh_from_db(), letter.refresh_from_db()
     assert (due.status, due.done_by, due.done_how) == (m.ActionStatus.DONE, msg_case.assigned_to, "contact logged")
     assert due.done_at == MORNING
-    assert future.status == m.ActionStatus.OPEN and letter.status == m.ActionStatus.OPEN
+    assert letter.status == m.ActionStatus.OPEN
+    future = action(msg_case, m.ActionKind.CALL, due=TODAY + dt.timedelta(days=2), key="2")  # planned
+    log_contact(case=msg_case, user=msg_case.assigned_to, channel="phone", outcome="no_answer", now=MORNING)
+    future.refresh_from_db()
+    assert future.status == m.ActionStatus.OPEN
 
 
 def test_an_sms_action_is_sent_and_done_when_the_provider_accepts(msg_case):
     sms = action(msg_case, m.ActionKind.SMS_REMINDER)
-    assert svc.execute_sms_actions(today=TODAY, now=MORNING) == {"planned": 1, "cancelled": 0, "waiting": 0}
+    assert svc.execute_sms_actions(today=TODAY, now=MORNING) == {"planned": 1, "skipped": 0, "waiting": 0}
     message = m.Message.objects.get(action=sms)
     sms.refresh_from_db()
     assert sms.status == m.ActionStatus.OPEN  # planned, not yet accepted
-    assert svc.execute_sms_actions(today=TODAY, now=MORNING) == {"planned": 0, "cancelled": 0, "waiting": 0}
+    assert svc.execute_sms_actions(today=TODAY, now=MORNING) == {"planned": 0, "skipped": 0, "waiting": 0}
     deliver_message(message_id=message.pk, now=MORNING)
     sms.refresh_from_db()
     assert (sms.status, sms.done_how) == (m.ActionStatus.DONE, "message sent")
@@ -54,50 +57,26 @@ def test_a_night_run_schedules_the_sms_for_the_window(msg_case):
 def test_an_sms_action_that_may_not_be_sent_is_cancelled_with_the_reason(msg_case):
     sms = action(msg_case, m.ActionKind.SMS_REMINDER)
     m.Borrower.objects.filter(pk=msg_case.borrower_id).update(deceased=True)
-    assert svc.execute_sms_actions(today=TODAY, now=MORNING)["cancelled"] == 1
+    assert svc.execute_sms_actions(today=TODAY, now=MORNING)["skipped"] == 1
     sms.refresh_from_db()
-    assert sms.status == m.ActionStatus.CANCELLED and "reported deceased" in sms.done_how
+    assert sms.status == m.ActionStatus.SKIPPED and "reported deceased" in sms.done_how
     assert not m.Message.objects.exists()
 
 
 def test_the_cap_leaves_the_sms_action_for_a_later_run(msg_case):
     m.Lender.objects.filter(pk=msg_case.lender_id).update(max_messages_per_day=0)
     sms = action(msg_case, m.ActionKind.SMS_REMINDER)
-    assert svc.execute_sms_actions(today=TODAY, now=MORNING)["cancelled"] == 1  # a cap of 0: never
+    assert svc.execute_sms_actions(today=TODAY, now=MORNING)["skipped"] == 1  # a cap of 0: never
     sms.refresh_from_db()
-    assert sms.status == m.ActionStatus.CANCELLED
+    assert sms.status == m.ActionStatus.SKIPPED
     m.Lender.objects.filter(pk=msg_case.lender_id).update(max_messages_per_day=1)
-    first = action(msg_case, m.ActionKind.SMS_REMINDER, key="a")
+    msg_case.lender.refresh_from_db()
+    plan_message(case=msg_case, user=msg_case.assigned_to, channel=m.Channel.SMS, template_code="polite_reminder",
+                 now=MORNING)  # today's one message
     second = action(msg_case, m.ActionKind.SMS_REMINDER, key="b")
-    assert svc.execute_sms_actions(today=TODAY, now=MORNING) == {"planned": 1, "cancelled": 0, "waiting": 1}
-    first.refresh_from_db(), second.refresh_from_db()
+    assert svc.execute_sms_actions(today=TODAY, now=MORNING) == {"planned": 0, "skipped": 0, "waiting": 1}
+    second.refresh_from_db()
     assert second.status == m.ActionStatus.OPEN
-
-
-def test_a_newer_action_of_the_same_kind_supersedes_the_older_one(msg_case):
-    old_call = action(msg_case, m.ActionKind.CALL, due=TODAY - dt.timedelta(days=2), key="a")
-    new_call = action(msg_case, m.ActionKind.CALL, due=TODAY, key="b")
-    letter = action(msg_case, m.ActionKind.LETTER, due=TODAY - dt.timedelta(days=5), key="c")
-    done = action(msg_case, m.ActionKind.SMS_REMINDER, due=TODAY - dt.timedelta(days=3), key="d")
-    m.CaseAction.objects.filter(pk=done.pk).update(status=m.ActionStatus.DONE)
-    action(msg_case, m.ActionKind.SMS_REMINDER, due=TODAY, key="e")
-    assert svc.supersede_stale_actions(now=MORNING) == 1
-    old_call.refresh_from_db(), new_call.refresh_from_db(), letter.refresh_from_db(), done.refresh_from_db()
-    assert (old_call.status, old_call.done_at) == (m.ActionStatus.SUPERSEDED, MORNING)
-    assert new_call.status == letter.status == m.ActionStatus.OPEN and done.status == m.ActionStatus.DONE
-    msg_case.refresh_from_db()
-    assert msg_case.next_action == m.ActionKind.LETTER  # the oldest open action left
-    assert svc.supersede_stale_actions(now=MORNING) == 0
-
-
-def test_the_nightly_run_leaves_one_open_action_per_kind(msg_case):
-    from collections_app.services.nightly import run_delinquency
-
-    for days in (3, 2, 1):
-        action(msg_case, m.ActionKind.CALL, due=TODAY - dt.timedelta(days=days), key=str(days))
-    run_delinquency(as_of=TODAY)
-    open_kinds = list(m.CaseAction.objects.filter(status=m.ActionStatus.OPEN).values_list("case_id", "kind"))
-    assert len(open_kinds) == len(set(open_kinds))
 
 
 def test_producing_a_letter_completes_the_letter_action(msg_case, settings, tmp_path):

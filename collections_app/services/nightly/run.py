@@ -120,9 +120,14 @@ def finish_run(*, run_id: int) -> DelinquencyRun:
     if run.status != RunStatus.RUNNING or run.chunk_rows.filter(done_at__isnull=True).exists():
         return run
     allocation.auto_allocate()
-    from collections_app.services.actions import supersede_stale_actions
+    from collections_app.services.actions import settle_actions
 
-    supersede_stale_actions(now=timezone.now())  # both backends: one UPDATE over the book (docs/messages.md)
+    from .rules import COLLECTOR_TIME_ACTIONS, reminder_only_buckets
+
+    # both backends: superseded (no longer applies) and expired actions, set-based over the book
+    settle_actions(today=run.as_of, now=timezone.now(),
+                   reminder_only=reminder_only_buckets(bucket_ranges(run.strategy_version)),
+                   collector_time=COLLECTOR_TIME_ACTIONS)
     from collections_app.services.blacklist import apply_blacklist_rules
 
     apply_blacklist_rules(today=run.as_of)

@@ -8,10 +8,10 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from collections_app.domain.actions import CASE_CLOSED
 from collections_app.models import (
     ActionStatus,
     BucketHistory,
-    CaseAction,
     CaseCloseReason,
     CaseStatus,
     Installment,
@@ -59,7 +59,9 @@ def settle_with_discount(*, offer: SettlementOffer, paid_on: dt.date, paid: Deci
     case.dpd, case.overdue_amount, case.outstanding_amount, case.bucket = 0, ZERO, ZERO, first
     case._change_reason = f"settlement offer {offer.id} paid"
     case.save()
-    CaseAction.objects.filter(case_id=case.id, status=ActionStatus.OPEN).update(status=ActionStatus.CANCELLED)
+    from collections_app.services.actions import end_case_actions
+
+    end_case_actions(case_ids=[case.id], status=ActionStatus.SUPERSEDED, how=CASE_CLOSED, now=case.closed_at)
     for plan in PaymentPlan.objects.filter(case_id=case.id, status__in=OPEN_PLAN):
         plan.status, plan.ended_on = PlanStatus.CANCELLED, paid_on
         plan.save()

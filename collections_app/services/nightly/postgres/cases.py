@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection
 
+from collections_app.domain.actions import CASE_CLOSED, NEWER_OF_KIND, system_how
 from collections_app.models import (
     AgencyPlacement,
     ApprovalRequest,
@@ -224,7 +225,7 @@ def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:
             UPDATE {cases} c SET status = %s,
                    close_reason = CASE WHEN k.all_settled THEN %s ELSE %s END, closed_at = NOW(),
                    dpd = 0, overdue_amount = 0, outstanding_amount = k.outstanding_all, bucket = %s,
-                   updated_at = NOW()
+                   next_action = '', next_action_at = NULL, updated_at = NOW()
             FROM dq_keys k
             WHERE NOT k.bad AND c.borrower_id = k.borrower_id AND c.lender_id = k.lender_id AND c.status IN %s
               AND {sc}
@@ -235,9 +236,11 @@ def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:
         )
         closed = [r[0] for r in cursor.fetchall()]
         if closed:
+            # cured or settled: what was still to do no longer applies
             cursor.execute(
-                f"UPDATE {_t(CaseAction)} SET status = %s WHERE case_id = ANY(%s) AND status = %s",
-                [str(ActionStatus.CANCELLED), closed, str(ActionStatus.OPEN)],
+                f"UPDATE {_t(CaseAction)} SET status = %s, done_at = NOW(), done_how = %s "
+                f"WHERE case_id = ANY(%s) AND status = %s",
+                [str(ActionStatus.SUPERSEDED), system_how(CASE_CLOSED), closed, str(ActionStatus.OPEN)],
             )
         # the delinquent loans belong to their borrower's active case
         where, params = scope.sql("l")
@@ -294,14 +297,18 @@ def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[Strate
             act_cols, act_exprs, act_params = insert_columns(CaseAction, {
                 "case_id": "n.case_id", "rule_id": "n.rule_id", "rule_code": "n.code", "kind": "n.action",
                 "due_on": "%(d)s", "occurrence_key": "n.occ",
-                "status": f"CASE WHEN n.appr THEN '{ActionStatus.AWAITING_APPROVAL}' ELSE '{ActionStatus.OPEN}' END",
+                "status": f"CASE WHEN n.appr THEN '{ActionStatus.AWAITING_APPROVAL}' WHEN n.last_of_kind "
+                          f"THEN '{ActionStatus.OPEN}' ELSE '{ActionStatus.SUPERSEDED}' END",
                 "note": "n.note", "approval_id": "n.approval_id", "run_id": "%(run)s",
+                "done_at": "CASE WHEN n.appr OR n.last_of_kind THEN NULL ELSE NOW() END",
+                "done_how": "CASE WHEN n.appr OR n.last_of_kind THEN '' ELSE %(newer)s END",
             })
             h_cols, h_exprs = history_columns(ApprovalRequest, "appr", "+")
             named = {"appr_table": ApprovalRequest._meta.db_table, "d": as_of, "d_text": as_of.isoformat(), "run": run.id if run else None,
                      "active": str(CaseStatus.OPEN), "guarantor": str(Relation.GUARANTOR),
                      "no_time": list(reminder_only_buckets(buckets)), "pending": str(ApprovalStatus.PENDING),
-                     "lapsed_blocks": [str(a) for a in LAPSED_BLOCKS]}
+                     "lapsed_blocks": [str(a) for a in LAPSED_BLOCKS], "newer": system_how(NEWER_OF_KIND),
+                     "open": str(ActionStatus.OPEN), "superseded": str(ActionStatus.SUPERSEDED)}
             # positional defaults → named parameters
             for n, value in enumerate(a_params):
                 named[f"ap{n}"] = value
@@ -317,8 +324,10 @@ def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[Strate
             a_exprs = _name_params(a_exprs, "ap")
             act_exprs = _name_params(act_exprs, "cp")
             values = _name_params([values], "r")[0]
+            cursor.execute("DROP TABLE IF EXISTS dq_new")
             cursor.execute(
                 f"""
+                CREATE TEMP TABLE dq_new ON COMMIT DROP AS
                 WITH c AS (
                     SELECT c.id AS case_id, c.bucket, c.overdue_amount, c.limitation_date, k.aging,
                            to_char(k.episode, 'YYYY-MM-DD') AS episode,
@@ -360,16 +369,36 @@ def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[Strate
                         SELECT 1 FROM {_t(CaseAction)} x
                         WHERE x.case_id = cand.case_id AND x.rule_code = cand.code AND x.occurrence_key = cand.occ)
                 ),
-                n AS MATERIALIZED (
-                    -- the approval request's id is drawn here, so actions need no join back to it
-                    SELECT fresh.*, CASE WHEN fresh.appr THEN nextval(pg_get_serial_sequence(%(appr_table)s, 'id'))
-                                    END AS approval_id
-                    FROM fresh
+                kept AS (
+                    SELECT fresh.* FROM fresh
                     -- a proposal is not raised again while an equal one (case, kind) waits for a decision
                     WHERE NOT fresh.appr OR (fresh.nth = 1 AND NOT EXISTS (
                         SELECT 1 FROM {_t(ApprovalRequest)} p
                         WHERE p.case_id = fresh.case_id AND p.kind = fresh.akind AND p.status = %(pending)s))
-                ),
+                )
+                -- the approval request's id is drawn here, so actions need no join back to it; one open
+                -- action of each kind per case: of tonight's, the last rule's in the strategy's order
+                SELECT kept.*, CASE WHEN kept.appr THEN nextval(pg_get_serial_sequence(%(appr_table)s, 'id'))
+                               END AS approval_id,
+                       (NOT kept.appr AND ROW_NUMBER() OVER (PARTITION BY kept.case_id, kept.appr, kept.action
+                                                             ORDER BY kept.pos DESC) = 1) AS last_of_kind
+                FROM kept
+                """,
+                named,
+            )
+            # the open action of a kind opened tonight, from before, is superseded first
+            # (one_open_action_per_kind)
+            cursor.execute(
+                f"""
+                UPDATE {_t(CaseAction)} x SET status = %(superseded)s, done_at = NOW(), done_how = %(newer)s
+                FROM dq_new n
+                WHERE n.last_of_kind AND x.case_id = n.case_id AND x.kind = n.action AND x.status = %(open)s
+                """,
+                named,
+            )
+            cursor.execute(
+                f"""
+                WITH n AS (SELECT * FROM dq_new),
                 appr AS (
                     INSERT INTO {_t(ApprovalRequest)} (id, {', '.join(a_cols)})
                     SELECT n.approval_id, {', '.join(a_exprs)} FROM n WHERE n.appr

@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from collections_app.domain.actions import CASE_CLOSED, NEWER_OF_KIND, system_how
 from collections_app.models import (
     AgencyPlacement,
     ApprovalRequest,
@@ -53,7 +54,7 @@ ACTIVE_CASE = (CaseStatus.OPEN, CaseStatus.SUSPENDED)
 # a change of these writes a history row; the daily drift of the other CASE_FIELDS does not
 HISTORY_FIELDS = ("status", "close_reason", "closed_at", "bucket", "stage")
 CASE_FIELDS = ["status", "close_reason", "closed_at", "bucket", "stage", "dpd", "overdue_amount", "outstanding_amount",
-               "priority_score"]
+               "priority_score", "next_action", "next_action_at"]
 
 
 def priority(overdue: Decimal, weight: Decimal, reliability: Decimal | None, broken: int) -> Decimal:
@@ -143,6 +144,7 @@ def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:
             case.dpd, case.overdue_amount = 0, ZERO
             case.outstanding_amount = sum((r["outstanding_amount"] for r in rows), ZERO)
             case.bucket = closed_bucket
+            case.next_action, case.next_action_at = "", None  # its open actions are superseded below
             closed += 1
         else:
             worst = max(bad, key=lambda r: (position.get(r["bucket"], 0), r["dpd"]))
@@ -169,9 +171,9 @@ def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:
         if moved:
             bulk_history(moved, CollectionCase, "~")
         closed_ids = [c.id for c in changed if c.status == CaseStatus.CLOSED]
-        if closed_ids:
-            CaseAction.objects.filter(case_id__in=closed_ids, status__in=(ActionStatus.OPEN,)).update(
-                status=ActionStatus.CANCELLED)
+        if closed_ids:  # cured or settled: what was still to do no longer applies
+            CaseAction.objects.filter(case_id__in=closed_ids, status=ActionStatus.OPEN).update(
+                status=ActionStatus.SUPERSEDED, done_at=now, done_how=system_how(CASE_CLOSED))
     return opened, closed
 
 
@@ -263,13 +265,31 @@ def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[Strate
             approvals = list(ApprovalRequest.objects.filter(case_id__in={a.case_id for a in approvals},
                                                             payload__as_of=as_of.isoformat()))
     approval_for = {(a.case_id, a.payload.get("rule"), a.payload.get("occurrence")): a for a in approvals}
+    # one open action of each kind per case (one_open_action_per_kind): of tonight's, the last rule's
+    # in the strategy's order; the others, and the open one of that kind from before, are superseded
+    opening = {}
+    for (case_id, code, key), (_case, rule) in todo:
+        if not rule.needs_approval:
+            opening[(case_id, rule.action)] = (case_id, code, key)
+    now = timezone.now()
+    how = system_how(NEWER_OF_KIND)
+    older = [pk for pk, case_id, kind in CaseAction.objects.filter(
+        case_id__in={k[0] for k in opening}, status=ActionStatus.OPEN).values_list("id", "case_id", "kind")
+        if (case_id, kind) in opening]
+    if older:
+        CaseAction.objects.filter(id__in=older, status=ActionStatus.OPEN).update(
+            status=ActionStatus.SUPERSEDED, done_at=now, done_how=how)
     actions = []
     for (case_id, code, key), (_case, rule) in todo:
         approval = approval_for.get((case_id, code, key))
+        status = ActionStatus.AWAITING_APPROVAL if rule.needs_approval else ActionStatus.OPEN
+        if status == ActionStatus.OPEN and opening[(case_id, rule.action)] != (case_id, code, key):
+            status = ActionStatus.SUPERSEDED
         actions.append(CaseAction(
             case_id=case_id, rule=rule, rule_code=code, kind=rule.action, due_on=as_of, occurrence_key=key,
-            status=ActionStatus.AWAITING_APPROVAL if rule.needs_approval else ActionStatus.OPEN,
-            note=rule.description[:300], approval=approval, run=run,
+            status=status, note=rule.description[:300], approval=approval, run=run,
+            done_at=now if status == ActionStatus.SUPERSEDED else None,
+            done_how=how if status == ActionStatus.SUPERSEDED else "",
         ))
     CaseAction.objects.bulk_create(actions, batch_size=2000, ignore_conflicts=True)
     _set_next_actions(cases)
