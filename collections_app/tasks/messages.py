@@ -1,7 +1,11 @@
 """Tasks of outbound messages: thin wrappers over services.messages. One task per provider kind so
-each has its own rate limit (SMS_RATE_LIMIT, EMAIL_RATE_LIMIT). Safe to deliver twice: a message is
-claimed by a conditional UPDATE before it is sent, so a second delivery finds it taken."""
+each has its own rate (SMS_RATE_LIMIT, EMAIL_RATE_LIMIT), shared by every worker
+(services.rate_limits): over it, the task comes back when the next window opens. Safe to deliver
+twice: a message is claimed by a conditional UPDATE before it is sent, so a second delivery finds it
+taken."""
 from __future__ import annotations
+
+import time
 
 from celery import shared_task
 from django.conf import settings
@@ -9,21 +13,28 @@ from django.conf import settings
 __all__ = ["execute_sms_actions", "run_campaign", "send_due_messages", "send_email_message", "send_sms_message"]
 
 
-def _deliver(message_id: int) -> str:
+def _deliver(task, message_id: int, *, key: str, rate: str) -> str:
     from collections_app.services.messages import deliver_message
+    from collections_app.services.rate_limits import take_slot
 
+    wait = take_slot(key=key, rate=rate, now=time.time())
+    while wait and task.request.is_eager:  # in-process (the embedded default): wait for the window
+        time.sleep(wait)
+        wait = take_slot(key=key, rate=rate, now=time.time())
+    if wait:
+        raise task.retry(countdown=wait, max_retries=None)
     message = deliver_message(message_id=message_id)
     return "not due or already taken" if message is None else message.status
 
 
-@shared_task(name="collections_app.tasks.send_sms_message", rate_limit=settings.SMS_RATE_LIMIT)
-def send_sms_message(message_id: int) -> str:
-    return _deliver(message_id)
+@shared_task(bind=True, name="collections_app.tasks.send_sms_message")
+def send_sms_message(self, message_id: int) -> str:
+    return _deliver(self, message_id, key="sms", rate=settings.SMS_RATE_LIMIT)
 
 
-@shared_task(name="collections_app.tasks.send_email_message", rate_limit=settings.EMAIL_RATE_LIMIT)
-def send_email_message(message_id: int) -> str:
-    return _deliver(message_id)
+@shared_task(bind=True, name="collections_app.tasks.send_email_message")
+def send_email_message(self, message_id: int) -> str:
+    return _deliver(self, message_id, key="email", rate=settings.EMAIL_RATE_LIMIT)
 
 
 @shared_task(name="collections_app.tasks.send_due_messages")
