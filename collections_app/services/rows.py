@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from django.db import connection
 
+PAGE = 2000  # rows per statement on PostgreSQL
+
 
 def update_rows(*, model, objs, fields) -> int:
     """Write ``fields`` of each object in ``objs`` (saved rows) with one parameterised UPDATE executed
@@ -14,9 +16,22 @@ def update_rows(*, model, objs, fields) -> int:
     if not objs:
         return 0
     columns = [model._meta.get_field(name) for name in fields]
-    sets = ", ".join(f"{connection.ops.quote_name(c.column)} = %s" for c in columns)
-    sql = f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {sets} WHERE id = %s"
+    q = connection.ops.quote_name
     params = [[c.get_db_prep_save(getattr(obj, c.attname), connection) for c in columns] + [obj.pk] for obj in objs]
+    if connection.vendor == "postgresql":
+        # one statement per page of rows (UPDATE … FROM VALUES): executemany is one round trip a row,
+        # which was 1.3 s of a 7.9 s first night at 30,000 loans for the limitation dates alone
+        from psycopg2.extras import execute_values
+
+        names = [f"c{i}" for i in range(len(columns))]
+        sets = ", ".join(f"{q(c.column)} = v.{n}::{c.db_type(connection)}" for c, n in zip(columns, names, strict=True))
+        sql = (f"UPDATE {q(model._meta.db_table)} AS t SET {sets} FROM (VALUES %s) AS v({', '.join(names)}, id) "
+               f"WHERE t.id = v.id")
+        with connection.cursor() as cursor:
+            execute_values(cursor.cursor, sql, [tuple(p) for p in params], page_size=PAGE)
+        return len(objs)
+    sets = ", ".join(f"{q(c.column)} = %s" for c in columns)
+    sql = f"UPDATE {q(model._meta.db_table)} SET {sets} WHERE id = %s"
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
     return len(objs)

@@ -12,9 +12,11 @@ import pypdf
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import translation
+from django.utils.translation import gettext
 
 from collections_app import models as m
 from collections_app.domain.compliance import stop_flag_label
+from collections_app.domain.message_templates import language_for
 from collections_app.evidence_pdf import printable
 from collections_app.letters_pdf import render_letter_pdf
 from collections_app.selectors.evidence_pack import sections
@@ -171,5 +173,7 @@ def test_a_missing_stored_file_is_listed_not_fatal(world, history):
     os.remove(history["doc"].file.path)
     zf = open_pack(evidence_pack.build_evidence_pack(case=history["case"], user=world.sup_a))
     manifest = {r[0]: r[3] for r in rows(zf, "files.csv")[1:]}
-    assert manifest[f"files/documents/document-{history['doc'].pk}.pdf"] == "missing from storage"
+    with translation.override(language_for(history["case"].borrower.preferred_language)):  # the pack's language
+        missing = gettext("missing from storage")
+    assert manifest[f"files/documents/document-{history['doc'].pk}.pdf"] == missing
     assert f"files/documents/document-{history['doc'].pk}.pdf" not in zf.namelist()
