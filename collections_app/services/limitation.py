@@ -15,7 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Exists, Max, Min, OuterRef, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
 
 from collections_app.domain import limitation as rule
 from collections_app.domain.compliance import zone
@@ -51,7 +51,7 @@ def _max_by_case(qs, field: str, case_field: str = "case_id") -> dict[int, objec
     return {row[case_field]: row["last"] for row in qs.values(case_field).annotate(last=Max(field)).order_by()}
 
 
-def case_events(case_ids: list[int]) -> dict[int, list]:
+def case_events(case_ids: list[int] | QuerySet) -> dict[int, list]:
     """{case id: [datetime or date of the latest event of each kind]} (one query per kind)."""
     events: dict[int, list] = defaultdict(list)
     sources = [
@@ -75,10 +75,13 @@ def _as_date(value, tz) -> dt.date:
     return value.astimezone(tz).date() if isinstance(value, dt.datetime) else value
 
 
-def refresh_limitation_dates(*, case_ids: Iterable[int]) -> int:
-    case_ids = list({int(i) for i in case_ids})
-    if not case_ids:
-        return 0
+def refresh_limitation_dates(*, case_ids: Iterable[int] | QuerySet) -> int:
+    """``case_ids``: ids, or a queryset of ids (the nightly chunk's: used as a subquery, so that
+    tens of thousands of ids never travel as IN lists)."""
+    if not isinstance(case_ids, QuerySet):
+        case_ids = list({int(i) for i in case_ids})
+        if not case_ids:
+            return 0
     cases = list(CollectionCase.objects.filter(id__in=case_ids).select_related("lender")
                  .only("id", "limitation_date", "lender__timezone", "lender__limitation_years"))
     overdue = dict(Loan.objects.filter(case_id__in=case_ids).values("case_id")
@@ -123,4 +126,4 @@ def refresh_for_scope(scope, *, run=None) -> int:
             Q(limitation_date__isnull=True)
             | Exists(Payment.objects.filter(loan__case_id=OuterRef("pk"), created_at__gte=since))
             | Exists(ContactLog.objects.filter(DEMAND_CONTACTS, case_id=OuterRef("pk"), created_at__gte=since)))
-    return refresh_limitation_dates(case_ids=ids.values_list("id", flat=True))
+    return refresh_limitation_dates(case_ids=ids.values("id"))
