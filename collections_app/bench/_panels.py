@@ -17,7 +17,7 @@ from collections.abc import Callable
 from django.utils import timezone
 
 from collections_app.domain import kpis as formulas
-from collections_app.models import DelinquencyRun
+from collections_app.models import DelinquencyRun, Lender
 from collections_app.selectors import dashboard as desk
 from collections_app.selectors import kpis as data
 from collections_app.selectors import reconciliation, trends
@@ -76,9 +76,7 @@ def panel_steps(supervisor, loans: int):
     yield BenchResult(name=f"dashboard panels, {PERIOD_DAYS} days (slowest: {slowest})", rows=loans,
                       seconds=timings[slowest], step="dashboard_panels", max_seconds=PANEL_TARGET_S,
                       unit="loans", extra=detail)
-    lender_id = supervisor.team.lender_id if supervisor.team else None
-    if lender_id is None:
-        return
+    lender_id = Lender.objects.get(code=delinquency.LENDER).pk  # the bench book's lender
     month = delinquency.AS_OF.replace(day=1)  # the book's month: its payments and contacts
     codes = desk.bucket_codes()
     started = time.perf_counter()
