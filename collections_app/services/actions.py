@@ -54,19 +54,20 @@ def end_actions(*, actions, status: str, by=None, how: str, now: dt.datetime) ->
     return count
 
 
-def refresh_next_actions(*, case_ids: Iterable[int]) -> int:
-    """next_action / next_action_at of each case: its oldest open action (at 08:00 that day), none
-    when it has none — as the nightly run sets it. Two queries whatever the number of cases."""
-    case_ids = list(set(case_ids))
-    if not case_ids:
+def set_next_actions(*, cases) -> int:
+    """next_action / next_action_at of each of these loaded cases: its oldest open action (at 08:00
+    that day), none when it has none. Updates the objects and writes those that changed (two
+    queries whatever the number of cases); returns how many changed. The nightly Python backend
+    calls it with the cases it holds."""
+    if not cases:
         return 0
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     first = {}
-    for row in CaseAction.objects.filter(case_id__in=case_ids, status=ActionStatus.OPEN).order_by(
+    for row in CaseAction.objects.filter(case_id__in=[c.id for c in cases], status=ActionStatus.OPEN).order_by(
             "case_id", "due_on", "id").values("case_id", "kind", "due_on"):
         first.setdefault(row["case_id"], row)
     changed = []
-    for case in CollectionCase.objects.filter(id__in=case_ids).only("id", "next_action", "next_action_at"):
+    for case in cases:
         row = first.get(case.id)
         kind = row["kind"] if row else ""
         at = dt.datetime.combine(row["due_on"], dt.time(8, 0), tzinfo=tz) if row else None
@@ -74,6 +75,15 @@ def refresh_next_actions(*, case_ids: Iterable[int]) -> int:
             case.next_action, case.next_action_at = kind, at
             changed.append(case)
     return update_rows(model=CollectionCase, objs=changed, fields=["next_action", "next_action_at"])
+
+
+def refresh_next_actions(*, case_ids: Iterable[int]) -> int:
+    """:func:`set_next_actions` for the cases with these ids — as the nightly run sets it."""
+    case_ids = list(set(case_ids))
+    if not case_ids:
+        return 0
+    return set_next_actions(cases=list(CollectionCase.objects.filter(id__in=case_ids).only(
+        "id", "next_action", "next_action_at")))
 
 
 def complete_action(*, action_id: int, by, how: str, now: dt.datetime) -> bool:

@@ -9,11 +9,9 @@ queries) and are idempotent: running them twice for a date changes nothing the s
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -38,6 +36,7 @@ from collections_app.models.choices import (
     LoanStatus,
     Relation,
 )
+from collections_app.services.actions import set_next_actions
 from collections_app.services.rows import update_rows
 
 from ..rules import (
@@ -232,7 +231,7 @@ def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[Strate
             key = episode if not rule.repeat_every_days else f"{episode}/{aging // rule.repeat_every_days}"
             candidates[(case.id, rule.code, key)] = (case, rule)
     if not candidates:
-        _set_next_actions(cases)
+        set_next_actions(cases=cases)
         return 0
     existing = set(CaseAction.objects.filter(case_id__in={k[0] for k in candidates},
                                              occurrence_key__in={k[2] for k in candidates})
@@ -292,25 +291,5 @@ def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[Strate
             done_how=how if status == ActionStatus.SUPERSEDED else "",
         ))
     CaseAction.objects.bulk_create(actions, batch_size=2000, ignore_conflicts=True)
-    _set_next_actions(cases)
+    set_next_actions(cases=cases)
     return len(actions)
-
-
-def _set_next_actions(cases) -> None:
-    """next_action / next_action_at of each case: its oldest open action."""
-    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    first = {}
-    for row in CaseAction.objects.filter(case_id__in=[c.id for c in cases], status=ActionStatus.OPEN).order_by(
-        "case_id", "due_on", "id"
-    ).values("case_id", "kind", "due_on"):
-        first.setdefault(row["case_id"], row)
-    changed = []
-    for case in cases:
-        row = first.get(case.id)
-        kind = row["kind"] if row else ""
-        at = dt.datetime.combine(row["due_on"], dt.time(8, 0), tzinfo=tz) if row else None
-        if case.next_action != kind or case.next_action_at != at:
-            case.next_action, case.next_action_at = kind, at
-            changed.append(case)
-    if changed:
-        update_rows(model=CollectionCase, objs=changed, fields=["next_action", "next_action_at"])
