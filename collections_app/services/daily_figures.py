@@ -46,7 +46,8 @@ def _rows(qs, aggregates: dict) -> list[dict]:
 
 
 def _money_rows(day: dt.date, first: str) -> list[tuple[str, list[dict]]]:
-    paid = Payment.objects.filter(loan__case__isnull=False, paid_on=day).annotate(
+    paid = Payment.objects.filter(loan__case__isnull=False, paid_on=day).exclude(
+        source=Payment.Source.ADJUSTMENT).annotate(
         **holder_exprs("loan__case_id", "loan__case", day="paid_on"), _lender=F("loan__lender_id"),
         _bucket=bucket_on("loan_id", first, before_day=day))
     overdue = Loan.objects.filter(case__isnull=False).annotate(

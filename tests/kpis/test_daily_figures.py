@@ -79,7 +79,10 @@ def random_book(rng, lender, team, people):
             due = [(d(rng.choice([9, 10, 11]), rng.randint(1, 28)), str(rng.randint(1, 20) * 50))]
             paid = [(d(rng.choice([10, 11, 12]), rng.randint(1, 28)), str(rng.randint(1, 10) * 30))
                     for _ in range(rng.randint(0, 3))]
-            loan(case, due, paid, [(due[0][0] + dt.timedelta(days=1), "CURRENT", "M0")])
+            ln = loan(case, due, paid, [(due[0][0] + dt.timedelta(days=1), "CURRENT", "M0")])
+            if rng.random() < 0.3:  # a correction after an upheld dispute: not money collected
+                f.PaymentFactory(loan=ln, paid_on=d(11, rng.randint(1, 30)), amount=D("25"),
+                                 source=m.Payment.Source.ADJUSTMENT)
         for _ in range(rng.randint(0, 4)):
             call(case, rng.choice(people), rng.choice(list(m.Outcome)),
                  dt.datetime(2026, 11, rng.randint(1, 30), rng.randint(0, 23), tzinfo=TZ), third_party=rng.random() < 0.2)
