@@ -82,7 +82,8 @@ def _reuse(rows: int) -> dict[str, int] | None:
             needs_recalc = TRUE""")
         cursor.execute(
             f"TRUNCATE {_t('caseaction')}, {_t('historicalapprovalrequest')}, {_t('historicalcollectioncase')}, "
-            f"{_t('buckethistory')}, {_t('delinquencyrunchunk')}, {_t('delinquencyrun')}"
+            f"{_t('buckethistory')}, {_t('delinquencyrunchunk')}, {_t('delinquencyrun')}, {_t('dailyfigures')} "
+            "CASCADE"  # and what the runs derived from them (messages of the actions, ...): a bench database
         )
         cursor.execute(f"DELETE FROM {_t('approvalrequest')}")
         cursor.execute(f"DELETE FROM {_t('payment')} WHERE paid_on >= %s", [AS_OF])  # the nights' payment files

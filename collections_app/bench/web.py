@@ -44,6 +44,7 @@ from .common import BenchContext, BenchResult, p95
 
 COLLECTORS = 200
 CONTACTS_PER_LOAN = 10
+CONTACT_DAYS = 365
 PAGE_REQUESTS = 200  # per page step
 # CI measures a few dashboard requests (each recomputes the KPIs from the raw tables: seconds at 10,000 loans)
 DASHBOARD_REQUESTS = int(os.environ.get("BENCH_DASHBOARD_REQUESTS", "20"))
@@ -64,7 +65,9 @@ def _book(ctx: BenchContext) -> dict[str, int]:
 
 
 def _contacts(rows: int) -> int:
-    """CONTACTS_PER_LOAN contact logs per loan over the open cases, set-based (once per book)."""
+    """CONTACTS_PER_LOAN contact logs per loan over the open cases, spread evenly over the CONTACT_DAYS
+    before the book's date (a year of calls: a month's dashboard reads a twelfth of them), set-based
+    (once per book)."""
     wanted = rows * CONTACTS_PER_LOAN
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM collections_app_contactlog")
@@ -80,12 +83,14 @@ def _contacts(rows: int) -> int:
                 is_third_party, is_attempt, is_conversation, note, overdue_reason, borrower_type, recording,
                 recording_ref, occurred_at, created_at, breach_rule, breach_detail, dialer_call_id)
             SELECT c.id, c.borrower_id, 'phone', CASE WHEN g %% 4 = 0 THEN 'rpc' ELSE 'no_answer' END, '',
-                   FALSE, TRUE, g %% 4 = 0, '', '', '', '', '', %s - (g || ' hours')::interval, NOW(), '', '', ''
+                   FALSE, TRUE, g %% 4 = 0, '', '', '', '', '',
+                   %s - (((g - 1) * %s) || ' days')::interval - ((c.id %% 10) || ' hours')::interval, NOW(), '', '', ''
             FROM collections_app_collectioncase c CROSS JOIN generate_series(1, %s) AS g
             WHERE c.status = %s
             LIMIT %s
             """,
-            [dt.datetime.combine(delinquency.AS_OF, dt.time(12), tzinfo=dt.UTC), per_case, CaseStatus.OPEN,
+            [dt.datetime.combine(delinquency.AS_OF, dt.time(12), tzinfo=dt.UTC), max(CONTACT_DAYS // per_case, 1),
+             per_case, CaseStatus.OPEN,
              wanted - have],
         )
         cursor.execute("ANALYZE collections_app_contactlog")

@@ -415,12 +415,15 @@ def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[Strate
                     ON CONFLICT DO NOTHING
                     RETURNING 1
                 )
-                SELECT COUNT(*) FROM ins
+                SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM appr)
                 """,
                 named,
             )
-            created = cursor.fetchone()[0]
+            created, approvals = cursor.fetchone()
             _analyze_if_grown(cursor, CaseAction, created)
+            # a first night raises tens of thousands of approvals: planned on a stale size, the pending
+            # test above read every pending approval of the kind for each proposal (37 s a chunk at 1M)
+            _analyze_if_grown(cursor, ApprovalRequest, approvals)
         # next action of each open case: its oldest open action, at 08:00 local time that day
         sc, sp = scope.sql("c")
         s2, sp2 = scope.sql("c2")
