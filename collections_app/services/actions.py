@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
@@ -77,13 +78,40 @@ def set_next_actions(*, cases) -> int:
     return update_rows(model=CollectionCase, objs=changed, fields=["next_action", "next_action_at"])
 
 
+def next_action_sql(case_alias: str) -> tuple[str, str, list]:
+    """The same rule as :func:`set_next_actions` in PostgreSQL, for set-based statements: (the
+    ``LEFT JOIN LATERAL`` of the oldest open action of the case aliased ``case_alias``, the expression
+    of its time — 08:00 in TIME_ZONE on its due date —, their parameters in that order). The case's
+    next action is ``COALESCE(a.kind, '')``."""
+    join = f"""LEFT JOIN LATERAL (  -- index case_action_open_first
+                    SELECT x.kind, x.due_on FROM {CaseAction._meta.db_table} x
+                    WHERE x.case_id = {case_alias}.id AND x.status = %s ORDER BY x.due_on, x.id LIMIT 1
+                ) a ON TRUE"""
+    return join, "(a.due_on + TIME '08:00') AT TIME ZONE %s", [str(ActionStatus.OPEN), settings.TIME_ZONE]
+
+
 def refresh_next_actions(*, case_ids: Iterable[int]) -> int:
-    """:func:`set_next_actions` for the cases with these ids — as the nightly run sets it."""
+    """:func:`set_next_actions` for the cases with these ids — as the nightly run sets it. On
+    PostgreSQL one UPDATE (a night expires tens of thousands of actions: 5 s in Python at 1,000,000
+    loans)."""
     case_ids = list(set(case_ids))
     if not case_ids:
         return 0
-    return set_next_actions(cases=list(CollectionCase.objects.filter(id__in=case_ids).only(
-        "id", "next_action", "next_action_at")))
+    if connection.vendor != "postgresql":
+        return set_next_actions(cases=list(CollectionCase.objects.filter(id__in=case_ids).only(
+            "id", "next_action", "next_action_at")))
+    join, at, (status, tz) = next_action_sql("c2")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {CollectionCase._meta.db_table} c SET next_action = COALESCE(f.kind, ''), next_action_at = f.at
+            FROM (SELECT c2.id, a.kind, {at} AS at FROM {CollectionCase._meta.db_table} c2 {join}
+                  WHERE c2.id = ANY(%s)) f
+            WHERE c.id = f.id AND (c.next_action <> COALESCE(f.kind, '') OR c.next_action_at IS DISTINCT FROM f.at)
+            """,
+            [tz, status, case_ids],
+        )
+        return cursor.rowcount
 
 
 def complete_action(*, action_id: int, by, how: str, now: dt.datetime) -> bool:

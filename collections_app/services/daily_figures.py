@@ -2,7 +2,7 @@
 team, collector and bucket, built from the raw tables by a handful of aggregate queries and replaced
 whole for the day in one transaction — rebuilding a day twice gives the same rows.
 
-The nightly run rebuilds the day before its date and its date (``finish_run``); the command
+The nightly run rebuilds the day before its date, the last whole day (``finish_run``); the command
 ``build_daily_figures --from … --to …`` backfills a range. Credit goes to the holder of the time, as
 on the dashboard (``selectors.attribution``); money and bucket moves are in the loan's bucket, work
 on a case (calls, promises, cases opened and closed) in the case's bucket at the time.

@@ -121,9 +121,12 @@ def refresh_for_scope(scope, *, run=None) -> int:
     ids = CollectionCase.objects.filter(
         borrower_id__in=scope.loans().values("borrower_id"), status__in=(CaseStatus.OPEN, CaseStatus.SUSPENDED))
     since = _previous_run_start(run)
-    if since is not None:
-        ids = ids.filter(
-            Q(limitation_date__isnull=True)
-            | Exists(Payment.objects.filter(loan__case_id=OuterRef("pk"), created_at__gte=since))
-            | Exists(ContactLog.objects.filter(DEMAND_CONTACTS, case_id=OuterRef("pk"), created_at__gte=since)))
-    return refresh_limitation_dates(case_ids=ids.values("id"))
+    if since is None:  # every working case of the chunk: passed as a subquery, not as a list of ids
+        return refresh_limitation_dates(case_ids=ids.values("id"))
+    ids = ids.filter(
+        Q(limitation_date__isnull=True)
+        | Exists(Payment.objects.filter(loan__case_id=OuterRef("pk"), created_at__gte=since))
+        | Exists(ContactLog.objects.filter(DEMAND_CONTACTS, case_id=OuterRef("pk"), created_at__gte=since)))
+    # the few cases touched since, found once: as a subquery each of the refresh's seven queries tested
+    # every working case of the chunk again (17 s of a steady night at 1,000,000 loans)
+    return refresh_limitation_dates(case_ids=list(ids.values_list("id", flat=True)))

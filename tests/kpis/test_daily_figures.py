@@ -103,12 +103,18 @@ def test_daily_figures_equal_the_live_figures_on_random_books(seed, lender, team
     assert table_by_collector(*NOV.values()) == live_by_collector(supervisor, filters)
 
 
-def test_the_nightly_run_builds_the_day_and_the_day_before(lender, collector, team):
+def test_the_nightly_run_builds_the_last_whole_day(lender, collector, team):
+    """The run on the 20th builds the 19th (a whole day); the 20th is built by the run on the 21st."""
     from collections_app.services.nightly.run import run_delinquency
 
     case = f.CaseFactory(lender=lender, assigned_to=collector, team=team)
     loan(case, [(d(11, 1), "500")], [(d(11, 19), "100"), (d(11, 20), "40")])
+
+    def collected_by_day():
+        by_day = dict(m.DailyFigures.objects.values("day").annotate(c=Sum("collected")).values_list("day", "c"))
+        return {day: D(c).quantize(D("0.01")) for day, c in by_day.items() if c}
+
     run_delinquency(as_of=d(11, 20))
-    by_day = dict(m.DailyFigures.objects.values("day").annotate(c=Sum("collected")).values_list("day", "c"))
-    assert {day: D(c).quantize(D("0.01")) for day, c in by_day.items()} == {d(11, 19): D("100.00"),
-                                                                            d(11, 20): D("40.00")}
+    assert collected_by_day() == {d(11, 19): D("100.00")}
+    run_delinquency(as_of=d(11, 21))
+    assert collected_by_day() == {d(11, 19): D("100.00"), d(11, 20): D("40.00")}

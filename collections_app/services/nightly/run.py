@@ -141,11 +141,13 @@ def finish_run(*, run_id: int) -> DelinquencyRun:
 
 
 def _build_daily_figures(as_of: dt.date) -> None:
-    """The day before the run's date (its promises were judged tonight) and the date itself. A failure
-    here does not undo the run: it is logged and ``build_daily_figures`` rebuilds the days."""
+    """The day before the run's date: the last whole day (the run starts early on its date; its
+    promises were judged tonight). The run's date itself is built by the next night's run, once it is
+    over — built now it would hold an hour of it and be replaced anyway. A failure here does not undo
+    the run: it is logged and ``build_daily_figures`` rebuilds the day."""
     try:
         with transaction.atomic():
-            daily_figures.rebuild_range(date_from=as_of - dt.timedelta(days=1), date_to=as_of)
+            daily_figures.rebuild_day(day=as_of - dt.timedelta(days=1))
     except Exception:
         logger.exception("Daily figures for %s were not built", as_of)
 

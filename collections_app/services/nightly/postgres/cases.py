@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection
 
 from collections_app.domain.actions import CASE_CLOSED, NEWER_OF_KIND, system_how
@@ -41,12 +40,13 @@ from collections_app.models.choices import (
     Relation,
 )
 from collections_app.models.parties import Borrower
+from collections_app.services.actions import next_action_sql
 
 from ..rules import COLLECTOR_TIME_ACTIONS, LAPSED_BLOCKS, current_bucket, reminder_only_buckets
 from ..scope import Scope
 
 HISTORY_REASON = "delinquency run"
-ANALYZE_AFTER = 5000  # rows inserted by one statement, after which the table's statistics are refreshed
+ANALYZE_AFTER = 1000  # rows inserted by one statement, after which the table's statistics are refreshed
 
 
 def _q(name: str) -> str:
@@ -424,26 +424,24 @@ def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[Strate
             # a first night raises tens of thousands of approvals: planned on a stale size, the pending
             # test above read every pending approval of the kind for each proposal (37 s a chunk at 1M)
             _analyze_if_grown(cursor, ApprovalRequest, approvals)
-        # next action of each open case: its oldest open action, at 08:00 local time that day
+        # next action of each open case (services.actions.next_action_sql: the rule's one SQL form)
         sc, sp = scope.sql("c")
         s2, sp2 = scope.sql("c2")
+        join, at, (status, tz) = next_action_sql("c2")
         cursor.execute(
             f"""
             UPDATE {cases} c SET next_action = COALESCE(f.kind, ''), next_action_at = f.at
             FROM (
-                SELECT c2.id, a.kind, (a.due_on + TIME '08:00') AT TIME ZONE %s AS at
+                SELECT c2.id, a.kind, {at} AS at
                 FROM dq_keys k
                 JOIN {cases} c2 ON c2.borrower_id = k.borrower_id AND c2.lender_id = k.lender_id AND c2.status = %s
-                LEFT JOIN LATERAL (  -- index case_action_open_first
-                    SELECT x.kind, x.due_on FROM {_t(CaseAction)} x WHERE x.case_id = c2.id AND x.status = %s
-                    ORDER BY x.due_on, x.id LIMIT 1
-                ) a ON TRUE
+                {join}
                 WHERE {s2}
             ) f
             WHERE c.id = f.id AND {sc}
               AND (c.next_action <> COALESCE(f.kind, '') OR c.next_action_at IS DISTINCT FROM f.at)
             """,
-            [settings.TIME_ZONE, str(CaseStatus.OPEN), str(ActionStatus.OPEN), *sp2, *sp],
+            [tz, str(CaseStatus.OPEN), status, *sp2, *sp],
         )
     return created
 
