@@ -11,7 +11,6 @@ import csv
 import datetime as dt
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -26,9 +25,10 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import User
-from collections_app.models import CollectionCase
+from collections_app.models import CollectionCase, ContactLog
 from collections_app.models.choices import CaseStatus
 from collections_app.services.imports import import_file
 from collections_app.services.nightly import run_delinquency
@@ -84,7 +84,9 @@ def _plan(workdir: str) -> str:
 
 def _server_env() -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "127.0.0.1",
+    # the bench's own SECRET_KEY: the sessions it wrote are signed with it (with another key every
+    # request was anonymous and answered with the sign-in page — what the mix measured until 2026-12-02)
+    env.update({"DEBUG": "0", "SECRET_KEY": settings.SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1",
                 "SECURE_SSL_REDIRECT": "0", "SECURE_COOKIES": "0", "SECURE_PROXY_SSL_HEADER": "",
                 "SECURE_HSTS_SECONDS": "0", "LOG_LEVEL": "ERROR"})
     return env
@@ -166,6 +168,7 @@ def web_mix(ctx: BenchContext, night: dt.date | None) -> BenchResult:
     worker = threading.Thread(target=_background_work, args=(ctx.workdir, night, done), daemon=True)
     prefix = os.path.join(ctx.workdir, "web-mix")
     locust_log = open(f"{prefix}-locust.log", "wb")  # noqa: SIM115 (closed below)
+    mix_start = timezone.now()
     try:
         worker.start()
         started = time.perf_counter()
@@ -186,8 +189,9 @@ def web_mix(ctx: BenchContext, night: dt.date | None) -> BenchResult:
     total = stats["Aggregated"]
     requests, failures = int(total["Request Count"]), int(total["Failure Count"])
     pages = {name: row["95%"] for name, row in stats.items() if name != "Aggregated"}
+    logged = ContactLog.objects.filter(note="bench", created_at__gte=mix_start).count()
     detail = "; ".join([f"p95 ms by page (client side) {pages}", f"{failures} failures",
-                        *done.values()])
+                        f"{logged} contacts logged", *done.values()])
     return BenchResult(name=f"web mix ({WEB_MIX_USERS} users, {WEB_MIX_SECONDS} s, gunicorn x{WEB_WORKERS})",
                        rows=requests, seconds=seconds, step="web_mix", unit="requests",
                        p95_ms=float(total["95%"]), rate=float(total["Requests/s"]), min_rate=150.0,

@@ -16,6 +16,14 @@ _collectors = itertools.cycle(PLAN["collectors"])
 _supervisors = itertools.cycle(PLAN["supervisors"] or [None])
 
 
+def _signed_in(response) -> None:
+    """A request answered by the sign-in page (a session the server cannot read) is a failure."""
+    if "/login/" in response.url or response.status_code >= 400:
+        response.failure(f"{response.status_code} at {response.url}: not the page asked for")
+    else:
+        response.success()
+
+
 class Collector(HttpUser):
     weight = 20
     wait_time = between(0.5, 2.0)
@@ -24,24 +32,28 @@ class Collector(HttpUser):
         me = next(_collectors)
         self.cases = me["cases"]
         self.client.cookies.set(PLAN["cookie"], me["session"])
-        self.client.get("/queue/", name="/queue/")
+        with self.client.get("/queue/", name="/queue/", catch_response=True) as r:
+            _signed_in(r)
         self.csrf = self.client.cookies.get("csrftoken", "")
 
     @task(4)
     def queue(self):
-        self.client.get("/queue/", name="/queue/")
+        with self.client.get("/queue/", name="/queue/", catch_response=True) as r:
+            _signed_in(r)
 
     @task(4)
     def case(self):
-        self.client.get(f"/cases/{random.choice(self.cases)}/", name="/cases/<id>/")
+        with self.client.get(f"/cases/{random.choice(self.cases)}/", name="/cases/<id>/", catch_response=True) as r:
+            _signed_in(r)
 
     @task(1)
     def log_contact(self):
         case = random.choice(self.cases)
-        self.client.post(f"/cases/{case}/contact/", name="/cases/<id>/contact/",
-                         data={"channel": "phone", "contact_point": "", "outcome": "no_answer", "note": "bench"},
-                         headers={"X-CSRFToken": self.client.cookies.get("csrftoken", ""), "HX-Request": "true",
-                                  "Referer": f"{self.host}/cases/{case}/"})
+        with self.client.post(f"/cases/{case}/contact/", name="/cases/<id>/contact/", catch_response=True,
+                              data={"channel": "phone", "contact_point": "", "outcome": "no_answer", "note": "bench"},
+                              headers={"X-CSRFToken": self.client.cookies.get("csrftoken", ""), "HX-Request": "true",
+                                       "Referer": f"{self.host}/cases/{case}/"}) as r:
+            _signed_in(r)
 
 
 class Supervisor(HttpUser):
@@ -55,4 +67,5 @@ class Supervisor(HttpUser):
 
     @task
     def dashboard(self):
-        self.client.get("/supervisor/", name="/supervisor/")
+        with self.client.get("/supervisor/", name="/supervisor/", catch_response=True) as r:
+            _signed_in(r)

@@ -43,3 +43,12 @@ def test_a_rate_step_misses_its_target_below_the_floor():
     assert not step.ok and step.as_json()["rate"] == 12.0
     assert BenchResult(name="q", rows=10, seconds=1.0, step="queue_page", p95_ms=99.0, max_p95_ms=100.0).ok
     assert not BenchResult(name="q", rows=10, seconds=1.0, step="queue_page", p95_ms=101.0, max_p95_ms=100.0).ok
+
+
+def test_the_web_mix_server_reads_the_sessions_the_bench_writes(settings):
+    """gunicorn signs with the bench's SECRET_KEY: with another key every session the bench wrote was
+    unreadable and the mix measured the sign-in page."""
+    from collections_app.bench._load import _server_env
+
+    settings.SECRET_KEY = "k" * 60
+    assert _server_env()["SECRET_KEY"] == settings.SECRET_KEY
