@@ -185,7 +185,11 @@ def log_contact(
         now=now, already_happened=already_happened, stop_confirmed=stop_confirmed, stop_reason=stop_reason,
     )
     with transaction.atomic():
-        borrower = Borrower.objects.select_for_update().get(pk=case.borrower_id)
+        # FOR NO KEY UPDATE: concurrent contacts with one borrower still wait for each other (the caps
+        # hold), but the foreign-key checks of other writers (KEY SHARE: the nightly run committing a
+        # chunk that references this borrower) do not — with FOR UPDATE the two deadlocked, the
+        # contact holding the borrower and waiting for the case, the run the other way round
+        borrower = Borrower.objects.select_for_update(no_key=True).get(pk=case.borrower_id)
         if not clock_given:
             # a clock read before the lock could be earlier than an attempt another request
             # stored while this one waited
