@@ -69,7 +69,31 @@ def pending_chunks(*, run_id: int) -> list[tuple[int, int]]:
                 .order_by("lo").values_list("lo", "hi"))
 
 
+DEADLOCK_RETRIES = 3
+
+
+def _deadlocked(exc: BaseException) -> bool:
+    return getattr(exc.__cause__, "pgcode", None) == "40P01"  # PostgreSQL's deadlock_detected
+
+
 def run_chunk(*, run_id: int, lo: int, hi: int, buckets=None) -> dict:
+    """:func:`_run_chunk_once`, again when PostgreSQL chose the chunk's transaction as the victim of a
+    deadlock with a user's request (a contact logged on a case of the chunk): the transaction was
+    rolled back whole, so the chunk is simply done again."""
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            return _run_chunk_once(run_id=run_id, lo=lo, hi=hi, buckets=buckets,
+                                   last=attempt == DEADLOCK_RETRIES - 1)
+        except _Retry:
+            time.sleep(0.2 * (attempt + 1))
+    return {}  # not reached: the last attempt fails the run instead of retrying
+
+
+class _Retry(Exception):
+    pass
+
+
+def _run_chunk_once(*, run_id: int, lo: int, hi: int, buckets=None, last: bool = True) -> dict:
     """One chunk of a run, exactly once: under the chunk row's lock, its work, its ``done_at`` and the
     run's totals commit together. A chunk already done (a redelivered task, a joined run) or of a run
     no longer running is skipped. A chunk that raises fails the run with the reason."""
@@ -97,6 +121,8 @@ def run_chunk(*, run_id: int, lo: int, hi: int, buckets=None) -> dict:
             )
             return result
     except Exception as exc:
+        if not last and _deadlocked(exc):
+            raise _Retry from exc
         fail_run(run_id=run_id, reason=_("Chunk of borrowers %(lo)s–%(hi)s failed: %(error)s")
                  % {"lo": lo, "hi": hi, "error": describe_error(exc)})
         raise
