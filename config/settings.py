@@ -273,6 +273,11 @@ IMPORT_XLSX_MAX_MEMBERS = int(os.environ.get("IMPORT_XLSX_MAX_MEMBERS", "1000"))
 IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", "5000"))
 # A running import renews its lease with every stored batch; one silent this long is taken over.
 IMPORT_LEASE_SECONDS = int(os.environ.get("IMPORT_LEASE_SECONDS", "300"))
+# The dashboard's figures are computed by a Celery task and kept in the cache (docs/kpis.md,
+# "Figures computed in the background"): older than DASHBOARD_FRESH_SECONDS, a visit asks for new
+# ones (and shows the kept ones meanwhile); they are kept for DASHBOARD_KEEP_SECONDS.
+DASHBOARD_FRESH_SECONDS = int(os.environ.get("DASHBOARD_FRESH_SECONDS", "300"))
+DASHBOARD_KEEP_SECONDS = int(os.environ.get("DASHBOARD_KEEP_SECONDS", str(24 * 3600)))
 
 # --- Redis / Celery -------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

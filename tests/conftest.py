@@ -51,6 +51,14 @@ def _english_unless_asked(request, settings):
 
 
 @pytest.fixture(autouse=True)
+def _dashboard_computed_per_request(settings):
+    """Every dashboard visit computes its figures (eager Celery, in the request), as the tests change
+    the book between visits; tests/supervisor/test_dashboard_cache.py tests the kept figures, their
+    freshness and the background computation."""
+    settings.DASHBOARD_FRESH_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -163,7 +163,19 @@ def web_mix(ctx: BenchContext, night: dt.date | None) -> BenchResult:
                            step="web_mix", unit="requests")
     plan = _plan(ctx.workdir)
     port = _free_port()
-    server = _start_gunicorn(port, ctx.workdir)
+    # production runs Celery workers beside gunicorn: the supervisors' dashboards are computed there
+    # (services.dashboard_cache), not in the web workers
+    from config.celery import app as celery_app
+
+    from .delinquency import _start_worker, _stop_workers, _wait_workers
+
+    celery = [_start_worker(0, ctx.workdir)]
+    try:
+        _wait_workers(celery_app, 1, celery)
+        server = _start_gunicorn(port, ctx.workdir)
+    except Exception:
+        _stop_workers(celery)
+        raise
     done: dict[str, str] = {}
     worker = threading.Thread(target=_background_work, args=(ctx.workdir, night, done), daemon=True)
     prefix = os.path.join(ctx.workdir, "web-mix")
@@ -184,6 +196,7 @@ def web_mix(ctx: BenchContext, night: dt.date | None) -> BenchResult:
         worker.join(timeout=600)
     finally:
         _stop(server)
+        _stop_workers(celery)
         locust_log.close()
     stats = _read_stats(prefix)
     total = stats["Aggregated"]

@@ -29,7 +29,7 @@ from collections_app.selectors import workload
 from collections_app.selectors.disputes import warning_counts
 from collections_app.selectors.loan_figures import business_date
 from collections_app.selectors.quality import scores_by_collector
-from collections_app.services import allocation, approvals
+from collections_app.services import allocation, approvals, dashboard_cache
 
 supervisor_only = role_required(Role.SUPERVISOR)
 PAGE_SIZE = 50
@@ -69,6 +69,8 @@ def _messages_from(request, exc: Exception) -> None:
 
 
 # --- dashboard ---------------------------------------------------------------------------------
+
+PENDING_RELOAD_SECONDS = 5
 
 
 def _filters(request) -> tuple[dash.DashboardFilters, list, list, list]:
@@ -207,8 +209,19 @@ def _summary_labels():
 @supervisor_only
 @require_safe
 def dashboard(request):
+    """The figures come from a background computation kept in the cache (services.dashboard_cache):
+    the request never computes them itself unless Celery runs in-process (the embedded default)."""
     filters, teams, lenders, collectors = _filters(request)
-    d = dash.dashboard(request.user, filters)
+    snap = dashboard_cache.snapshot(request.user, filters, refresh=request.GET.get("refresh") == "1")
+    query = request.GET.copy()
+    for name in ("export", "table", "refresh"):
+        query.pop(name, None)
+    d = snap.dashboard
+    if d is None:  # the first computation for these filters is under way (or failed): say so
+        return render(request, "supervisor/dashboard_pending.html", {
+            "snap": snap, "teams": teams, "lenders": lenders, "collectors": collectors, "filters": filters,
+            "query": query.urlencode(), "tab": "dashboard", "reload_seconds": PENDING_RELOAD_SECONDS,
+        })
     fmt = request.GET.get("export")
     if fmt is not None:
         table = request.GET.get("table", "")
@@ -251,11 +264,8 @@ def dashboard(request):
         "total_label": _("All collectors"),
         "lines": [{"label": c["name"], "values": [float(v) for v in c["values"]]} for c in d.trends["collectors"]],
     }
-    query = request.GET.copy()
-    query.pop("export", None)
-    query.pop("table", None)
     return render(request, "supervisor/dashboard.html", {
-        "d": d, "s": s, "rates": rates, "chart": chart, "trend_chart": trend_chart, "teams": teams, "lenders": lenders, "collectors": collectors,
+        "d": d, "s": s, "snap": snap, "rates": rates, "chart": chart, "trend_chart": trend_chart, "teams": teams, "lenders": lenders, "collectors": collectors,
         "filters": filters, "query": query.urlencode(), "tab": "dashboard",
         "warnings": warning_counts(request.user),
     })
