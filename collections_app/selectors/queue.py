@@ -16,10 +16,11 @@ Order: band, then best-time-to-call, then priority.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import (
     Case,
     Exists,
@@ -39,12 +40,14 @@ from django.utils import timezone
 from collections_app.domain import compliance as rules_mod
 from collections_app.domain.buckets import DEFAULT_BUCKETS
 from collections_app.models import (
+    Borrower,
     Bucket,
     CaseStatus,
     CollectionCase,
     ContactKind,
     ContactPoint,
     ContactStatus,
+    Lender,
     Loan,
     PromiseStatus,
     PromiseToPay,
@@ -96,11 +99,30 @@ def risk_weights() -> dict[str, float]:
     return {b.code: float(b.risk_weight) for b in DEFAULT_BUCKETS}
 
 
-def _window_expression(base: QuerySet, now: dt.datetime):
+def _zones() -> set[str]:
+    """Every time zone of the book's borrowers and lenders — a superset of those the queue holds
+    (a CASE branch for a zone nobody in the queue has costs nothing). One query that walks the
+    index on the borrower's time zone from one distinct value to the next (a handful of probes
+    however many borrowers), where reading the queue's own rows for this took as long as the page's
+    main query at 1,000,000 loans."""
+    borrower, lender = Borrower._meta.db_table, Lender._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE z(tz) AS (
+                SELECT MIN(timezone) FROM {borrower}
+                UNION ALL
+                SELECT (SELECT MIN(b.timezone) FROM {borrower} b WHERE b.timezone > z.tz) FROM z WHERE z.tz IS NOT NULL
+            )
+            SELECT tz FROM z WHERE tz IS NOT NULL UNION SELECT timezone FROM {lender}
+            """
+        )
+        return {tz for (tz,) in cursor.fetchall() if tz} | {settings.TIME_ZONE}
+
+
+def _window_expression(zones: set[str], now: dt.datetime):
     """1 when now is a good time to call the borrower, else 0 — evaluated in each borrower's own
-    time zone. One query for the distinct zones in the queue, then a CASE per zone."""
-    pairs = set(base.order_by().values_list("borrower__timezone", "lender__timezone").distinct())
-    zones = {btz or ltz or settings.TIME_ZONE for btz, ltz in pairs}
+    time zone: a CASE per zone the queue may hold."""
     whens = []
     for name in sorted(zones):
         tz = rules_mod.zone(name, fallback=settings.TIME_ZONE)
@@ -159,18 +181,28 @@ def _priority():
     return Cast("overdue_amount", FloatField()) * risk * unreliable * broken_factor
 
 
+def _promise_due(today: dt.date) -> Exists:
+    return Exists(
+        PromiseToPay.objects.filter(case=OuterRef("pk"), status=PromiseStatus.PENDING, promised_date__lte=today)
+    )
+
+
+def _queue_rows(owner, today: dt.date, filters: QueueFilters) -> QuerySet:
+    """The cases of the queue, unannotated: what counts them (no join the count does not need)."""
+    qs = _filtered(not_placed(CollectionCase.objects.filter(assigned_to=owner)), filters)  # an agency works placed cases
+    qs = qs.exclude(queue_hold(today))  # a kept payment plan: only reminders before its dates
+    return qs.filter(_promise_due(today)) if filters.promise_due else qs
+
+
 def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters | None = None) -> QuerySet:
     """``owner``'s queue, annotated and ordered (costs one query for the time zones it holds)."""
     now = now or timezone.now()
     filters = filters or QueueFilters()
     today = timezone.localdate(now)
-    qs = _filtered(not_placed(CollectionCase.objects.filter(assigned_to=owner)), filters)  # an agency works placed cases
-    qs = qs.exclude(queue_hold(today))  # a kept payment plan: only reminders before its dates
+    qs = _queue_rows(owner, today, replace(filters, promise_due=False))
     qs = qs.annotate(effective_tz=Coalesce(NullIf("borrower__timezone", Value("")), "lender__timezone"))
-    window = _window_expression(qs, now)
-    promise_due = Exists(
-        PromiseToPay.objects.filter(case=OuterRef("pk"), status=PromiseStatus.PENDING, promised_date__lte=today)
-    )
+    window = _window_expression(_zones(), now)
+    promise_due = _promise_due(today)
     broken_since_contact = Exists(
         PromiseToPay.objects.filter(
             case=OuterRef("pk"), status=PromiseStatus.BROKEN, resolved_on__gte=OuterRef("last_contact_day")
@@ -222,7 +254,10 @@ def queue_page(owner, *, now: dt.datetime | None = None, filters: QueueFilters |
     """A page of the queue, each case carrying ``verdict`` (may I call now?). Fixed query count:
     zones, weights, count, rows, call history."""
     now = now or timezone.now()
+    filters = filters or QueueFilters()
     paginator = Paginator(queue_cases(owner, now=now, filters=filters), PAGE_SIZE)
+    # counted without the annotations' joins (borrower, lender): the same rows, a cheaper query
+    paginator.count = _queue_rows(owner, timezone.localdate(now), filters).count()
     page_obj = paginator.get_page(page)
     rows = list(page_obj.object_list)
     verdicts = verdicts_for_cases(rows, now=now)

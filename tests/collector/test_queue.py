@@ -214,3 +214,28 @@ def test_promise_amount_in_the_queue_has_two_decimals(client, lender, collector,
     assert f"{now.date():%m-%d} · 439.83<" in body
     assert "439.830" not in body
     assert ">1000.00</td>" in body  # the overdue amount
+
+
+def test_every_zone_of_the_book_gets_its_window_and_the_count_matches_the_rows(client, lender, collector, now):
+    """The zones come from the whole book (an index walk), not the queue's rows; a borrower in a
+    zone only they have still gets the window of their own clock, and the page's count (taken
+    without the annotations' joins) is the number of rows it can show, with each filter."""
+    from collections_app.selectors.queue import QueueFilters, _zones, queue_page
+
+    lender.timezone = "Europe/London"
+    lender.save()
+    plain = mk(lender, collector, overdue_amount=Decimal("9000"))
+    plain.borrower.timezone = "Asia/Shanghai"
+    plain.borrower.save()
+    lonely = mk(lender, collector, overdue_amount=Decimal("10"))
+    lonely.borrower.timezone = "Asia/Kathmandu"  # 07:45 there when it is 10:00 in Shanghai
+    lonely.borrower.preferred_call_start = dt.time(7, 30)
+    lonely.borrower.preferred_call_end = dt.time(8, 0)
+    lonely.borrower.save()
+    assert {"Asia/Shanghai", "Asia/Kathmandu", "Europe/London"} <= _zones()
+    assert ids(queue_cases(collector, now=now)) == [lonely.pk, plain.pk]
+    f.PromiseFactory(case=plain, promised_date=now.date())
+    for filters, expected in ((QueueFilters(), 2), (QueueFilters(promise_due=True), 1),
+                              (QueueFilters(bucket="M9"), 0)):
+        page, rows = queue_page(collector, now=now, filters=filters)
+        assert page.paginator.count == len(rows) == expected
