@@ -17,7 +17,7 @@ from collections_app import models as m
 
 ENGINE_LOAN_FIELDS = (
     "as_of", "dpd", "aging_days", "bucket", "overdue_amount", "paid_total", "outstanding_amount", "overpayment",
-    "penalty_accrued", "fees_accrued", "oldest_unpaid_due_date", "settled_on", "case", "needs_recalc",
+    "penalty_accrued", "fees_accrued", "oldest_unpaid_due_date", "settled_on", "case", "needs_full_recalc",
     "next_change_on", "penalty_base", "penalty_principal",
 )
 ENGINE_CASE_FIELDS = (
@@ -207,7 +207,15 @@ class LoanAdmin(RoleAdminMixin, SimpleHistoryAdmin):
     raw_id_fields = ("borrower",)
     autocomplete_fields = ("lender", "product")
     readonly_fields = (*ENGINE_LOAN_FIELDS, "raw", "created_at", "updated_at")
+    exclude = ("needs_recalc",)  # shown with the payment flag as needs_full_recalc
     inlines = [InstallmentInline, AgingPauseInline]
+
+    @admin.display(boolean=True, description=_("needs recalculation"))
+    def needs_full_recalc(self, obj):
+        """The loan's needs_recalc column or a payment flag (selectors.recalc)."""
+        from collections_app.selectors.recalc import is_flagged
+
+        return is_flagged(obj) if obj.pk else None
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

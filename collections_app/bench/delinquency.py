@@ -86,6 +86,7 @@ def _reuse(rows: int) -> dict[str, int] | None:
             "CASCADE"  # and what the runs derived from them (messages of the actions, ...): a bench database
         )
         cursor.execute(f"DELETE FROM {_t('approvalrequest')}")
+        cursor.execute(f"DELETE FROM {_t('loanrecalc')}")  # every loan is flagged needs_recalc above
         cursor.execute(f"DELETE FROM {_t('payment')} WHERE paid_on >= %s", [AS_OF])  # the nights' payment files
         cursor.execute(f"DELETE FROM {_t('collectioncase')}")
         for name in ("loan", "collectioncase"):
@@ -244,7 +245,9 @@ def day_payments(night: dt.date) -> int:
                 ON CONFLICT (lender_id, external_id) DO NOTHING
                 RETURNING loan_id
             )
-            UPDATE {_t('loan')} SET needs_recalc = TRUE WHERE id IN (SELECT loan_id FROM ins) AND NOT needs_recalc
+            INSERT INTO {_t('loanrecalc')} (loan_id, flagged_at)
+            SELECT d.loan_id, statement_timestamp() FROM (SELECT DISTINCT loan_id FROM ins) d ORDER BY d.loan_id
+            ON CONFLICT (loan_id) DO UPDATE SET flagged_at = EXCLUDED.flagged_at
             """,
             {"code": LENDER, "d": AS_OF, "night": night},
         )
@@ -261,7 +264,7 @@ def between_nights(night: dt.date | None = None) -> None:
     if not connection.get_autocommit():
         return
     with connection.cursor() as cursor:
-        for name in ("loan", "payment", "collectioncase", "caseaction", "buckethistory", "approvalrequest"):
+        for name in ("loan", "payment", "loanrecalc", "collectioncase", "caseaction", "buckethistory", "approvalrequest"):
             cursor.execute(f"VACUUM ANALYZE {_t(name)}")
 
 

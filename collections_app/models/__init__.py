@@ -17,7 +17,7 @@ from .disputes import CaseDocument, Dispute
 from .figures import DailyFigures
 from .imports import ImportJob, PersonalDataAccess
 from .legal import LegalCase, LegalCost, LegalCostKind, LegalDocument, LegalStage, LegalStageChange
-from .loans import AgingPause, BucketHistory, Installment, Loan, Payment
+from .loans import AgingPause, BucketHistory, Installment, Loan, LoanRecalc, Payment
 from .messages import Campaign, Message, MessageTemplate
 from .parties import BlacklistEntry, Borrower, ContactPoint, Lender, Product, RetentionMode
 from .quality import QualityChecklist, QualityItem, QualityReview, QualitySample, QualityScore
@@ -62,6 +62,7 @@ __all__ = [
     "Lender",
     "Letter",
     "Loan",
+    "LoanRecalc",
     "Message",
     "MessageTemplate",
     "Payment",

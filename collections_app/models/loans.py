@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -100,6 +101,25 @@ class Loan(models.Model):
 
     def __str__(self):
         return f"{self.external_id} ({self.lender.code})" if self.lender_id else self.external_id
+
+
+class LoanRecalc(models.Model):
+    """A payment was stored for this loan since the nightly run last evaluated it: the loan needs a full
+    evaluation (``selectors.recalc``: ``needs_recalc`` or a row here). A payment import writes one narrow
+    row here instead of rewriting the wide loan row (its seven indexes); the evaluation deletes it."""
+
+    loan = models.OneToOneField(Loan, verbose_name=_("loan"), primary_key=True, on_delete=models.CASCADE,
+                                related_name="recalc_flag")
+    # set again on every flagging: the nightly run deletes only the rows it read before the payments
+    # (same loan, same time), so a payment stored while a chunk runs keeps its flag
+    flagged_at = models.DateTimeField(_("flagged at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("loan flagged for recalculation")
+        verbose_name_plural = _("loans flagged for recalculation")
+
+    def __str__(self):
+        return f"{self.loan_id} @ {self.flagged_at}"
 
 
 class Installment(models.Model):

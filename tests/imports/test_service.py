@@ -14,10 +14,12 @@ from collections_app.models import (
     ImportStatus,
     Installment,
     Loan,
+    LoanRecalc,
     Payment,
     Product,
     Relation,
 )
+from collections_app.selectors.recalc import is_flagged
 from collections_app.services.imports import ImportAborted, import_file
 from tests import factories as f
 
@@ -301,10 +303,13 @@ def test_payments_import_and_identity(write_csv, lender):
     assert (p1.amount, p1.paid_on, p1.channel, p1.source, p1.import_job_id) == (
         Decimal("1500.00"), dt.date(2025, 3, 1), "bank", "import", job.pk)
     loan.refresh_from_db()
-    assert loan.needs_recalc
+    # flagged by a narrow row, not by rewriting the loan (selectors.recalc)
+    assert not loan.needs_recalc and LoanRecalc.objects.filter(loan=loan).exists() and is_flagged(loan)
     again = import_file(path=path, kind="payments", lender=lender)
     assert (again.created_rows, again.updated_rows) == (0, 2)
     assert Payment.objects.count() == 2
+    loan.refresh_from_db()
+    assert not is_flagged(loan)  # reclassified after the import (recalculate=True): flag cleared
 
 
 def test_same_borrower_on_several_loans_keeps_non_empty_values(write_csv, lender):

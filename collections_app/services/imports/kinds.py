@@ -317,7 +317,7 @@ class PaymentsKind:
                          "amount": r["amount"], "channel": r["channel"], "note": r["note"], "source": Payment.Source.IMPORT,
                          "import_job_id": job.pk})
         _ids, created = writer.upsert(Payment, rows, ["lender_id", "external_id"], ["loan_id", "paid_on", "amount", "channel", "note"])
-        writer.mark_recalc(touched)
+        writer.flag_paid(touched)
         return len(rows), created, errors
 
 

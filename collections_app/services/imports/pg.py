@@ -9,7 +9,7 @@ import io
 from django.db import connection
 from django.utils import timezone
 
-from collections_app.models import Borrower, ContactPoint, Installment, Loan, Payment, Product
+from collections_app.models import Borrower, ContactPoint, Installment, Loan, LoanRecalc, Payment, Product
 from collections_app.services.nightly.postgres.cases import history_columns
 
 from .reader import cell_text
@@ -245,13 +245,13 @@ PAY = [("row_no", "int"), ("lender_id", "bigint"), ("payment_id", "text"), ("loa
 
 
 def store_payments(records, job):
-    """Payments: unknown loans found with one anti-join; the rest upserted and their loans flagged."""
+    """Payments: unknown loans found with one anti-join; the rest upserted and their loans flagged (``LoanRecalc``)."""
     buf = io.StringIO()
     for r in records:
         buf.write(_line([str(r["_row"]), str(r["lender_id"]), r["payment_id"], r["loan_id"], r["paid_on"].isoformat(),
                          str(r["amount"]), r["channel"], r["note"]], len(PAY)))
     buf.seek(0)
-    l_tbl = Loan._meta.db_table
+    l_tbl, r_tbl = Loan._meta.db_table, LoanRecalc._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE IF NOT EXISTS imp_pay_stage ({})".format(", ".join(f"{n} {t}" for n, t in PAY)))
         cursor.execute("TRUNCATE imp_pay_stage")
@@ -273,7 +273,12 @@ def store_payments(records, job):
             f"WITH ins AS ({sql} ON CONFLICT (lender_id, external_id) DO UPDATE SET loan_id = EXCLUDED.loan_id, "
             "paid_on = EXCLUDED.paid_on, amount = EXCLUDED.amount, channel = EXCLUDED.channel, note = EXCLUDED.note "
             "RETURNING (t.xmax = 0) AS created, t.loan_id), "
-            f'flag AS (UPDATE "{l_tbl}" SET needs_recalc = true WHERE id IN (SELECT loan_id FROM ins) AND NOT needs_recalc) '
+            # one narrow row per loan (selectors.recalc), not a rewrite of the wide loan row and its indexes;
+            # flagged_at set again on a loan flagged already, so a nightly chunk that read the flag before
+            # this payment does not delete it (selectors.recalc.clear_flags)
+            f'flag AS (INSERT INTO "{r_tbl}" (loan_id, flagged_at) SELECT d.loan_id, statement_timestamp() '
+            "FROM (SELECT DISTINCT loan_id FROM ins) d ORDER BY d.loan_id "
+            "ON CONFLICT (loan_id) DO UPDATE SET flagged_at = EXCLUDED.flagged_at) "
             "SELECT count(*) FILTER (WHERE created), count(*) FROM ins",
             [job.pk, *params],
         )

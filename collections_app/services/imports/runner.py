@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from collections_app.models import ImportJob, ImportStatus, Lender, Loan
+from collections_app.models import ImportJob, ImportStatus, Lender, Loan, LoanRecalc
 from collections_app.services.nightly import recalculate_loans
 from collections_app.spreadsheet import CsvWriter
 
@@ -400,15 +400,21 @@ def _batch_progress(job, counters, size, stored, created, report):
 
 
 def _recalculate(job, lenders) -> str:
-    """Reclassify the loans the file touched (``needs_recalc``), in chunks of ids."""
+    """Reclassify the loans the file touched (``needs_recalc`` or a payment flag: ``selectors.recalc``),
+    in chunks of ids."""
     from collections_app.services.agency import attribute_payments
     last = 0
     lender_ids = list(lenders.values())
     while True:
-        ids = list(
+        # the next ids of either kind, each read through its own index (an OR of the two would scan the loans)
+        flagged = set(
             Loan.objects.filter(lender_id__in=lender_ids, needs_recalc=True, id__gt=last)
             .order_by("id").values_list("id", flat=True)[:RECALC_CHUNK]
+        ) | set(
+            LoanRecalc.objects.filter(loan__lender_id__in=lender_ids, loan_id__gt=last)
+            .order_by("loan_id").values_list("loan_id", flat=True)[:RECALC_CHUNK]
         )
+        ids = sorted(flagged)[:RECALC_CHUNK]
         if not ids:
             return ""
         try:

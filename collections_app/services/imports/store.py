@@ -20,6 +20,7 @@ from django.db.models import GeneratedField
 from django.utils import timezone
 
 from collections_app.models import Installment, Loan
+from collections_app.services.recalc import flag_loans
 
 
 def _insert_fields(model):
@@ -153,8 +154,13 @@ class GenericWriter:
             Installment.objects.filter(id__in=doomed).delete()
 
     def mark_recalc(self, loan_ids):
+        """Their schedules changed: the loan's own ``needs_recalc`` column."""
         if loan_ids:
             Loan.objects.filter(id__in=list(loan_ids), needs_recalc=False).update(needs_recalc=True)
+
+    def flag_paid(self, loan_ids):
+        """Payments were stored for them: one narrow ``LoanRecalc`` row each (``selectors.recalc``)."""
+        flag_loans(loan_ids)
 
 
 def _copy_text(value) -> str:

@@ -16,6 +16,7 @@ from collections_app.models import (
     CaseStatus,
     Installment,
     Loan,
+    LoanRecalc,
     LoanStatus,
     OfferStatus,
     PaymentPlan,
@@ -50,6 +51,7 @@ def settle_with_discount(*, offer: SettlementOffer, paid_on: dt.date, paid: Deci
         loan.overdue_amount = loan.outstanding_amount = loan.penalty_accrued = loan.fees_accrued = ZERO
         loan._change_reason = f"settlement offer {offer.id}"
         loan.save()
+        LoanRecalc.objects.filter(loan_id=loan.pk).delete()  # settled for good: no payment flag to keep
     offer.status, offer.ended_on, offer.paid_amount = OfferStatus.PAID, paid_on, paid
     offer.forgiven_by_loan = forgiven
     offer.forgiven_amount = sum((Decimal(v) for v in forgiven.values()), ZERO)

@@ -8,6 +8,7 @@ import datetime as dt
 from collections_app.domain import delinquency as engine
 from collections_app.models import AgingPause, Installment, Loan, Payment, Product
 from collections_app.selectors.loan_figures import EVALUATED_STATUSES
+from collections_app.selectors.recalc import needs_recalc_sql
 
 from ..scope import Scope, sql_table
 
@@ -34,7 +35,7 @@ def compute_figures(cursor, table: str, scope: Scope, as_of: dt.date, buckets, *
         SELECT l.id AS loan_id, l.product_id, l.oldest_unpaid_due_date AS stored_oldest,
                l.paid_total AS stored_paid, l.penalty_accrued AS stored_penalty, l.fees_accrued AS stored_fees,
                l.penalty_base AS stored_base,
-               (l.as_of IS NOT NULL AND l.as_of <= %s AND NOT l.needs_recalc) AS stored_usable
+               (l.as_of IS NOT NULL AND l.as_of <= %s AND NOT {needs_recalc_sql("l")}) AS stored_usable
         FROM {sql_table(Loan)} l
         WHERE {where} AND l.status = ANY(%s) {extra_where}
         """,

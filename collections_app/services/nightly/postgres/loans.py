@@ -8,8 +8,9 @@ import datetime as dt
 from django.conf import settings
 from django.db import connection
 
-from collections_app.models import AgingPause, BucketHistory, DelinquencyRun, Loan, Product
+from collections_app.models import AgingPause, BucketHistory, DelinquencyRun, Loan, LoanRecalc, Product
 from collections_app.selectors.loan_figures import EVALUATED_STATUSES
+from collections_app.selectors.recalc import needs_recalc_sql
 
 from ..scope import Scope, sql_table
 from .figures import compute_figures
@@ -17,13 +18,14 @@ from .figures import compute_figures
 
 def advance_predicate(as_of: dt.date) -> tuple[str, list]:
     """The loans (``l``) whose figures at ``as_of`` follow from the stored ones by arithmetic alone:
-    evaluated at or before ``as_of`` with nothing changed since (not flagged ``needs_recalc``), nothing
+    evaluated at or before ``as_of`` with nothing changed since (neither ``needs_recalc`` nor a payment
+    flag: ``selectors.recalc.needs_recalc_sql``), nothing
     ahead of them before ``as_of`` (``next_change_on``: no installment fell due, no dated payment
     started to count, no late fee fell) and no aging pause (aging = DPD). For them DPD is ``as_of`` −
     the oldest unpaid due date (0 when none), the penalty base grows by the unpaid principal due each
     day, and every other amount is the stored one (``next_change_date`` in the engine)."""
     return (
-        f"""COALESCE(NOT l.needs_recalc AND l.as_of <= %s AND l.next_change_on > %s
+        f"""COALESCE(NOT {needs_recalc_sql("l")} AND l.as_of <= %s AND l.next_change_on > %s
                      AND NOT EXISTS (SELECT 1 FROM {sql_table(AgingPause)} pz WHERE pz.loan_id = l.id), FALSE)""",
         [as_of, as_of],
     )
@@ -82,6 +84,16 @@ def advance_loans(cursor, scope: Scope, as_of: dt.date, buckets, run_id, advance
 def write_loans(*, scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None) -> tuple[int, int]:
     run_id = run.id if run else None
     with connection.cursor() as cursor:
+        # the chunk's payment flags as they are before its payments are read: only these are deleted at
+        # the end (a payment stored meanwhile sets its loan's flagged_at again, so its flag stays)
+        scope_where, sp = scope.sql("l")
+        cursor.execute("DROP TABLE IF EXISTS dq_flags")
+        cursor.execute(
+            f"""CREATE TEMP TABLE dq_flags ON COMMIT DROP AS
+                SELECT f.loan_id, f.flagged_at FROM {sql_table(LoanRecalc)} f JOIN {sql_table(Loan)} l ON l.id = f.loan_id
+                WHERE {scope_where}""",
+            sp,
+        )
         # Most loans of a night have nothing new: advance them by arithmetic, evaluate the others in full
         advance = advance_predicate(as_of)
         advanced, advanced_changes = advance_loans(cursor, scope, as_of, buckets, run_id, advance)
@@ -123,12 +135,19 @@ def write_loans(*, scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | 
                    OR l.outstanding_amount <> c.outstanding OR l.overpayment <> c.overpayment
                    OR l.penalty_accrued <> c.penalty OR l.fees_accrued <> c.fees
                    OR l.oldest_unpaid_due_date IS DISTINCT FROM c.oldest
-                   OR l.settled_on IS DISTINCT FROM c.settled_on OR l.needs_recalc
+                   OR l.settled_on IS DISTINCT FROM c.settled_on OR {needs_recalc_sql("l", "dq_flags")}
                    OR l.next_change_on IS DISTINCT FROM c.next_change OR l.penalty_base <> c.base
                    OR l.penalty_principal <> c.principal_due
                    OR (l.status = 'open' AND c.settled) OR (l.status = 'settled' AND NOT c.settled))
             """,
             [as_of, *wp, as_of],
+        )
+        # the flags read above of the loans evaluated at this date (not those kept for a past date)
+        cursor.execute(
+            f"""DELETE FROM {sql_table(LoanRecalc)} f USING dq_flags s, dq_calc c, {sql_table(Loan)} l
+                WHERE f.loan_id = s.loan_id AND f.flagged_at = s.flagged_at AND c.loan_id = s.loan_id
+                  AND l.id = s.loan_id AND l.as_of <= %s""",
+            [as_of],
         )
         # past dates: rewrite only that date's history row, from the day before
         cursor.execute(
@@ -152,6 +171,7 @@ def write_loans(*, scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | 
             changes += cursor.rowcount
             cursor.execute("DROP TABLE dq_prev")
         cursor.execute("DROP TABLE dq_calc")
+        cursor.execute("DROP TABLE dq_flags")
     return loans, changes
 
 

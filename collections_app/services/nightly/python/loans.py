@@ -11,6 +11,8 @@ from collections_app.domain.buckets import BucketRange
 from collections_app.models import AgingPause, BucketHistory, DelinquencyRun, Installment, Loan, Payment, Product
 from collections_app.models.choices import LoanStatus
 from collections_app.selectors.loan_figures import EVALUATED_STATUSES, fee_rules, payment_rows, schedule_rows
+from collections_app.selectors.recalc import flag_snapshot
+from collections_app.services.recalc import clear_flags
 
 from ..scope import LOAN_FIELDS, Scope, sql_table
 
@@ -46,19 +48,22 @@ def compute_states(*, scope: Scope, as_of: dt.date, buckets: list[BucketRange]) 
 
 
 def write_loans(*, scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | None) -> tuple[int, int]:
+    # the payment flags before the payments are read: only these are cleared (selectors.recalc.clear_flags)
+    flags = flag_snapshot(scope.loans())
     states = compute_states(scope=scope, as_of=as_of, buckets=buckets)
     if not states:
         return 0, 0
     loans = Loan.objects.filter(id__in=states.keys()).only("id", "lender_id", *LOAN_FIELDS)
     changed, history = [], []
-    past_ids = []
+    past_ids, evaluated = [], []
     for loan in loans:
         st = states[loan.id]
         if loan.as_of and loan.as_of > as_of:
             past_ids.append(loan.id)
             continue
         new = _loan_values(loan.status, st, as_of)
-        if loan.as_of is None or any(getattr(loan, k) != v for k, v in new.items() if k != "as_of"):
+        evaluated.append(loan.id)
+        if loan.as_of is None or loan.id in flags or any(getattr(loan, k) != v for k, v in new.items() if k != "as_of"):
             if loan.bucket != st.bucket:
                 history.append(BucketHistory(loan_id=loan.id, lender_id=loan.lender_id, on_date=as_of,
                                              from_bucket=loan.bucket, to_bucket=st.bucket, dpd=st.dpd,
@@ -67,6 +72,7 @@ def write_loans(*, scope: Scope, as_of: dt.date, buckets, run: DelinquencyRun | 
                 setattr(loan, k, v)
             changed.append(loan)
     _update_loans(changed)
+    clear_flags(flags, evaluated)
     if history:
         existing = dict(BucketHistory.objects.filter(on_date=as_of, loan_id__in=[h.loan_id for h in history])
                         .values_list("loan_id", "id"))
