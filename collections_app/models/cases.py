@@ -101,6 +101,9 @@ class CollectionCase(models.Model):
             models.Index(fields=["lender", "status", "bucket"]),
             models.Index(fields=["team", "status"]),
             models.Index(fields=["status", "bucket"]),
+            # the supervisor's limitation warnings count working cases by date (selectors.disputes)
+            models.Index(fields=["limitation_date"], name="case_working_limitation",
+                         condition=Q(status__in=[CaseStatus.OPEN, CaseStatus.SUSPENDED], limitation_date__isnull=False)),
         ]
 
     def __str__(self):

@@ -181,7 +181,9 @@ class Borrower(models.Model):
                 name="borrower_promise_amounts_non_negative",
             ),
         ]
-        indexes = [models.Index(fields=["name"]), models.Index(fields=["national_id"])]
+        indexes = [models.Index(fields=["name"]), models.Index(fields=["national_id"]),
+                   # the queue reads the book's distinct time zones by walking it (selectors.queue._zones)
+                   models.Index(fields=["timezone"], name="borrower_timezone")]
 
     def __str__(self):
         return f"{self.name} ({self.external_id})"
