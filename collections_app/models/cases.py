@@ -231,6 +231,8 @@ class ContactLog(models.Model):
             models.Index(fields=["borrower", "occurred_at"]),
             models.Index(fields=["case", "-occurred_at"]),
             models.Index(fields=["user", "occurred_at"]),
+            # the nightly run's limitation refresh finds the contacts logged since the last run
+            models.Index(fields=["created_at"], name="contact_created_at"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["dialer_call_id"], condition=~Q(dialer_call_id=""),

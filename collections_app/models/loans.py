@@ -194,7 +194,9 @@ class Payment(models.Model):
             models.UniqueConstraint(fields=["lender", "external_id"], name="payment_unique_external_id"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_non_negative"),
         ]
-        indexes = [models.Index(fields=["loan", "paid_on", "id"]), models.Index(fields=["paid_on"])]
+        indexes = [models.Index(fields=["loan", "paid_on", "id"]), models.Index(fields=["paid_on"]),
+                   # the nightly run's limitation refresh finds the payments recorded since the last run
+                   models.Index(fields=["created_at"], name="payment_created_at")]
 
     def __str__(self):
         return f"{self.external_id} {self.amount} on {self.paid_on}"

