@@ -1,10 +1,10 @@
 """The dashboard's figures computed off the request and kept (services.dashboard_cache): what a
 supervisor sees the first time, while new figures are computed, and when a computation fails."""
 import datetime as dt
+import uuid
 from decimal import Decimal as D
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from collections_app.selectors import dashboard as dash
@@ -16,11 +16,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _kept_for_five_minutes(settings):
+def _kept_for_five_minutes(settings, monkeypatch):
     settings.DASHBOARD_FRESH_SECONDS = 300
-    cache.clear()  # locmem in these tests (no REDIS_URL) or a per-database key on Redis
-    yield
-    cache.clear()
+    # a namespace of this test's own (on Redis the cache is shared with the other tests: not cleared)
+    monkeypatch.setattr(dashboard_cache, "VERSION", f"test-{uuid.uuid4().hex}")
 
 
 @pytest.fixture
