@@ -236,7 +236,7 @@ class PlacementsView(_Base):
     def get(self, request):
         qs = agency_sel.placements_visible_to(request.user).select_related("agency").order_by("-placed_on", "-id")
         agency = request.query_params.get("agency")
-        if agency:
+        if agency is not None:  # given but empty or not an id: no such agency (not every placement)
             qs = qs.filter(agency_id=_pk(agency))
         active = request.query_params.get("active")
         if active in ("true", "false"):

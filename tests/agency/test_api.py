@@ -36,6 +36,9 @@ def test_place_one_case_then_list_and_recall(team_setup, agency):
     assert recalled.status_code == 200 and recalled.json()["active"] is False
     assert sup.post(f"/api/placements/{placement_id}/recall/", {}, format="json").status_code == 400
     assert [p["id"] for p in sup.get("/api/placements/?active=false").json()["results"]] == [placement_id]
+    # an agency filter given empty or not an id names no agency: refused, not every placement listed
+    for bad in ("", "x", "0"):
+        assert sup.get(f"/api/placements/?agency={bad}").status_code == 404
     assert sup.get("/api/placements/?active=true").json()["results"] == []
 
 
