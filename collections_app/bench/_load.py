@@ -28,7 +28,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
-from collections_app.models import CollectionCase, ContactLog
+from collections_app.models import CollectionCase, ContactLog, Lender
 from collections_app.models.choices import CaseStatus
 from collections_app.services.imports import import_file
 from collections_app.services.nightly import run_delinquency
@@ -62,7 +62,12 @@ def _sessions(users: list[User]) -> list[str]:
 
 
 def _plan(workdir: str) -> str:
-    """The users' sessions and case ids for the locustfile, as a JSON file."""
+    """The users' sessions and case ids for the locustfile, as a JSON file. The bench's lenders call
+    all day (in the bench's own database): with the default 08:00–21:00 window, a mix run in the
+    evening had every contact refused for the hour and logged none (CI, 2026-12-02 at 21:30 local)."""
+    bench_lenders = CollectionCase.objects.filter(assigned_to__username__startswith="bench-c").values("lender_id")
+    Lender.objects.filter(id__in=bench_lenders).update(contact_start=dt.time(0, 0), contact_end=dt.time(23, 59),
+                                                       lunch_start=None, lunch_end=None)
     collectors = list(User.objects.filter(username__startswith="bench-c").order_by("username"))
     cases: dict[int, list[int]] = {}
     for case_id, user_id in CollectionCase.objects.filter(assigned_to__in=collectors, status=CaseStatus.OPEN) \
