@@ -11,6 +11,7 @@ one UPDATE per target user and one bulk INSERT of history rows, never a query pe
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -55,6 +56,23 @@ def parse_buckets(text: str) -> set[str]:
     return {b.strip().upper() for b in (text or "").split(",") if b.strip()}
 
 
+def _matches(c: dict, case: dict) -> bool:
+    """The team's lender, buckets and region (each empty = any) admit the case."""
+    if c["team_lender_id"] is not None and c["team_lender_id"] != case["lender_id"]:
+        return False
+    if c["buckets"] and case["bucket"].upper() not in c["buckets"]:
+        return False
+    return not (c["team_region"] and c["team_region"] != (case.get("region") or ""))
+
+
+def _rank(c: dict, case: dict, current: int) -> tuple:
+    """The order among eligible collectors (lowest first): see ``pick_collector``."""
+    language = (case.get("language") or "").strip().lower()
+    specificity = (c["team_lender_id"] is not None) + bool(c["buckets"]) + bool(c["team_region"])
+    speaks = bool(language) and language in c["languages"]
+    return (-specificity, not speaks, current / max(c["max_open_cases"], 1), current, c["id"])
+
+
 def pick_collector(case: dict, collectors: list[dict], load: dict[int, int]) -> int | None:
     """Choose a collector for one case (pure; ``load`` is the current open-case count by user id).
 
@@ -66,23 +84,59 @@ def pick_collector(case: dict, collectors: list[dict], load: dict[int, int]) -> 
     """
     best = None
     best_key = None
-    language = (case.get("language") or "").strip().lower()
     for c in collectors:
-        if c["team_lender_id"] is not None and c["team_lender_id"] != case["lender_id"]:
-            continue
-        if c["buckets"] and case["bucket"].upper() not in c["buckets"]:
-            continue
-        if c["team_region"] and c["team_region"] != (case.get("region") or ""):
-            continue
         current = load.get(c["id"], 0)
-        if current >= c["max_open_cases"]:
+        if not _matches(c, case) or current >= c["max_open_cases"]:
             continue
-        specificity = (c["team_lender_id"] is not None) + bool(c["buckets"]) + bool(c["team_region"])
-        speaks = bool(language) and language in c["languages"]
-        key = (-specificity, not speaks, current / max(c["max_open_cases"], 1), current, c["id"])
+        key = _rank(c, case, current)
         if best_key is None or key < best_key:
             best, best_key = c["id"], key
     return best
+
+
+class CollectorPicker:
+    """``pick_collector`` for many cases in a row, each pick adding one case to its collector's load,
+    without looking at every collector for every case.
+
+    Collectors whose team admits the same cases and who speak the same languages (a *group*) differ
+    only in workload and id, the last three parts of the rank; each group keeps them in a heap by
+    those. A case looks at each group's best collector with room — a handful of groups, not hundreds
+    of collectors — and takes the lowest rank among them: the collector ``pick_collector`` would
+    choose (tests/services/test_allocation_picker.py holds the two equal on random pools and books)."""
+
+    def __init__(self, collectors: list[dict], load: dict[int, int]):
+        self.load = load
+        groups: dict[tuple, list[dict]] = defaultdict(list)
+        for c in collectors:
+            groups[(c["team_lender_id"], frozenset(c["buckets"]), c["team_region"], c["languages"])].append(c)
+        self.groups = []
+        for members in groups.values():
+            heap = [self._entry(c) for c in members if load.get(c["id"], 0) < c["max_open_cases"]]
+            heapq.heapify(heap)
+            self.groups.append((members[0], heap))
+
+    def _entry(self, c: dict) -> tuple:
+        current = self.load.get(c["id"], 0)
+        return (current / max(c["max_open_cases"], 1), current, c["id"], c)
+
+    def pick(self, case: dict) -> int | None:
+        """The collector for this case (its load counted), or None when no collector may take it."""
+        best = None
+        for head, heap in self.groups:
+            if not heap or not _matches(head, case):
+                continue
+            c = heap[0][3]
+            key = _rank(c, case, heap[0][1])
+            if best is None or key < best[0]:
+                best = (key, heap)
+        if best is None:
+            return None
+        heap = best[1]
+        c = heapq.heappop(heap)[3]
+        self.load[c["id"]] = self.load.get(c["id"], 0) + 1
+        if self.load[c["id"]] < c["max_open_cases"]:
+            heapq.heappush(heap, self._entry(c))
+        return c["id"]
 
 
 # --- services ----------------------------------------------------------------------------------
@@ -235,6 +289,7 @@ def auto_allocate(*, case_ids=None, now=None, by_user=None) -> int:
             .annotate(n=Count("id"))
         )
         chosen: dict[int, list[tuple[int, None]]] = defaultdict(list)
+        picker = CollectorPicker(collectors, load)
         for row in cases:
             case = {
                 "lender_id": row["lender_id"],
@@ -242,10 +297,9 @@ def auto_allocate(*, case_ids=None, now=None, by_user=None) -> int:
                 "region": (row["borrower__region"] or "").strip(),
                 "language": row["borrower__preferred_language"],
             }
-            user_id = pick_collector(case, collectors, load)
+            user_id = picker.pick(case)
             if user_id is None:
                 continue
-            load[user_id] = load.get(user_id, 0) + 1
             chosen[user_id].append((row["id"], None))
         by_id = {c["id"]: c["user"] for c in collectors}
         reason = _("Automatic allocation")

@@ -118,3 +118,58 @@ def test_the_nightly_run_builds_the_last_whole_day(lender, collector, team):
     assert collected_by_day() == {d(11, 19): D("100.00")}
     run_delinquency(as_of=d(11, 21))
     assert collected_by_day() == {d(11, 19): D("100.00"), d(11, 20): D("40.00")}
+
+
+def orm_overdue_rows(day):
+    """The per-loan form of the overdue figures, from the selectors' own rules (the reference the
+    set-based statement of ``daily_figures._overdue_rows`` must equal)."""
+    from django.db.models import Count, F
+
+    from collections_app.selectors import kpis as data
+    from collections_app.selectors.attribution import bucket_on, holder_exprs
+
+    qs = m.Loan.objects.filter(case__isnull=False).annotate(
+        _od=data._overdue_before(day, inclusive=True)).filter(_od__gt=0).annotate(
+        **holder_exprs("case_id", "case", day_value=day), _lender=F("lender_id"),
+        _bucket=bucket_on("pk", "CURRENT", through_day=day))
+    return {(r["_lender"], r["_holder_team"], r["_holder"], r["_bucket"]): (D(r["o"]).quantize(D("0.01")), r["n"])
+            for r in qs.values("_lender", "_holder_team", "_holder", "_bucket").annotate(
+                o=Sum("_od"), n=Count("id")).order_by()}
+
+
+def sql_overdue_rows(day):
+    return {(r["_lender"], r["_holder_team"], r["_holder"], r["_bucket"]): (r["overdue"].quantize(D("0.01")),
+                                                                              r["overdue_loans"])
+            for r in daily_figures._overdue_rows(day, "CURRENT")}
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6, 7])
+def test_the_overdue_figures_follow_the_attribution_rule_on_random_books(seed, lender, team, collector,
+                                                                         other_collector):
+    """Every branch of the holder rule (an assignment before the day's end, naming nobody or someone;
+    only later ones, from a collector or from nobody; none at all), bucket changes before, on and after
+    the day, part payments and overpayments: the set-based statement equals the per-loan form."""
+    rng = random.Random(seed)
+    other_team = f.TeamFactory(name="Team B")
+    b1 = f.CollectorFactory(username="coll3", team=other_team)
+    people = [collector, other_collector, b1, None]
+    for _ in range(14):
+        holder = rng.choice(people[:3])
+        case = f.CaseFactory(lender=lender, assigned_to=rng.choice(people), team=rng.choice([team, other_team, None]))
+        for _ in range(rng.randint(0, 3)):
+            assigned(case, dt.datetime(2026, 11, rng.randint(1, 30), rng.randint(0, 23), rng.choice([0, 59]), tzinfo=TZ),
+                     rng.choice(people), rng.choice(people))
+        for _ in range(rng.randint(1, 2)):
+            due = [(d(rng.choice([10, 11]), rng.randint(1, 28)), str(rng.randint(1, 20) * 50))
+                   for _ in range(rng.randint(1, 3))]
+            due = sorted(dict(due).items())
+            paid = [(d(rng.choice([10, 11]), rng.randint(1, 28)), str(rng.randint(1, 30) * 25))
+                    for _ in range(rng.randint(0, 3))]
+            moves = sorted({d(11, rng.randint(1, 30)): None for _ in range(rng.randint(0, 3))})
+            codes = ["M0", "M1", "M2", "CURRENT"]
+            loan(case, due, paid, [(day, rng.choice(codes), rng.choice(codes)) for day in moves])
+        del holder
+    f.LoanFactory(lender=lender)  # a loan with no case: never counted
+    for day in (d(11, 5), d(11, 15), d(11, 30)):
+        assert sql_overdue_rows(day) == orm_overdue_rows(day), day
+    assert any(sql_overdue_rows(d(11, 30)))
