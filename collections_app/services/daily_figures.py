@@ -13,18 +13,15 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from accounts.models import User
 from collections_app.models import (
-    AssignmentHistory,
     BucketHistory,
     CollectionCase,
     ContactLog,
     DailyFigures,
-    Installment,
     Loan,
     Payment,
     PromiseStatus,
@@ -53,74 +50,12 @@ def _money_rows(day: dt.date, first: str) -> list[tuple[str, list[dict]]]:
         source=Payment.Source.ADJUSTMENT).annotate(
         **holder_exprs("loan__case_id", "loan__case", day="paid_on"), _lender=F("loan__lender_id"),
         _bucket=bucket_on("loan_id", first, before_day=day))
-    return [("paid", _rows(paid, {"collected": Sum("amount")})), ("overdue", _overdue_rows(day, first))]
-
-
-def _overdue_rows(day: dt.date, first: str) -> list[dict]:
-    """Overdue at the end of the day — max(0, Σ instalments due on or before it − Σ payments on or
-    before it), as ``selectors.kpis._overdue_before(day, inclusive=True)`` — of every loan with a case,
-    summed per lender, holder of the case at the day's end and the loan's bucket through the day.
-
-    One set-based statement (the same SQL on PostgreSQL and SQLite): each table is aggregated or
-    ranked once for the whole book, where a per-loan form looked up every loan's instalments,
-    payments, holder and bucket one loan at a time (most of the nightly run's daily figures at
-    1,000,000 loans, docs/performance.md). The holder is the rule of ``selectors.attribution``
-    (last assignment at or before the day's end; else the first later one's ``from_user`` or, from
-    nobody, its ``to_user``; else the case's collector now); the bucket, the loan's last bucket change
-    on or before the day (the first bucket without one). tests/kpis/test_daily_figures.py holds the
-    two forms equal on random books."""
-    ops = connection.ops
-    end = ops.adapt_datetimefield_value(data.day_start(day + dt.timedelta(days=1)))
-    on = ops.adapt_datefield_value(day)
-    t = {name: model._meta.db_table for name, model in (
-        ("loan", Loan), ("inst", Installment), ("pay", Payment), ("case", CollectionCase),
-        ("ah", AssignmentHistory), ("user", User), ("bh", BucketHistory))}
-    sql = f"""
-        WITH cl AS (
-            SELECT id, lender_id, case_id FROM {t["loan"]} WHERE case_id IS NOT NULL
-        ), due AS (
-            SELECT i.loan_id, SUM(i.amount_due) AS s FROM {t["inst"]} i JOIN cl ON cl.id = i.loan_id
-            WHERE i.due_date <= %(on)s GROUP BY i.loan_id
-        ), paid AS (
-            SELECT p.loan_id, SUM(p.amount) AS s FROM {t["pay"]} p JOIN cl ON cl.id = p.loan_id
-            WHERE p.paid_on <= %(on)s GROUP BY p.loan_id
-        ), od AS (
-            SELECT cl.id AS loan_id, cl.lender_id, cl.case_id, due.s - COALESCE(paid.s, 0) AS od
-            FROM cl JOIN due ON due.loan_id = cl.id LEFT JOIN paid ON paid.loan_id = cl.id
-            WHERE due.s - COALESCE(paid.s, 0) > 0
-        ), hb AS (
-            SELECT a.case_id, a.to_user_id AS h, a.team_id AS t,
-                   ROW_NUMBER() OVER (PARTITION BY a.case_id ORDER BY a.at DESC, a.id DESC) AS rn
-            FROM {t["ah"]} a WHERE a.at < %(end)s AND a.case_id IN (SELECT case_id FROM od)
-        ), hl AS (
-            SELECT a.case_id, COALESCE(a.from_user_id, a.to_user_id) AS h, COALESCE(u.team_id, a.team_id) AS t,
-                   ROW_NUMBER() OVER (PARTITION BY a.case_id ORDER BY a.at, a.id) AS rn
-            FROM {t["ah"]} a LEFT JOIN {t["user"]} u ON u.id = a.from_user_id
-            WHERE a.at >= %(end)s AND a.case_id IN (SELECT case_id FROM od)
-        ), bk AS (
-            SELECT b.loan_id, b.to_bucket,
-                   ROW_NUMBER() OVER (PARTITION BY b.loan_id ORDER BY b.on_date DESC) AS rn
-            FROM {t["bh"]} b WHERE b.on_date <= %(on)s AND b.loan_id IN (SELECT loan_id FROM od)
-        ), keyed AS (
-            SELECT od.lender_id, od.od, od.loan_id,
-                   CASE WHEN hb.case_id IS NOT NULL THEN hb.t WHEN hl.case_id IS NOT NULL THEN hl.t
-                        ELSE c.team_id END AS team_id,
-                   CASE WHEN hb.case_id IS NOT NULL THEN hb.h WHEN hl.case_id IS NOT NULL THEN hl.h
-                        ELSE c.assigned_to_id END AS holder_id,
-                   COALESCE(bk.to_bucket, %(first)s) AS bucket
-            FROM od JOIN {t["case"]} c ON c.id = od.case_id
-            LEFT JOIN hb ON hb.case_id = od.case_id AND hb.rn = 1
-            LEFT JOIN hl ON hl.case_id = od.case_id AND hl.rn = 1
-            LEFT JOIN bk ON bk.loan_id = od.loan_id AND bk.rn = 1
-        )
-        SELECT lender_id, team_id, holder_id, bucket, SUM(od), COUNT(*) FROM keyed
-        GROUP BY lender_id, team_id, holder_id, bucket
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"on": on, "end": end, "first": first})
-        return [{"_lender": lender, "_holder_team": team, "_holder": holder, "_bucket": bucket,
-                 "overdue": Decimal(str(total)), "overdue_loans": loans}
-                for lender, team, holder, bucket, total, loans in cursor.fetchall()]
+    overdue = Loan.objects.filter(case__isnull=False).annotate(
+        _od=data._overdue_before(day, inclusive=True)).filter(_od__gt=0).annotate(
+        **holder_exprs("case_id", "case", day_value=day), _lender=F("lender_id"),
+        _bucket=bucket_on("pk", first, through_day=day))
+    return [("paid", _rows(paid, {"collected": Sum("amount")})),
+            ("overdue", _rows(overdue, {"overdue": Sum("_od"), "overdue_loans": Count("id")}))]
 
 
 def _work_rows(day: dt.date) -> list[tuple[str, list[dict]]]:
