@@ -279,3 +279,30 @@ def test_hand_to_non_field_agent_refused(collector, lender):
     case = f.CaseFactory(lender=lender)
     with pytest.raises(ValidationError):
         allocation.hand_to_field_agent(case_ids=[case.id], agent=collector)
+
+
+def test_auto_allocate_writes_the_clock_team_and_history_of_every_case(lender, admin_user):
+    """Every field an allocation writes, per case (PostgreSQL writes them for all collectors at once,
+    other databases collector by collector): collector, team, assigned_at, the first-contact deadline
+    in the borrower's own zone, and one history row from nobody, by whoever ran it."""
+    sh, ny = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")
+    lender.contact_start, lender.contact_end, lender.timezone = dt.time(8), dt.time(21), "Asia/Shanghai"
+    lender.save()
+    first, second = _collector(f.TeamFactory(lender=lender)), _collector(f.TeamFactory(lender=lender))
+    cases = [f.CaseFactory(lender=lender, overdue_amount=Decimal(100 - i)) for i in range(4)]
+    cases[1].borrower.timezone = "America/New_York"
+    cases[1].borrower.save()
+    now = dt.datetime(2026, 3, 4, 3, 44, tzinfo=sh)
+    assert allocation.auto_allocate(now=now, by_user=admin_user) == 4
+    holders = []
+    for case in cases:
+        case.refresh_from_db()
+        holders.append(case.assigned_to)
+        assert case.team_id == case.assigned_to.team_id
+        assert case.assigned_at == now
+        due = dt.datetime(2026, 3, 3, 16, 44, tzinfo=ny) if case is cases[1] else dt.datetime(2026, 3, 4, 10, 0, tzinfo=sh)
+        assert case.first_contact_due_at == due
+        row = m.AssignmentHistory.objects.get(case=case)
+        assert (row.from_user, row.to_user, row.team_id, row.by_user, row.reason) == (
+            None, case.assigned_to, case.team_id, admin_user, "Automatic allocation")
+    assert holders == [first, second, first, second]  # largest debt first, the lighter load next
