@@ -38,6 +38,20 @@ def _defaults(model, now):
     return values
 
 
+def _candidates(rows, unique) -> dict:
+    """``__in`` filters that find the rows of a batch's keys: on the unique fields in order, up to and
+    including the first with more than one value in the batch (the rest is checked key by key in
+    Python). An ``__in`` on every field made SQLite probe its index for every combination of the
+    lists — contact points (borrower, kind, value, relation) of 3,000 loan lines took 9 minutes."""
+    lookup = {}
+    for field in unique:
+        values = {row[field] for row in rows}
+        lookup[f"{field}__in"] = values
+        if len(values) > 1:
+            break
+    return lookup
+
+
 def _key_of(row, fields):
     return tuple(row[f] for f in fields)
 
@@ -80,14 +94,16 @@ class GenericWriter:
         """Insert or update ``rows`` on ``unique``. Returns ({unique key: id}, number created)."""
         if not rows:
             return {}, 0
-        lookup = {f"{f}__in": {row[f] for row in rows} for f in unique}
+        lookup = _candidates(rows, unique)
         tracked = _tracked(model) if has_history(model) else []
+        keys = [_key_of(row, unique) for row in rows]
+        wanted = set(keys)
         existing, before = {}, {}
         for values in model.objects.filter(**lookup).values_list(*unique, *keep_if_blank, *tracked).iterator(chunk_size=5000):
             key = tuple(values[: len(unique)])
-            existing[key] = values[len(unique): len(unique) + len(keep_if_blank)]
-            before[key] = values[len(unique) + len(keep_if_blank):]
-        keys = [_key_of(row, unique) for row in rows]
+            if key in wanted:
+                existing[key] = values[len(unique): len(unique) + len(keep_if_blank)]
+                before[key] = values[len(unique) + len(keep_if_blank):]
         if keep_if_blank:
             for row, key in zip(rows, keys, strict=True):
                 old = existing.get(key)
@@ -102,7 +118,7 @@ class GenericWriter:
             model.objects.bulk_create(objs, ignore_conflicts=True)
         ids = {}
         if tracked:
-            wanted, added, changed = set(keys), [], []
+            added, changed = [], []
             for obj in model.objects.filter(**lookup).iterator(chunk_size=5000):
                 key = tuple(getattr(obj, f) for f in unique)
                 if key not in wanted:
@@ -116,7 +132,8 @@ class GenericWriter:
             self._write_history(model, changed, update=True)
         else:
             for values in model.objects.filter(**lookup).values_list("id", *unique).iterator(chunk_size=5000):
-                ids[tuple(values[1:])] = values[0]
+                if tuple(values[1:]) in wanted:
+                    ids[tuple(values[1:])] = values[0]
         created = sum(1 for k in set(keys) if k not in existing)
         return ids, created
 
