@@ -14,7 +14,7 @@ from .cases import (
 )
 from .choices import *  # noqa: F403
 from .disputes import CaseDocument, Dispute
-from .figures import DailyFigures
+from .figures import DailyFigures, FiguresChange, FiguresDay
 from .imports import ImportJob, PersonalDataAccess
 from .legal import LegalCase, LegalCost, LegalCostKind, LegalDocument, LegalStage, LegalStageChange
 from .loans import AgingPause, BucketHistory, Installment, Loan, LoanRecalc, Payment
@@ -53,6 +53,8 @@ __all__ = [
     "ContactLog",
     "ContactPoint",
     "DailyFigures",
+    "FiguresChange",
+    "FiguresDay",
     "DelinquencyRun",
     "DelinquencyRunChunk",
     "Dispute",

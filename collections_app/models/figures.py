@@ -29,6 +29,8 @@ class DailyFigures(models.Model):
     promises_due = models.PositiveIntegerField(_("promises due"), default=0)
     promises_kept = models.PositiveIntegerField(_("promises kept"), default=0)
     promises_broken = models.PositiveIntegerField(_("promises broken"), default=0)
+    promises_partial = models.PositiveIntegerField(_("promises partially kept"), default=0)
+    promises_open_due = models.PositiveIntegerField(_("promises due and still open"), default=0)
     attempts = models.PositiveIntegerField(_("call attempts"), default=0)
     contacts = models.PositiveIntegerField(_("contacts reached"), default=0)
     rpc = models.PositiveIntegerField(_("right-party contacts"), default=0)
@@ -50,3 +52,36 @@ class DailyFigures(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.lender_id}/{self.team_id}/{self.collector_id}/{self.bucket}"
+
+
+class FiguresDay(models.Model):
+    """A business day whose daily figures were built, and when (docs/kpis.md, "Stored and live days").
+    The day's stored figures stand for it while no FiguresChange row names it."""
+
+    day = models.DateField(_("day"), unique=True)
+    built_at = models.DateTimeField(_("built at"))
+
+    class Meta:
+        verbose_name = _("day of daily figures")
+        verbose_name_plural = _("days of daily figures")
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"{self.day} ({self.built_at:%Y-%m-%d %H:%M})"
+
+
+class FiguresChange(models.Model):
+    """A write that changed the work or money of a day after the day was over (a payment dated that
+    day imported later, a promise made or due that day judged, a contact dated that day, a loan with
+    payments that day taken into collections). Only ever inserted, in the transaction of the write,
+    so writers never wait for each other; a build of the day deletes the rows it saw before reading
+    the raw tables, so a row committed while the day is built survives it and the day stays stale."""
+
+    day = models.DateField(_("day"), db_index=True)
+
+    class Meta:
+        verbose_name = _("change to a past day's figures")
+        verbose_name_plural = _("changes to past days' figures")
+
+    def __str__(self):
+        return str(self.day)

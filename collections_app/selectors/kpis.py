@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.conf import settings
@@ -26,11 +26,15 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, Greatest, Least
+from django.utils import timezone
 
 from collections_app.domain import kpis as formulas
 from collections_app.models import (
     BucketHistory,
     ContactLog,
+    DailyFigures,
+    FiguresChange,
+    FiguresDay,
     Installment,
     Loan,
     Payment,
@@ -300,22 +304,99 @@ WORK_FIELDS = ("collected", "attempts", "reached", "rpc", "made", "made_amount",
                "broken", "open_due")
 
 
-def work_by_holder(scope: Scope) -> dict[int | None, dict]:
+def fresh_days(date_from: dt.date, date_to: dt.date) -> set[dt.date]:
+    """The days of the period whose stored daily figures stand for them: over, built, and not changed
+    since their build read the raw tables (docs/kpis.md, "Stored and live days")."""
+    last = min(date_to, timezone.localdate() - dt.timedelta(days=1))
+    if last < date_from:
+        return set()
+    changed = FiguresChange.objects.filter(day__range=(date_from, last)).values("day")
+    return set(FiguresDay.objects.filter(day__range=(date_from, last)).exclude(day__in=changed)
+               .values_list("day", flat=True))
+
+
+def stale_days(*, since: dt.date, until: dt.date) -> list[dt.date]:
+    """Built days of the range that a later write changed, the most recent first."""
+    changed = FiguresChange.objects.filter(day__range=(since, until)).values("day")
+    return list(FiguresDay.objects.filter(day__range=(since, until), day__in=changed).order_by("-day")
+                .values_list("day", flat=True))
+
+
+def live_span(scope: Scope) -> tuple[dt.date, dt.date] | None:
+    """The days of the period read from the raw tables: from its first day whose stored figures do not
+    stand for it to its last such day (None: every day is stored). The days outside the span are read
+    from the daily figures."""
+    fresh = fresh_days(*scope.period)
+    one = dt.timedelta(days=1)
+    lo, hi = scope.date_from, scope.date_to
+    while lo <= hi and lo in fresh:
+        lo += one
+    if lo > hi:
+        return None
+    while hi in fresh:
+        hi -= one
+    return lo, hi
+
+
+STORED_WORK = {"collected": "collected", "attempts": "attempts", "reached": "contacts", "rpc": "rpc",
+               "made": "promises_made", "made_amount": "promised_amount", "due": "promises_due",
+               "kept": "promises_kept", "partial": "promises_partial", "broken": "promises_broken",
+               "open_due": "promises_open_due"}
+
+
+def _stored_work(scope: Scope, ranges: list[tuple[dt.date, dt.date]], row) -> None:
+    days = Q()
+    for first, last in ranges:
+        days |= Q(day__range=(first, last))
+    qs = DailyFigures.objects.filter(days)
+    if scope.team_ids is not None:
+        qs = qs.filter(team_id__in=scope.team_ids)
+    if scope.collector_id:
+        qs = qs.filter(collector_id=scope.collector_id)
+    if scope.lender_id:
+        qs = qs.filter(lender_id=scope.lender_id)
+    sums = {k: Sum(v) for k, v in STORED_WORK.items()}
+    for r in qs.values("collector_id").annotate(**sums).order_by():
+        out = row(r["collector_id"])
+        for k in STORED_WORK:
+            out[k] += money(r[k]) if k in ("collected", "made_amount") else (r[k] or 0)
+
+
+def _raw_work(scope: Scope, row) -> None:
+    for r in payments(scope).values("_holder").annotate(s=Sum("amount")).order_by():
+        row(r["_holder"])["collected"] += money(r["s"])
+    for r in contacts(scope).values("_holder").annotate(**contact_counts()).order_by():
+        out = row(r["_holder"])
+        for k in ("attempts", "reached", "rpc"):
+            out[k] += r[k]
+    for r in promises(scope).values("_holder").annotate(**promise_counts(scope)).order_by():
+        out = row(r["_holder"])
+        for k in ("made", "due", "kept", "partial", "broken", "open_due"):
+            out[k] += r[k]
+        out["made_amount"] += money(r["made_amount"])
+
+
+def work_by_holder(scope: Scope, *, stored: bool = True) -> dict[int | None, dict]:
     """Per holder of the time (collector id; None: work no collector held): collected, attempts,
-    contacts reached, RPC and the promise counts — three queries. The summary is their sum, the league
-    table their rows: each is computed once per page."""
+    contacts reached, RPC and the promise counts. The summary is their sum, the league table their
+    rows: each is computed once per page.
+
+    The days whose daily figures stand for them are read from those (one query); the span of the
+    others — today, days not built yet, days changed since their build — from the raw tables (three
+    queries), with the same definitions (``stored=False``: every day raw)."""
     out: dict[int | None, dict] = {}
 
     def row(holder) -> dict:
         return out.setdefault(holder, dict.fromkeys(WORK_FIELDS, 0) | {"collected": ZERO, "made_amount": ZERO})
 
-    for r in payments(scope).values("_holder").annotate(s=Sum("amount")).order_by():
-        row(r["_holder"])["collected"] = money(r["s"])
-    for r in contacts(scope).values("_holder").annotate(**contact_counts()).order_by():
-        row(r["_holder"]).update(attempts=r["attempts"], reached=r["reached"], rpc=r["rpc"])
-    for r in promises(scope).values("_holder").annotate(**promise_counts(scope)).order_by():
-        row(r["_holder"]).update({k: r[k] for k in ("made", "due", "kept", "partial", "broken", "open_due")},
-                                 made_amount=money(r["made_amount"]))
+    span = live_span(scope) if stored else scope.period
+    if span is not None:
+        _raw_work(replace(scope, date_from=span[0], date_to=span[1]), row)
+    one = dt.timedelta(days=1)
+    ranges = ([(scope.date_from, scope.date_to)] if span is None else
+              [r for r in ((scope.date_from, span[0] - one), (span[1] + one, scope.date_to)) if r[0] <= r[1]])
+    if ranges:
+        _stored_work(scope, ranges, row)
     return out
 
 

@@ -16,12 +16,15 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from collections_app.models import (
     BucketHistory,
     CollectionCase,
     ContactLog,
     DailyFigures,
+    FiguresChange,
+    FiguresDay,
     Loan,
     Payment,
     PromiseStatus,
@@ -75,6 +78,8 @@ def _work_rows(day: dt.date) -> list[tuple[str, list[dict]]]:
         "promises_due": Count("id", filter=due),
         "promises_kept": Count("id", filter=due & Q(status=PromiseStatus.KEPT)),
         "promises_broken": Count("id", filter=due & Q(status=PromiseStatus.BROKEN)),
+        "promises_partial": Count("id", filter=due & Q(status=PromiseStatus.PARTIALLY_KEPT)),
+        "promises_open_due": Count("id", filter=due & Q(status=PromiseStatus.PENDING)),
     }
     return [("calls", _rows(calls, {"attempts": c["attempts"], "contacts": c["reached"], "rpc": c["rpc"]})),
             ("promises", _rows(promises, p)), ("cases", _cases_in_out(day, start, end))]
@@ -103,14 +108,18 @@ def _move_rows(day: dt.date, codes: list[str]) -> list[dict]:
 
 
 FIELDS = ("collected", "overdue", "overdue_loans", "promises_made", "promised_amount", "promises_due", "promises_kept",
-          "promises_broken", "attempts", "contacts", "rpc", "cases_in", "cases_out", "loans_cured", "loans_rolled")
+          "promises_broken", "promises_partial", "promises_open_due", "attempts", "contacts", "rpc", "cases_in", "cases_out", "loans_cured", "loans_rolled")
 
 
 def rebuild_day(*, day: dt.date, codes: list[str] | None = None) -> int:
     """Replace the day's DailyFigures rows by a fresh build from the raw tables; returns the rows
-    written. Idempotent; one transaction (readers see the old rows or the new, never a mix)."""
+    written. Idempotent; the rows are replaced in one transaction (readers see the old rows or the
+    new, never a mix). The day's change marks are read before the raw tables and only those are
+    cleared: a write that commits while the day is built leaves its mark, and the day stays stale
+    (read raw) rather than wrongly fresh."""
     if codes is None:
         codes = bucket_order()
+    seen = list(FiguresChange.objects.filter(day=day).values_list("id", flat=True))
     merged: dict[tuple, dict] = defaultdict(dict)
     parts = [*_money_rows(day, codes[0]), *_work_rows(day), ("moves", _move_rows(day, codes))]
     for _name, rows in parts:
@@ -126,7 +135,30 @@ def rebuild_day(*, day: dt.date, codes: list[str] | None = None) -> int:
     with transaction.atomic():
         DailyFigures.objects.filter(day=day).delete()
         DailyFigures.objects.bulk_create(objs, batch_size=2000)
+        for start in range(0, len(seen), 5000):
+            FiguresChange.objects.filter(id__in=seen[start:start + 5000]).delete()
+        FiguresDay.objects.update_or_create(day=day, defaults={"built_at": timezone.now()})
     return len(objs)
+
+
+def mark_changed(days) -> None:
+    """Record that the work or money of these business days changed after the day was over: their
+    stored figures no longer stand for them (the dashboard reads them raw) until a build includes the
+    change. Call it in the transaction of the write. Days not over yet (today, the future) need no
+    mark: the dashboard never reads them from stored figures."""
+    today = timezone.localdate()
+    days = sorted({d for d in days if d is not None and d < today})
+    if days:
+        FiguresChange.objects.bulk_create([FiguresChange(day=d) for d in days], batch_size=1000)
+
+
+def mark_changed_payment_days(loan_ids) -> None:
+    """The days of these loans' payments (they just entered collections: their earlier payments now
+    count as collected), set-based."""
+    ids = sorted(set(loan_ids))
+    for start in range(0, len(ids), 5000):
+        mark_changed(Payment.objects.filter(loan_id__in=ids[start:start + 5000]).values_list("paid_on", flat=True)
+                     .distinct().order_by())
 
 
 def rebuild_range(*, date_from: dt.date, date_to: dt.date) -> int:

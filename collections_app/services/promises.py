@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the nightly run imports this module
     from collections_app.services.nightly.scope import Scope
 from collections_app.models.choices import ActionKind, ApprovalKind, ApprovalStatus, CaseStatus, PromiseStatus
 from collections_app.selectors.payoff import case_payoff_amount
+from collections_app.services.daily_figures import mark_changed
 
 ZERO = Decimal("0")
 
@@ -187,6 +188,8 @@ def judge_promises(*, scope: Scope, as_of: dt.date) -> int:
         changed.append(promise)
     if changed:
         bulk_update_with_history(changed, PromiseToPay, ["paid_amount", "status", "resolved_on"], batch_size=1000)
+        # a judged promise changes the figures of the day it fell due (docs/kpis.md, "Stored and live days")
+        mark_changed({p.promised_date for p in changed if p.status != PromiseStatus.PENDING})
     if counters:
         borrowers = list(Borrower.objects.filter(id__in=counters.keys()).only(
             "id", "promises_kept", "promises_broken", "promised_amount_total", "kept_amount_total"))

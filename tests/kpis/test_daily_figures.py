@@ -1,5 +1,9 @@
 """DailyFigures equal the live computation from the raw tables (the dashboard's own selectors), on the
-hand-made November book and on random books; rebuilding a day gives the same rows."""
+hand-made November book and on random books; rebuilding a day gives the same rows. The dashboard
+reads a period's work from the stored figures of the days they stand for and the rest raw: after
+late writes through every path (a payment recorded or imported for a past date, a contact dated in
+the past, a promise judged, a loan taken into collections with earlier payments) it still equals the
+computation from the raw tables alone, and once the night rebuilds the stale days they are stored again."""
 import datetime as dt
 import random
 from decimal import Decimal as D
@@ -10,10 +14,11 @@ from django.db.models import Sum
 
 from collections_app import models as m
 from collections_app.selectors import dashboard as dash
+from collections_app.selectors import kpis as data
 from collections_app.services import daily_figures
 from tests import factories as f
 
-from .book import NOV, NOW, TZ, assigned, call, d, loan, promise
+from .book import NOV, NOW, TZ, assigned, at, call, d, loan, promise
 
 pytestmark = pytest.mark.django_db
 FIELDS = ("collected", "attempts", "rpc", "promises_made", "promises_due", "promises_kept")
@@ -32,10 +37,25 @@ def live_by_collector(user, filters):
             if any(r[k] for k in FIELDS)}
 
 
+RAW = {"collected": "collected", "attempts": "attempts", "rpc": "rpc", "made": "promises_made",
+       "due": "promises_due", "kept": "promises_kept"}
+
+
+def raw_by_collector(user, filters):
+    """The period's work by holder computed from the raw tables alone (no stored day)."""
+    work = data.work_by_holder(dash.scope_for(user, filters), stored=False)
+    return {h: {RAW[k]: r[k] for k in RAW} for h, r in work.items() if h is not None and any(r[k] for k in RAW)}
+
+
+def work(user, filters, *, stored=True):
+    return data.work_by_holder(dash.scope_for(user, filters), stored=stored)
+
+
 def test_daily_figures_equal_the_live_figures_on_the_november_book(book, supervisor, admin_user, team):
     call_command("build_daily_figures", "--from", "2026-10-25", "--to", "2026-12-02", verbosity=0)
     filters = dash.DashboardFilters(**NOV)
-    assert table_by_collector(*NOV.values(), team=team) == live_by_collector(supervisor, filters)
+    assert table_by_collector(*NOV.values(), team=team) == raw_by_collector(supervisor, filters)
+    assert live_by_collector(supervisor, filters) == raw_by_collector(supervisor, filters)
     s = dash.dashboard(admin_user, filters, now=NOW).summary
     totals = m.DailyFigures.objects.filter(day__range=tuple(NOV.values())).aggregate(
         collected=Sum("collected"), attempts=Sum("attempts"), contacts=Sum("contacts"), rpc=Sum("rpc"),
@@ -100,7 +120,11 @@ def test_daily_figures_equal_the_live_figures_on_random_books(seed, lender, team
     random_book(rng, lender, team, [collector, other_collector, b1])
     daily_figures.rebuild_range(date_from=d(11, 1), date_to=d(11, 30))
     filters = dash.DashboardFilters(**NOV)
-    assert table_by_collector(*NOV.values()) == live_by_collector(supervisor, filters)
+    assert table_by_collector(*NOV.values()) == raw_by_collector(supervisor, filters)
+    assert live_by_collector(supervisor, filters) == raw_by_collector(supervisor, filters)
+    # a period straddling built and unbuilt days: October (not built) raw, November stored
+    wider = dash.DashboardFilters(date_from=d(10, 15), date_to=d(11, 30))
+    assert work(supervisor, wider) == work(supervisor, wider, stored=False)
 
 
 def test_the_nightly_run_builds_the_last_whole_day(lender, collector, team):
@@ -118,3 +142,131 @@ def test_the_nightly_run_builds_the_last_whole_day(lender, collector, team):
     assert collected_by_day() == {d(11, 19): D("100.00")}
     run_delinquency(as_of=d(11, 21))
     assert collected_by_day() == {d(11, 19): D("100.00"), d(11, 20): D("40.00")}
+
+
+def november_days():
+    return {d(11, 1) + dt.timedelta(days=i) for i in range(30)}
+
+
+def test_a_built_period_is_read_from_the_daily_figures_alone(book, admin_user):
+    """Every day of November built and unchanged: the work comes from DailyFigures, with no query on
+    the payments, contacts or promises — and equals the raw computation."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    daily_figures.rebuild_range(date_from=d(11, 1), date_to=d(11, 30))
+    assert data.fresh_days(*NOV.values()) == november_days()
+    scope = dash.scope_for(admin_user, dash.DashboardFilters(**NOV))
+    with CaptureQueriesContext(connection) as queries:
+        stored = data.work_by_holder(scope)
+    raw_tables = [q["sql"] for q in queries.captured_queries
+                  if any(t in q["sql"] for t in ("_payment", "_contactlog", "_promisetopay"))]
+    assert raw_tables == []
+    assert stored == data.work_by_holder(scope, stored=False)
+    assert sum(r["attempts"] for r in stored.values()) == 4  # the book's November calls
+
+
+def test_late_writes_make_their_days_stale_and_the_dashboard_still_equals_the_raw_figures(
+        book, admin_user, supervisor, lender, collector, tmp_path, monkeypatch):
+    from collections_app.services.imports import import_file
+    from collections_app.services.nightly import run as run_mod
+    from collections_app.services.payments import record_payment
+
+    daily_figures.rebuild_range(date_from=d(10, 25), date_to=d(11, 30))
+    filters = dash.DashboardFilters(**NOV)
+    assert data.fresh_days(*NOV.values()) == november_days()
+    x = book["x"]
+    x_loan = m.Loan.objects.filter(case=x).first()
+
+    # a payment recorded today for Nov 3, one imported for Nov 4, a contact dated Nov 6
+    record_payment(loan=x_loan, external_id="LATE-1", paid_on=d(11, 3), amount=D("12.34"),
+                   source=m.Payment.Source.COLLECTOR, as_of=d(12, 1))
+    path = tmp_path / "late.csv"
+    path.write_text(f"payment_id,loan_id,paid_on,amount,channel,note\nLATE-2,{x_loan.external_id},2026-11-04,7.00,bank,\n")
+    job = import_file(path=str(path), kind="payments", lender=lender)
+    assert job.stored_rows == 1, job.errors
+    call(x, collector, m.Outcome.RPC, at(11, 6, 15))
+    # the same payment id imported again, moved to Nov 7: both days change
+    path.write_text(f"payment_id,loan_id,paid_on,amount,channel,note\nLATE-2,{x_loan.external_id},2026-11-07,7.00,bank,\n")
+    assert import_file(path=str(path), kind="payments", lender=lender).stored_rows == 1
+    stale = november_days() - data.fresh_days(*NOV.values())
+    assert stale == {d(11, 3), d(11, 4), d(11, 6), d(11, 7)}
+    assert work(admin_user, filters) == work(admin_user, filters, stored=False)
+    assert work(supervisor, filters) == work(supervisor, filters, stored=False)
+    assert work(admin_user, filters)[collector.id]["collected"] == work(admin_user, filters, stored=False)[collector.id]["collected"]
+
+    # the nightly run: a pending promise of Y due Nov 25 is judged, a new loan of W's borrower with a
+    # payment on Nov 9 joins the case; stale days are not rebuilt this night (none per night)
+    for day in stale:
+        daily_figures.rebuild_day(day=day)
+    w = book["w"]
+    pending = promise(book["y"], collector, "90", at(11, 21), d(11, 25), m.PromiseStatus.PENDING)
+    joined = loan(lender, [(d(10, 1), "80")], [(d(11, 9), "30")], borrower=w.borrower)
+    daily_figures.rebuild_range(date_from=d(11, 1), date_to=d(11, 30))
+    assert data.fresh_days(*NOV.values()) == november_days()
+    monkeypatch.setattr(run_mod, "STALE_DAYS_PER_NIGHT", 0)
+    run_mod.run_delinquency(as_of=d(12, 10))
+    pending.refresh_from_db()
+    joined.refresh_from_db()
+    assert pending.status != m.PromiseStatus.PENDING and joined.case_id == w.id
+    stale = november_days() - data.fresh_days(*NOV.values())
+    assert {d(11, 25), d(11, 9)} <= stale
+    assert work(admin_user, filters) == work(admin_user, filters, stored=False)
+
+    # the next night rebuilds the stale days of the last 62 (at most seven a night): stored again
+    monkeypatch.setattr(run_mod, "STALE_DAYS_PER_NIGHT", 7)
+    run_mod.run_delinquency(as_of=d(12, 11))
+    assert data.fresh_days(*NOV.values()) == november_days()
+    assert work(admin_user, filters) == work(admin_user, filters, stored=False)
+
+
+def test_days_not_over_are_never_read_from_stored_figures(book, admin_user):
+    """A build of today (by hand) does not stand for it: today is still going on."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    daily_figures.rebuild_day(day=today)
+    assert data.fresh_days(today - dt.timedelta(days=3), today) == set()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_committed_while_its_day_is_built_leaves_the_day_stale(lender, collector, team, admin_user):
+    """Real threads on PostgreSQL: a payment for Nov 10 is written (and its day marked) in a
+    transaction still open while Nov 10 is built; the build cannot see it, and once it commits the
+    day is stale — read raw — rather than fresh without it."""
+    import threading
+
+    from django.db import connection, transaction
+
+    case = f.CaseFactory(lender=lender, assigned_to=collector, team=team)
+    ln = loan(case, [(d(11, 1), "500")], [(d(11, 10), "100")])
+    daily_figures.rebuild_day(day=d(11, 10))
+    assert data.fresh_days(d(11, 10), d(11, 10)) == {d(11, 10)}
+    written, release, errors = threading.Event(), threading.Event(), []
+
+    def writer():
+        try:
+            with transaction.atomic():
+                f.PaymentFactory(loan=ln, paid_on=d(11, 10), amount=D("40"))
+                written.set()
+                release.wait(30)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert written.wait(30)
+    daily_figures.rebuild_day(day=d(11, 10))  # does not see the open transaction's payment nor its mark
+    release.set()
+    thread.join(30)
+    assert errors == []
+    assert data.fresh_days(d(11, 10), d(11, 10)) == set()
+    filters = dash.DashboardFilters(date_from=d(11, 10), date_to=d(11, 10))
+    assert work(admin_user, filters)[collector.id]["collected"] == D("140.00")
+    assert work(admin_user, filters) == work(admin_user, filters, stored=False)
+    daily_figures.rebuild_day(day=d(11, 10))
+    assert data.fresh_days(d(11, 10), d(11, 10)) == {d(11, 10)}
+    assert work(admin_user, filters)[collector.id]["collected"] == D("140.00")

@@ -21,6 +21,7 @@ from collections_app.models import (
     Relation,
 )
 from collections_app.selectors.loan_figures import business_date
+from collections_app.services.daily_figures import mark_changed
 
 from .parsing import parse_amount, parse_date, parse_positive_int, parse_rate
 from .pg import store_loans, store_payments
@@ -316,6 +317,10 @@ class PaymentsKind:
             rows.append({"lender_id": r["lender_id"], "external_id": r["payment_id"], "loan_id": lid, "paid_on": r["paid_on"],
                          "amount": r["amount"], "channel": r["channel"], "note": r["note"], "source": Payment.Source.IMPORT,
                          "import_job_id": job.pk})
+        # the days the batch writes to or moves a payment from (docs/kpis.md, "Stored and live days")
+        moved_from = Payment.objects.filter(lender_id__in={r["lender_id"] for r in rows},
+                                            external_id__in=[r["external_id"] for r in rows]).values_list("paid_on", flat=True)
+        mark_changed({r["paid_on"] for r in rows} | set(moved_from.distinct().order_by()))
         _ids, created = writer.upsert(Payment, rows, ["lender_id", "external_id"], ["loan_id", "paid_on", "amount", "channel", "note"])
         writer.flag_paid(touched)
         return len(rows), created, errors

@@ -9,7 +9,16 @@ import io
 from django.db import connection
 from django.utils import timezone
 
-from collections_app.models import Borrower, ContactPoint, Installment, Loan, LoanRecalc, Payment, Product
+from collections_app.models import (
+    Borrower,
+    ContactPoint,
+    FiguresChange,
+    Installment,
+    Loan,
+    LoanRecalc,
+    Payment,
+    Product,
+)
 from collections_app.services.nightly.postgres.cases import history_columns
 
 from .reader import cell_text
@@ -252,6 +261,7 @@ def store_payments(records, job):
                          str(r["amount"]), r["channel"], r["note"]], len(PAY)))
     buf.seek(0)
     l_tbl, r_tbl = Loan._meta.db_table, LoanRecalc._meta.db_table
+    p_tbl, c_tbl = Payment._meta.db_table, FiguresChange._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE IF NOT EXISTS imp_pay_stage ({})".format(", ".join(f"{n} {t}" for n, t in PAY)))
         cursor.execute("TRUNCATE imp_pay_stage")
@@ -262,6 +272,11 @@ def store_payments(records, job):
         cursor.execute(f'SELECT s.row_no FROM imp_pay_stage s LEFT JOIN "{l_tbl}" l ON l.lender_id = s.lender_id '
                        "AND l.external_id = s.loan_id WHERE l.id IS NULL")
         unknown = {row[0] for row in cursor.fetchall()}
+        # the days the batch writes to or moves a payment from (docs/kpis.md, "Stored and live days")
+        cursor.execute(
+            f'INSERT INTO "{c_tbl}" (day) SELECT d FROM (SELECT paid_on AS d FROM imp_pay_stage UNION '
+            f'SELECT p.paid_on FROM "{p_tbl}" p JOIN imp_pay_stage s ON p.lender_id = s.lender_id '
+            "AND p.external_id = s.payment_id) x WHERE d < %s ORDER BY d", [timezone.localdate()])
         sql, params = _insert_select(
             Payment,
             {"lender_id": "s.lender_id", "external_id": "s.payment_id", "loan_id": "l.id", "paid_on": "s.paid_on",

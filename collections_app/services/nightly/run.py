@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from collections_app.models import DelinquencyRun, DelinquencyRunChunk
 from collections_app.models.choices import RunStatus
+from collections_app.selectors import kpis
 from collections_app.selectors.buckets import bucket_ranges
 from collections_app.selectors.loan_figures import business_date
 from collections_app.services import allocation, daily_figures
@@ -70,6 +71,9 @@ def pending_chunks(*, run_id: int) -> list[tuple[int, int]]:
 
 
 DEADLOCK_RETRIES = 3
+# stale days of daily figures the run rebuilds (docs/kpis.md, "Stored and live days")
+STALE_DAYS_BACK = 62
+STALE_DAYS_PER_NIGHT = 7
 
 
 def _deadlocked(exc: BaseException) -> bool:
@@ -169,13 +173,20 @@ def finish_run(*, run_id: int) -> DelinquencyRun:
 def _build_daily_figures(as_of: dt.date) -> None:
     """The day before the run's date: the last whole day (the run starts early on its date; its
     promises were judged tonight). The run's date itself is built by the next night's run, once it is
-    over — built now it would hold an hour of it and be replaced anyway. A failure here does not undo
-    the run: it is logged and ``build_daily_figures`` rebuilds the day."""
-    try:
-        with transaction.atomic():
-            daily_figures.rebuild_day(day=as_of - dt.timedelta(days=1))
-    except Exception:
-        logger.exception("Daily figures for %s were not built", as_of)
+    over — built now it would hold an hour of it and be replaced anyway. Then the days of the last
+    STALE_DAYS_BACK that later writes made stale (a payment file for an earlier date, a promise
+    judged tonight), the most recent first, at most STALE_DAYS_PER_NIGHT: until rebuilt the dashboard
+    reads them raw (docs/kpis.md, "Stored and live days"). A failure here does not undo the run: it is
+    logged and ``build_daily_figures`` rebuilds the day. Each day is replaced in its own transaction."""
+    yesterday = as_of - dt.timedelta(days=1)
+    days = [yesterday] + [d for d in kpis.stale_days(since=as_of - dt.timedelta(days=STALE_DAYS_BACK),
+                                                                  until=yesterday - dt.timedelta(days=1))
+                          ][:STALE_DAYS_PER_NIGHT]
+    for day in days:
+        try:
+            daily_figures.rebuild_day(day=day)
+        except Exception:
+            logger.exception("Daily figures for %s were not built", day)
 
 
 def run_delinquency(*, as_of: dt.date | None = None, triggered_by: str = "", chunk_size: int | None = None

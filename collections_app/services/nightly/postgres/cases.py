@@ -41,6 +41,7 @@ from collections_app.models.choices import (
 )
 from collections_app.models.parties import Borrower
 from collections_app.services.actions import next_action_sql
+from collections_app.services.daily_figures import mark_changed_payment_days
 
 from ..rules import COLLECTOR_TIME_ACTIONS, LAPSED_BLOCKS, current_bucket, reminder_only_buckets
 from ..scope import Scope
@@ -251,9 +252,12 @@ def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:
             WHERE {where} AND l.status = ANY(%s) AND l.dpd > 0 AND l.status <> %s
               AND c.borrower_id = l.borrower_id AND c.lender_id = l.lender_id AND c.status IN %s
               AND l.case_id IS DISTINCT FROM c.id AND {sc}
+            RETURNING l.id
             """,
             [*params, [str(LoanStatus.OPEN), str(LoanStatus.WRITTEN_OFF)], str(LoanStatus.SETTLED), ACTIVE, *sp],
         )
+        # their earlier payments now count for this case (docs/kpis.md, "Stored and live days")
+        mark_changed_payment_days(r[0] for r in cursor.fetchall())
         fresh = set(created)
         changed = sorted((set(reopened) | set(moved) | set(closed)) - fresh)
         if created:

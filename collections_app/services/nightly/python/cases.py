@@ -37,6 +37,7 @@ from collections_app.models.choices import (
     Relation,
 )
 from collections_app.services.actions import set_next_actions
+from collections_app.services.daily_figures import mark_changed_payment_days
 from collections_app.services.rows import update_rows
 
 from ..rules import (
@@ -164,6 +165,8 @@ def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:
                 moved.append(case)
     if link:
         update_rows(model=Loan, objs=link, fields=["case"])
+        # their earlier payments now count for this case (docs/kpis.md, "Stored and live days")
+        mark_changed_payment_days(loan.id for loan in link)
     if changed:
         # the daily drift of DPD and amounts is not a history event (the loans' bucket history has it)
         update_rows(model=CollectionCase, objs=changed, fields=CASE_FIELDS)
