@@ -2,7 +2,8 @@
 panel for a month under 300 ms server time, the reconciliation under 30 s, at 1,000,000 loans).
 
 Run by the ``web`` area after its page steps, on its book, as its supervisor, for the 30 days to the
-book's date. Each panel is the selector call the dashboard makes (``selectors.dashboard``), timed
+book's date, once the daily figures of the 29 days before it are built (what the nights before would
+have built; the book's date is the live day, read from the raw tables). Each panel is the selector call the dashboard makes (``selectors.dashboard``), timed
 alone ``PANEL_REPEATS`` times (the median is reported): the slowest panel is the step
 ``dashboard_panels``; every panel's time is on its line. The reconciliation is the book's month:
 the statement and the rows behind every figure.
@@ -14,14 +15,17 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
+from django.db import connection
 from django.utils import timezone
 
 from collections_app.domain import kpis as formulas
-from collections_app.models import DelinquencyRun, Lender
+from collections_app.models import DelinquencyRun, FiguresDay, Lender
 from collections_app.selectors import dashboard as desk
 from collections_app.selectors import kpis as data
 from collections_app.selectors import reconciliation, trends
+from collections_app.services import daily_figures
 
 from . import delinquency
 from .common import BenchResult
@@ -30,6 +34,7 @@ PANEL_REPEATS = int(os.environ.get("BENCH_PANEL_REPEATS", "3"))  # at 1,000,000 
 PERIOD_DAYS = 30  # a month's panels: the 30 days to the book's date (its contact log lies in them)
 PANEL_TARGET_S = 0.300
 RECONCILIATION_TARGET_S = 30.0
+FIGURE_THREADS = 2  # the machine's cores
 
 
 def _book_date():
@@ -68,6 +73,27 @@ def _panels(supervisor) -> dict[str, Callable[[], object]]:
         "comparisons": lambda: trends.comparisons(scope, codes, recovery),
         "forecast": lambda: trends.forecast(cases, scope, filters.date_to),
     }
+
+
+def nights_figures(days: int = PERIOD_DAYS) -> BenchResult:
+    """The daily figures the nights before the book's date would have built (not a target): every
+    day of the panels' period but its last, which is the live day, built with FIGURE_THREADS
+    connections at once; days built already are kept."""
+    last = _book_date() - dt.timedelta(days=1)
+    wanted = [last - dt.timedelta(days=i) for i in range(days - 1)]
+    todo = sorted(set(wanted) - set(FiguresDay.objects.filter(day__in=wanted).values_list("day", flat=True)))
+    started = time.perf_counter()
+
+    def build(day):
+        try:
+            daily_figures.rebuild_day(day=day)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=FIGURE_THREADS) as pool:
+        list(pool.map(build, todo))
+    return BenchResult(name=f"setup: daily figures of {len(todo)} days before the book's date (not a target)",
+                       rows=len(todo), seconds=time.perf_counter() - started, unit="days")
 
 
 def panel_steps(supervisor, loans: int):

@@ -43,7 +43,7 @@ from collections_app.services.nightly import run_delinquency
 
 from . import delinquency
 from ._load import web_mix
-from ._panels import panel_steps
+from ._panels import nights_figures, panel_steps
 from .common import BenchContext, BenchResult, p95
 
 COLLECTORS = 200
@@ -218,6 +218,7 @@ def page_steps(supervisor: User, collectors: list[User]):
         case_times += times
         case_queries += queries
     yield _page_result("case page (/cases/<id>/, in-process)", "case_page", case_times, case_queries, 150.0)
+    yield nights_figures()
     yield _dashboard(client, supervisor)
     yield from panel_steps(supervisor, Loan.objects.filter(lender__code=delinquency.LENDER).count())
 
