@@ -3,7 +3,7 @@
 
     python3 dev.py run     # install into .venv, migrate SQLite, load demo data if empty, serve :8000
     python3 dev.py run --demo   # the same on DATABASE_URL's database, loading demo data if it is empty
-    python3 dev.py test    # install into .venv and run the whole test suite
+    python3 dev.py test    # install into .venv and run the whole test suite (one process per core, at most 4)
 
 Extra arguments after `test` go to pytest (e.g. `python3 dev.py test tests/domain -x`).
 Environment variables (DATABASE_URL, REDIS_URL, ...) are passed through unchanged, so the same
@@ -86,9 +86,18 @@ def cmd_run(argv) -> int:
     return sh(PY, "manage.py", "runserver", "--insecure", addr, env=env)
 
 
+def test_args(argv, cpus) -> list[str]:
+    """pytest's arguments: the whole suite in one xdist worker per core (at most 4) unless the
+    arguments choose (``-n``, ``-p no:xdist``) or the machine has one core."""
+    chosen = any(a == "-n" or a.startswith("-n") and a[2:].isdigit() or a.startswith("--numprocesses")
+                 or a == "no:xdist" for a in argv)
+    workers = min(cpus or 1, 4)
+    return list(argv) if chosen or workers < 2 else ["-n", str(workers), *argv]
+
+
 def cmd_test(argv) -> int:
     ensure_venv("requirements-dev.txt")
-    return sh(PY, "-m", "pytest", *argv)
+    return sh(PY, "-m", "pytest", *test_args(argv, os.cpu_count()))
 
 
 def main() -> int:

@@ -135,3 +135,13 @@ def test_api_docs_are_local_and_for_signed_in_users(client, collector):
     assert "cdn" not in html.lower() and "<style" not in html
     script = client.get("/api/docs/?script=")
     assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
+
+
+def test_dev_test_runs_one_worker_per_core_unless_the_arguments_choose():
+    dev = load_dev()
+    assert dev.test_args([], 2) == ["-n", "2"]
+    assert dev.test_args(["tests/domain", "-x"], 8) == ["-n", "4", "tests/domain", "-x"]
+    assert dev.test_args([], 1) == []
+    assert dev.test_args(["-n", "0"], 2) == ["-n", "0"]
+    assert dev.test_args(["-n2", "tests"], 2) == ["-n2", "tests"]
+    assert dev.test_args(["-p", "no:xdist"], 2) == ["-p", "no:xdist"]
