@@ -70,8 +70,10 @@ def _book(ctx: BenchContext) -> dict[str, int]:
 
 def _contacts(rows: int) -> int:
     """CONTACTS_PER_LOAN contact logs per loan over the open cases, spread evenly over the CONTACT_DAYS
-    before the book's date (a year of calls: a month's dashboard reads a twelfth of them), set-based
-    (once per book)."""
+    before the book's date (a year of calls: a month's dashboard reads a twelfth of them, a day about
+    1/365th), set-based (once per book). Each case is called every ``spacing`` days, the cases starting
+    on different days of that cycle: until 2026-12-03 they all started on the book's date, so every
+    call of a case fell on the same days and the book's date held a tenth of all the calls."""
     wanted = rows * CONTACTS_PER_LOAN
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM collections_app_contactlog")
@@ -81,6 +83,7 @@ def _contacts(rows: int) -> int:
         if have >= wanted or not cases:
             return have
         per_case = -(-(wanted - have) // cases)
+        spacing = max(CONTACT_DAYS // per_case, 1)  # days between a case's calls; cases start on different days
         cursor.execute(
             """
             INSERT INTO collections_app_contactlog (case_id, borrower_id, channel, outcome, number_used,
@@ -88,12 +91,13 @@ def _contacts(rows: int) -> int:
                 recording_ref, occurred_at, created_at, breach_rule, breach_detail, dialer_call_id)
             SELECT c.id, c.borrower_id, 'phone', CASE WHEN g %% 4 = 0 THEN 'rpc' ELSE 'no_answer' END, '',
                    FALSE, TRUE, g %% 4 = 0, '', '', '', '', '',
-                   %s - (((g - 1) * %s) || ' days')::interval - ((c.id %% 10) || ' hours')::interval, NOW(), '', '', ''
+                   %s - (((g - 1) * %s + c.id %% %s) || ' days')::interval - ((c.id %% 10) || ' hours')::interval,
+                   NOW(), '', '', ''
             FROM collections_app_collectioncase c CROSS JOIN generate_series(1, %s) AS g
             WHERE c.status = %s
             LIMIT %s
             """,
-            [dt.datetime.combine(delinquency.AS_OF, dt.time(12), tzinfo=dt.UTC), max(CONTACT_DAYS // per_case, 1),
+            [dt.datetime.combine(delinquency.AS_OF, dt.time(12), tzinfo=dt.UTC), spacing, spacing,
              per_case, CaseStatus.OPEN,
              wanted - have],
         )
