@@ -344,10 +344,8 @@ STORED_WORK = {"collected": "collected", "attempts": "attempts", "reached": "con
                "open_due": "promises_open_due"}
 
 
-def _stored_work(scope: Scope, ranges: list[tuple[dt.date, dt.date]], row) -> None:
-    days = Q()
-    for first, last in ranges:
-        days |= Q(day__range=(first, last))
+def stored_figures(scope: Scope, days: Q) -> QuerySet:
+    """The DailyFigures rows of ``days`` that the scope's teams, collector and lender held."""
     qs = DailyFigures.objects.filter(days)
     if scope.team_ids is not None:
         qs = qs.filter(team_id__in=scope.team_ids)
@@ -355,6 +353,14 @@ def _stored_work(scope: Scope, ranges: list[tuple[dt.date, dt.date]], row) -> No
         qs = qs.filter(collector_id=scope.collector_id)
     if scope.lender_id:
         qs = qs.filter(lender_id=scope.lender_id)
+    return qs
+
+
+def _stored_work(scope: Scope, ranges: list[tuple[dt.date, dt.date]], row) -> None:
+    days = Q()
+    for first, last in ranges:
+        days |= Q(day__range=(first, last))
+    qs = stored_figures(scope, days)
     sums = {k: Sum(v) for k, v in STORED_WORK.items()}
     for r in qs.values("collector_id").annotate(**sums).order_by():
         out = row(r["collector_id"])

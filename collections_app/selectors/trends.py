@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 
 from collections_app.domain import kpis as formulas
 from collections_app.domain.buckets import DEFAULT_BUCKETS
-from collections_app.models import Bucket, DailyFigures, Installment, Loan, PromiseStatus, PromiseToPay, StrategyStatus
+from collections_app.models import Bucket, Installment, Loan, PromiseStatus, PromiseToPay, StrategyStatus
 from collections_app.selectors import kpis as data
 
 WEEKS = 8
@@ -27,14 +27,7 @@ def week_start(day: dt.date) -> dt.date:
 
 
 def _figures(scope: data.Scope, date_from: dt.date, date_to: dt.date) -> QuerySet:
-    qs = DailyFigures.objects.filter(day__range=(date_from, date_to))
-    if scope.team_ids is not None:
-        qs = qs.filter(team_id__in=scope.team_ids)
-    if scope.collector_id:
-        qs = qs.filter(collector_id=scope.collector_id)
-    if scope.lender_id:
-        qs = qs.filter(lender_id=scope.lender_id)
-    return qs
+    return data.stored_figures(scope, Q(day__range=(date_from, date_to)))
 
 
 def weekly(scope: data.Scope, names: dict[int, str]) -> dict:
