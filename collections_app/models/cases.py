@@ -179,6 +179,11 @@ class AssignmentHistory(models.Model):
     # the team the case went to with ``to_user`` (their team then): figures credit the team of the time
     team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                              verbose_name=_("team"))
+    # the team the case was held by when it left ``from_user`` (the case's team then; empty from nobody):
+    # a case's first row says who held it before, and a user moving team later must not move that credit
+    # (docs/kpis.md, "Credit")
+    from_team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                  verbose_name=_("from team"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     at = models.DateTimeField(_("at"), auto_now_add=True)
 

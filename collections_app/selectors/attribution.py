@@ -2,25 +2,20 @@
 querysets with, so figures credit the holder *of the time* in one query (docs/kpis.md, "Credit").
 
 The holder of a case at an instant is the collector (and team) of its last AssignmentHistory row at
-or before that instant; before its first row, the first row's ``from_user`` (and that user's team),
-or — the case's first allocation, from nobody — the collector and team it was first given to; a
-case with no history at all is credited to its collector and team now.
+or before that instant; before its first row, the first row's ``from_user`` and ``from_team`` (the
+case's team when it left them), or — the case's first allocation, from nobody — the collector and
+team it was first given to; a case with no history at all is credited to its collector and team now.
+Every value is read from rows written at the time, so nothing that happens later (a case moved, a
+collector moved to another team) changes who held a case in the past.
 """
 from __future__ import annotations
 
 from django.db.models import CharField, F, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 
-from accounts.models import User
 from collections_app.models import AssignmentHistory, BucketHistory
 
 NONE = 0
-
-
-def _team_of(user_ref: str):
-    """The team of the user at ``user_ref`` of the row, by a primary-key lookup (a join written as
-    ``from_user__team`` made PostgreSQL hash the whole user table for every outer row)."""
-    return Subquery(User.objects.filter(pk=OuterRef(user_ref)).values("team")[:1])
 
 
 def _rows(case_ref: str, up_to: dict, after: dict):
@@ -57,7 +52,7 @@ def holder_exprs(case_ref: str, case_path: str, *, instant: str | None = None, d
         output_field=IntegerField()), none, output_field=IntegerField())
     team = NullIf(Coalesce(
         Subquery(before.annotate(_t=Coalesce("team", none, output_field=IntegerField())).values("_t")[:1]),
-        Subquery(later.annotate(_t=Coalesce(_team_of("from_user"), "team", none, output_field=IntegerField())).values("_t")[:1]),
+        Subquery(later.annotate(_t=Coalesce("from_team", "team", none, output_field=IntegerField())).values("_t")[:1]),
         F(f"{prefix}team"),
         output_field=IntegerField()), none, output_field=IntegerField())
     return {"_holder": holder, "_holder_team": team}

@@ -12,10 +12,20 @@ from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from collections_app.domain import kpis as formulas
 from collections_app.domain.buckets import DEFAULT_BUCKETS
-from collections_app.models import Bucket, Installment, Loan, PromiseStatus, PromiseToPay, StrategyStatus
+from collections_app.models import (
+    Bucket,
+    FiguresChange,
+    FiguresDay,
+    Installment,
+    Loan,
+    PromiseStatus,
+    PromiseToPay,
+    StrategyStatus,
+)
 from collections_app.selectors import kpis as data
 
 WEEKS = 8
@@ -30,9 +40,25 @@ def _figures(scope: data.Scope, date_from: dt.date, date_to: dt.date) -> QuerySe
     return data.stored_figures(scope, Q(day__range=(date_from, date_to)))
 
 
+def coverage(date_from: dt.date, date_to: dt.date) -> dict:
+    """What the daily figures of [date_from, date_to] leave out or show as built (two queries): days
+    not over yet (``live``: today, when in range), days over but not built (``not_built``), built days
+    a later write changed (``changed``: they show as built until a build includes the change)."""
+    today = timezone.localdate()
+    last = min(date_to, today - dt.timedelta(days=1))
+    live = max(0, (date_to - max(date_from, today)).days + 1)
+    if last < date_from:
+        return {"live": live, "not_built": 0, "changed": 0}
+    built = set(FiguresDay.objects.filter(day__range=(date_from, last)).values_list("day", flat=True))
+    changed = built & set(FiguresChange.objects.filter(day__range=(date_from, last)).values_list("day", flat=True)
+                          .distinct().order_by())
+    return {"live": live, "not_built": (last - date_from).days + 1 - len(built), "changed": len(changed)}
+
+
 def weekly(scope: data.Scope, names: dict[int, str]) -> dict:
     """The last WEEKS ISO weeks up to the period's end: collected, promises due / kept, RPC and loans
-    rolled forward per week, and collected per collector per week (one query each)."""
+    rolled forward per week, and collected per collector per week (one query each), as the daily
+    figures hold them, with what they leave out (``coverage``)."""
     end = scope.date_to
     first = week_start(end) - dt.timedelta(weeks=WEEKS - 1)
     weeks = [first + dt.timedelta(weeks=i) for i in range(WEEKS)]
@@ -58,7 +84,7 @@ def weekly(scope: data.Scope, names: dict[int, str]) -> dict:
         t["keep_rate"] = formulas.promise_keep_rate(t["kept"], t["due"])
     lines = [{"user_id": uid, "name": names[uid], "values": [data.money(v) for v in series]}
              for uid, series in sorted(per_collector.items(), key=lambda kv: names[kv[0]])]
-    return {"weeks": totals, "collectors": lines}
+    return {"weeks": totals, "collectors": lines, "coverage": coverage(first, end)}
 
 
 def _rate(scope: data.Scope, codes: list[str], date_from: dt.date, date_to: dt.date,

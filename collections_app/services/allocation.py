@@ -153,11 +153,13 @@ def _check_assigner(by_user, to_user, case_qs):
     return assignable_cases(by_user, case_qs)
 
 
-def _record(cases: Iterable[tuple[int, int | None]], to_user_id, by_user_id, reason: str, team_id=None) -> None:
+def _record(cases: Iterable[tuple[int, int | None, int | None]], to_user_id, by_user_id, reason: str,
+            team_id=None) -> None:
+    """One history row per case: (case id, collector it leaves, the case's team then)."""
     rows = [
-        AssignmentHistory(case_id=case_id, from_user_id=from_id, to_user_id=to_user_id, by_user_id=by_user_id,
-                          reason=reason, team_id=team_id)
-        for case_id, from_id in cases
+        AssignmentHistory(case_id=case_id, from_user_id=from_id, from_team_id=from_team_id if from_id else None,
+                          to_user_id=to_user_id, by_user_id=by_user_id, reason=reason, team_id=team_id)
+        for case_id, from_id, from_team_id in cases
     ]
     AssignmentHistory.objects.bulk_create(rows, batch_size=HISTORY_BATCH)
 
@@ -184,14 +186,14 @@ def first_contact_deadlines(*, rows, now: dt.datetime) -> dict[int, dt.datetime]
     return out
 
 
-def _apply_assignment(case_rows: list[tuple[int, int | None]], to_user: User | None, by_user_id, reason: str, now,
-                      due_by: dict[int, dt.datetime] | None = None) -> int:
-    """These cases all go to ``to_user``: one UPDATE per first-contact deadline (a handful: one per
-    zone and lender) and their history rows. ``due_by`` (case id -> deadline) saves the query when
-    the caller already read the cases' windows."""
+def _apply_assignment(case_rows: list[tuple[int, int | None, int | None]], to_user: User | None, by_user_id,
+                      reason: str, now, due_by: dict[int, dt.datetime] | None = None) -> int:
+    """These cases — (id, collector now, team now) — all go to ``to_user``: one UPDATE per
+    first-contact deadline (a handful: one per zone and lender) and their history rows. ``due_by``
+    (case id -> deadline) saves the query when the caller already read the cases' windows."""
     if not case_rows:
         return 0
-    ids = [cid for cid, _from in case_rows]
+    ids = [row[0] for row in case_rows]
     changed = 0
     if to_user is None:
         values = {"assigned_to": None, "assigned_at": None, "first_contact_due_at": None}
@@ -235,7 +237,7 @@ def assign_cases(*, case_ids, to_user, by_user=None, reason="", now=None) -> int
             qs = qs.exclude(assigned_to=to_user)
         else:
             qs = qs.filter(assigned_to__isnull=False)
-        rows = list(qs.select_for_update(of=("self",)).values_list("id", "assigned_to_id"))
+        rows = list(qs.select_for_update(of=("self",)).values_list("id", "assigned_to_id", "team_id"))
         return _apply_assignment(rows, to_user, by_user.id if by_user else None, reason, now)
 
 
@@ -288,7 +290,7 @@ def auto_allocate(*, case_ids=None, now=None, by_user=None) -> int:
             .values_list("assigned_to")
             .annotate(n=Count("id"))
         )
-        chosen: dict[int, list[tuple[int, None]]] = defaultdict(list)
+        chosen: dict[int, list[tuple[int, None, None]]] = defaultdict(list)
         picker = CollectorPicker(collectors, load)
         for row in cases:
             case = {
@@ -300,7 +302,7 @@ def auto_allocate(*, case_ids=None, now=None, by_user=None) -> int:
             user_id = picker.pick(case)
             if user_id is None:
                 continue
-            chosen[user_id].append((row["id"], None))
+            chosen[user_id].append((row["id"], None, None))
         by_id = {c["id"]: c["user"] for c in collectors}
         reason = _("Automatic allocation")
         by_user_id = by_user.id if by_user else None
@@ -315,7 +317,7 @@ def auto_allocate(*, case_ids=None, now=None, by_user=None) -> int:
 BULK_BATCH = 20_000
 
 
-def _assign_in_bulk(chosen: dict[int, list[tuple[int, None]]], users: dict[int, User], due_by: dict[int, dt.datetime],
+def _assign_in_bulk(chosen: dict[int, list[tuple[int, None, None]]], users: dict[int, User], due_by: dict[int, dt.datetime],
                     by_user_id, reason: str, now: dt.datetime) -> int:
     """What ``_apply_assignment`` does for each collector's cases, for every collector at once on
     PostgreSQL: one UPDATE of the cases and one INSERT of their history rows per BULK_BATCH cases,
@@ -324,7 +326,7 @@ def _assign_in_bulk(chosen: dict[int, list[tuple[int, None]]], users: dict[int, 
     auto_allocate's time (docs/performance.md)."""
     ids, to_users, teams, dues = [], [], [], []
     for user_id, rows in chosen.items():
-        for case_id, _from in rows:
+        for case_id, *_from in rows:
             ids.append(case_id)
             to_users.append(user_id)
             teams.append(users[user_id].team_id)
@@ -343,8 +345,9 @@ def _assign_in_bulk(chosen: dict[int, list[tuple[int, None]]], users: dict[int, 
                 [now, ids[part], to_users[part], teams[part], dues[part]])
             changed += cursor.rowcount
             cursor.execute(
-                f"""INSERT INTO {history} (case_id, from_user_id, to_user_id, by_user_id, reason, team_id, at)
-                    SELECT v.id, NULL, v.u, %s, %s, v.t, %s
+                f"""INSERT INTO {history} (case_id, from_user_id, from_team_id, to_user_id, by_user_id, reason,
+                                           team_id, at)
+                    SELECT v.id, NULL, NULL, v.u, %s, %s, v.t, %s
                     FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, u, t)""",
                 [by_user_id, str(reason), at, ids[part], to_users[part], teams[part]])
     return changed

@@ -55,7 +55,8 @@ def loan(case_or_lender, due=(), paid=(), moves=(), borrower=None):
 
 def assigned(case, when, from_user, to_user):
     row = m.AssignmentHistory.objects.create(case=case, from_user=from_user, to_user=to_user,
-                                             team=to_user.team if to_user else None)
+                                             team=to_user.team if to_user else None,
+                                             from_team=from_user.team if from_user else None)
     m.AssignmentHistory.objects.filter(id=row.id).update(at=when)
 
 

@@ -40,6 +40,25 @@ def test_money_goes_to_whoever_held_the_case_that_day(book, supervisor, collecto
     assert board(supervisor, collector_id=collector.id).summary["collected"] == D("1200.00")
 
 
+def test_moving_a_collector_to_another_team_moves_no_past_figures(book, supervisor, collector, other_collector,
+                                                                  admin_user, team):
+    """Case W had no assignment history (A1, team A, from the start). Handed to A2 today, its first
+    history row says who held it before: A1 and the case's team then, team A. Moving A1 to team B
+    afterwards leaves November as it was: team A 1,450 (W's 900 among it), team B 200; A1 1,200.
+    The row records team A; the figures must not read A1's team now."""
+    allocation.assign_cases(case_ids=[book["w"].id], to_user=other_collector, by_user=supervisor)
+    row = book["w"].assignments.get()
+    assert (row.from_user, row.from_team, row.to_user, row.team) == (collector, team, other_collector,
+                                                                    other_collector.team)
+    collector.team = book["b1"].team
+    collector.save()
+    assert board(admin_user, team_id=team.id).summary["collected"] == D("1450.00")
+    assert board(admin_user, team_id=book["b1"].team_id).summary["collected"] == D("200.00")
+    assert board(admin_user, collector_id=collector.id).summary["collected"] == D("1200.00")
+    w_calls = board(admin_user, team_id=team.id).summary["attempts"]
+    assert w_calls == 3  # A1's two calls (X on Nov 12, W on Nov 14) and A2's one, all while in team A
+
+
 def test_calls_and_promises_go_to_the_holder_of_the_time(book, supervisor, admin_user):
     """A1: the Nov 12 RPC on X and the Nov 14 third-party call on W = 2 attempts, 1 RPC; promises taken
     Nov 12 (X, due Nov 14, kept) and Nov 25 (W, due Dec 3) = 2 made, 1 due, 1 kept. A2: 1 attempt, 0

@@ -1,12 +1,17 @@
 """Trends (from the daily figures) and tomorrow's forecast on the November book of book.py."""
+import datetime as dt
 from decimal import Decimal as D
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
 from collections_app import models as m
 from collections_app.domain import kpis as formulas
 from collections_app.selectors import dashboard as dash
+from collections_app.selectors import trends
 from collections_app.services import daily_figures
+from tests import factories as f
 
 from .book import NOV, NOW, d, loan
 
@@ -25,6 +30,24 @@ def test_weekly_collected_per_collector_from_the_daily_figures(book, supervisor,
     assert lines[collector.id] == [D(x) for x in ("0", "0", "100", "900", "300", "0", "0", "0")]
     assert lines[other_collector.id][5] == D("250.00") and sum(lines[other_collector.id]) == D("250")
     assert t["weeks"][4]["due"] == 1 and t["weeks"][4]["kept"] == 1  # X's promise due Nov 14, kept
+
+
+def test_weekly_trends_say_which_days_they_leave_out(book, supervisor, client):
+    """The 8 weeks to Nov 30 run from Oct 12: with Nov 2-30 built, Oct 12 - Nov 1 (21 days) have no
+    figures; a payment dated Nov 20 recorded now changes a built day; a range reaching into
+    tomorrow holds 2 days not over (today and tomorrow)."""
+    daily_figures.rebuild_range(date_from=d(11, 2), date_to=d(11, 30))
+    assert trends.coverage(d(10, 12), d(11, 30)) == {"live": 0, "not_built": 21, "changed": 0}
+    f.PaymentFactory(loan=book["x"].loans.get(), paid_on=d(11, 20), amount=D("10"))
+    assert trends.coverage(d(10, 12), d(11, 30)) == {"live": 0, "not_built": 21, "changed": 1}
+    today = timezone.localdate()
+    assert trends.coverage(today - dt.timedelta(days=2), today + dt.timedelta(days=1)) == {
+        "live": 2, "not_built": 2, "changed": 0}
+    client.force_login(supervisor)
+    body = client.get(reverse("supervisor_dashboard"), {"from": "2026-11-01", "to": "2026-11-30"}).content.decode()
+    assert "21 days of these weeks have no daily figures yet" in body
+    assert "1 day changed after its figures were built" in body
+    assert 'id="trend-live"' not in body
 
 
 def test_week_over_week_and_month_over_month_recovery(book, supervisor):

@@ -303,6 +303,6 @@ def test_auto_allocate_writes_the_clock_team_and_history_of_every_case(lender, a
         due = dt.datetime(2026, 3, 3, 16, 44, tzinfo=ny) if case is cases[1] else dt.datetime(2026, 3, 4, 10, 0, tzinfo=sh)
         assert case.first_contact_due_at == due
         row = m.AssignmentHistory.objects.get(case=case)
-        assert (row.from_user, row.to_user, row.team_id, row.by_user, row.reason) == (
-            None, case.assigned_to, case.team_id, admin_user, "Automatic allocation")
+        assert (row.from_user, row.from_team, row.to_user, row.team_id, row.by_user, row.reason) == (
+            None, None, case.assigned_to, case.team_id, admin_user, "Automatic allocation")
     assert holders == [first, second, first, second]  # largest debt first, the lighter load next
