@@ -21,8 +21,9 @@ ENGINE_LOAN_FIELDS = (
     "next_change_on", "penalty_base", "penalty_principal",
 )
 ENGINE_CASE_FIELDS = (
-    "bucket", "dpd", "overdue_amount", "outstanding_amount", "priority_score", "opened_at", "assigned_to",
-    "assigned_at", "first_contact_due_at", "first_worked_at", "last_contact_at", "last_outcome", "closed_at",
+    # the collector and team change only through allocation, which records them (AssignmentHistory)
+    "bucket", "dpd", "overdue_amount", "outstanding_amount", "priority_score", "opened_at", "assigned_to", "team",
+    "holder_since", "assigned_at", "first_contact_due_at", "first_worked_at", "last_contact_at", "last_outcome", "closed_at",
     "updated_at",
 )
 
@@ -413,7 +414,7 @@ class CollectionCaseAdmin(RoleAdminMixin, SimpleHistoryAdmin):
     search_fields = ("borrower__name", "borrower__external_id", "=id")
     list_select_related = ("borrower", "lender", "assigned_to", "team")
     raw_id_fields = ("borrower", "field_agent")
-    autocomplete_fields = ("lender", "team")
+    autocomplete_fields = ("lender",)
     readonly_fields = ENGINE_CASE_FIELDS
     inlines = [LoanInline]
     actions = [auto_allocate_selected]

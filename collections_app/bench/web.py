@@ -132,7 +132,8 @@ def _users() -> tuple[User, list[User]]:
 
 def allocation_step() -> BenchResult:
     open_cases = CollectionCase.objects.filter(lender__code=delinquency.LENDER, status=CaseStatus.OPEN)
-    open_cases.update(assigned_to=None, team=None)
+    # unassigned behind allocation's back (no history row): their holder is unknown until allocated again
+    open_cases.update(assigned_to=None, team=None, holder_since=None)
     ids = list(open_cases.order_by("id").values_list("id", flat=True)[:ALLOCATE_AT_MOST])
     started = time.perf_counter()
     assigned = auto_allocate(case_ids=ids)

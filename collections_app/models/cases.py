@@ -62,6 +62,10 @@ class CollectionCase(models.Model):
     priority_score = models.DecimalField(_("priority score"), max_digits=20, decimal_places=4, default=ZERO, db_index=True)
     opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    # when the case's last AssignmentHistory row was written, set with it by services.allocation (or
+    # later: never earlier); empty when unknown. From then on the case's collector and team are its
+    # holder of the time, so figures skip the history lookups (docs/kpis.md, "Credit")
+    holder_since = models.DateTimeField(_("holder since"), null=True, blank=True)
     first_contact_due_at = models.DateTimeField(_("first contact due by"), null=True, blank=True)
     first_worked_at = models.DateTimeField(_("first worked at"), null=True, blank=True)
     last_contact_at = models.DateTimeField(_("last contact at"), null=True, blank=True)

@@ -7,10 +7,14 @@ case's team when it left them), or — the case's first allocation, from nobody 
 team it was first given to; a case with no history at all is credited to its collector and team now.
 Every value is read from rows written at the time, so nothing that happens later (a case moved, a
 collector moved to another team) changes who held a case in the past.
+
+Allocation writes a case's rows and its collector and team together, and ``holder_since`` (when its
+last row was written): from then on the case's collector and team now are that row's, so a row of
+work done later is credited without a lookup — most of them, since cases move rarely.
 """
 from __future__ import annotations
 
-from django.db.models import CharField, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Case, CharField, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, NullIf
 
 from collections_app.models import AssignmentHistory, BucketHistory
@@ -26,13 +30,18 @@ def _rows(case_ref: str, up_to: dict, after: dict):
 
 
 def holder_exprs(case_ref: str, case_path: str, *, instant: str | None = None, day: str | None = None,
-                 day_value=None) -> dict:
+                 day_value=None, fast: bool = True) -> dict:
     """``{"_holder": …, "_holder_team": …}`` for the case at ``case_ref`` (an outer field name).
 
     The instant is a datetime field of the outer row (``instant``), or the end of a business date:
     an outer date field (``day``) or a constant date (``day_value``), in TIME_ZONE. ``case_path`` is the
     outer path to the case ("" when the outer row is the case), for the fallback to its current
-    collector and team."""
+    collector and team.
+
+    A case whose last history row was written by then (``holder_since`` at or before the instant, or
+    on or before the date) is held by its collector and team now — its team empty when it has no
+    collector, as that row says — with no lookup; only the other rows look the history up
+    (``fast=False``: every row does, which tests hold equal)."""
     if instant is not None:
         up_to, after = {"at__lte": OuterRef(instant)}, {"at__gt": OuterRef(instant)}
     else:
@@ -40,6 +49,23 @@ def holder_exprs(case_ref: str, case_path: str, *, instant: str | None = None, d
         up_to, after = {"at__date__lte": bound}, {"at__date__gt": bound}
     before, later = _rows(case_ref, up_to, after)
     prefix = f"{case_path}__" if case_path else ""
+    holder, team = _looked_up(before, later, prefix)
+    if not fast:
+        return {"_holder": holder, "_holder_team": team}
+    if instant is not None:
+        held = Q(**{f"{prefix}holder_since__lte": F(instant)})
+    else:
+        held = Q(**{f"{prefix}holder_since__date__lte": F(day) if day is not None else day_value})
+    nobody = Q(**{f"{prefix}assigned_to__isnull": True})
+    return {
+        "_holder": Case(When(held, then=F(f"{prefix}assigned_to")), default=holder, output_field=IntegerField()),
+        "_holder_team": Case(When(held & nobody, then=Value(None)), When(held, then=F(f"{prefix}team")),
+                             default=team, output_field=IntegerField()),
+    }
+
+
+def _looked_up(before, later, prefix: str):
+    """The holder and team from the history rows before and after the instant (see the module)."""
     # NONE (0, never an id) stands for "a row, naming nobody": each value is then one top-1 lookup
     # that is NULL only when there is no such row, so COALESCE takes the first branch that has a row
     # and PostgreSQL evaluates the later lookups only for the rows that need them (two lookups a row
@@ -55,7 +81,7 @@ def holder_exprs(case_ref: str, case_path: str, *, instant: str | None = None, d
         Subquery(later.annotate(_t=Coalesce("from_team", "team", none, output_field=IntegerField())).values("_t")[:1]),
         F(f"{prefix}team"),
         output_field=IntegerField()), none, output_field=IntegerField())
-    return {"_holder": holder, "_holder_team": team}
+    return holder, team
 
 
 def bucket_on(loan_ref: str, first_code: str, *, before_day=None, through_day=None, outer_day: str | None = None,

@@ -154,14 +154,16 @@ def _check_assigner(by_user, to_user, case_qs):
 
 
 def _record(cases: Iterable[tuple[int, int | None, int | None]], to_user_id, by_user_id, reason: str,
-            team_id=None) -> None:
-    """One history row per case: (case id, collector it leaves, the case's team then)."""
+            team_id=None) -> dt.datetime:
+    """One history row per case: (case id, collector it leaves, the case's team then). Returns the
+    latest row's time: the cases' ``holder_since`` (docs/kpis.md, "Credit")."""
     rows = [
         AssignmentHistory(case_id=case_id, from_user_id=from_id, from_team_id=from_team_id if from_id else None,
                           to_user_id=to_user_id, by_user_id=by_user_id, reason=reason, team_id=team_id)
         for case_id, from_id, from_team_id in cases
     ]
     AssignmentHistory.objects.bulk_create(rows, batch_size=HISTORY_BATCH)
+    return max(r.at for r in rows)  # auto_now_add set each row's time as it was written
 
 
 WINDOW_FIELDS = ("borrower__timezone", "lender__timezone", "lender__contact_start", "lender__contact_end",
@@ -195,8 +197,10 @@ def _apply_assignment(case_rows: list[tuple[int, int | None, int | None]], to_us
         return 0
     ids = [row[0] for row in case_rows]
     changed = 0
+    # the rows first, so that each case holds since its row was written (never before it)
+    since = _record(case_rows, to_user.id if to_user else None, by_user_id, reason, to_user.team_id if to_user else None)
     if to_user is None:
-        values = {"assigned_to": None, "assigned_at": None, "first_contact_due_at": None}
+        values = {"assigned_to": None, "assigned_at": None, "first_contact_due_at": None, "holder_since": since}
         for start in range(0, len(ids), HISTORY_BATCH):
             changed += CollectionCase.objects.filter(id__in=ids[start : start + HISTORY_BATCH]).update(**values)
     else:
@@ -205,13 +209,12 @@ def _apply_assignment(case_rows: list[tuple[int, int | None, int | None]], to_us
         groups: dict[dt.datetime, list[int]] = defaultdict(list)
         for cid in ids:
             groups[due_by[cid]].append(cid)
-        values = {"assigned_to": to_user, "team_id": to_user.team_id, "assigned_at": now}
+        values = {"assigned_to": to_user, "team_id": to_user.team_id, "assigned_at": now, "holder_since": since}
         for due_at, group in groups.items():
             for start in range(0, len(group), HISTORY_BATCH):
                 changed += CollectionCase.objects.filter(id__in=group[start : start + HISTORY_BATCH]).update(
                     first_contact_due_at=due_at, **values
                 )
-    _record(case_rows, to_user.id if to_user else None, by_user_id, reason, to_user.team_id if to_user else None)
     return changed
 
 
@@ -339,10 +342,10 @@ def _assign_in_bulk(chosen: dict[int, list[tuple[int, None, None]]], users: dict
             part = slice(start, start + BULK_BATCH)
             cursor.execute(
                 f"""UPDATE {cases} c SET assigned_to_id = v.u, team_id = v.t, assigned_at = %s,
-                        first_contact_due_at = v.due
+                        first_contact_due_at = v.due, holder_since = %s
                     FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[]) AS v(id, u, t, due)
                     WHERE c.id = v.id""",
-                [now, ids[part], to_users[part], teams[part], dues[part]])
+                [now, at, ids[part], to_users[part], teams[part], dues[part]])
             changed += cursor.rowcount
             cursor.execute(
                 f"""INSERT INTO {history} (case_id, from_user_id, from_team_id, to_user_id, by_user_id, reason,

@@ -217,7 +217,7 @@ def _apply(approval: ApprovalRequest, approve: bool, user, now, agent=None) -> N
     elif kind == ApprovalKind.WRITE_OFF:
         # 账销案存: written off in the books, still pursued — the case stays open.
         case.written_off = True
-        case.save()
+        case.save(update_fields=["written_off", "updated_at"])
         for loan in Loan.objects.filter(case=case, status=LoanStatus.OPEN):
             loan.status = LoanStatus.WRITTEN_OFF
             loan.save()

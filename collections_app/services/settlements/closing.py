@@ -60,7 +60,9 @@ def settle_with_discount(*, offer: SettlementOffer, paid_on: dt.date, paid: Deci
     case.status, case.close_reason, case.closed_at = CaseStatus.CLOSED, CaseCloseReason.DISCOUNTED, timezone.now()
     case.dpd, case.overdue_amount, case.outstanding_amount, case.bucket = 0, ZERO, ZERO, first
     case._change_reason = f"settlement offer {offer.id} paid"
-    case.save()
+    # only what closing changes: an allocation committed meanwhile keeps its collector (services.allocation)
+    case.save(update_fields=["status", "close_reason", "closed_at", "dpd", "overdue_amount", "outstanding_amount",
+                             "bucket", "updated_at"])
     from collections_app.services.actions import end_case_actions
 
     end_case_actions(case_ids=[case.id], status=ActionStatus.SUPERSEDED, how=CASE_CLOSED, now=case.closed_at)
