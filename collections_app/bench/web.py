@@ -34,7 +34,7 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, Team, User
-from collections_app.models import CollectionCase, DelinquencyRun, Lender, Loan
+from collections_app.models import AssignmentHistory, CollectionCase, DelinquencyRun, Lender, Loan
 from collections_app.models.choices import CaseStatus
 from collections_app.selectors.dashboard import DashboardFilters
 from collections_app.services import dashboard_cache
@@ -141,9 +141,21 @@ def allocation_step() -> BenchResult:
     rest = list(open_cases.filter(assigned_to__isnull=True).values_list("id", flat=True))
     if rest:  # every open case gets a collector so that every queue has its share (not timed)
         auto_allocate(case_ids=rest)
+    _date_allocation_before_the_book()
     return BenchResult(name="allocation (auto_allocate of new cases)", rows=len(ids), seconds=seconds,
                        step="allocation", max_seconds=30.0 * max(len(ids), 1) / ALLOCATE_AT_MOST, unit="cases",
                        extra=f"{assigned} assigned to {COLLECTORS} collectors")
+
+
+def _date_allocation_before_the_book() -> None:
+    """The bench allocates at the machine's clock, years after its book's dates: every call of the
+    contact log would come before its case's allocation, which no real book has (a case is allocated
+    the night it opens, then worked). The allocation's history rows and the cases' ``holder_since``
+    are moved to the day before the contact log begins (not timed)."""
+    at = dt.datetime.combine(delinquency.AS_OF - dt.timedelta(days=CONTACT_DAYS + 1), dt.time(0), tzinfo=dt.UTC)
+    cases = CollectionCase.objects.filter(lender__code=delinquency.LENDER)
+    AssignmentHistory.objects.filter(case__in=cases).update(at=at)
+    cases.filter(holder_since__isnull=False).update(holder_since=at)
 
 
 def _time_pages(client: Client, urls: list[str]) -> tuple[list[float], list[int]]:
