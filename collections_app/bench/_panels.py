@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from collections_app.domain import kpis as formulas
-from collections_app.models import DelinquencyRun, FiguresDay, Lender
+from collections_app.models import DelinquencyRun, Lender
 from collections_app.selectors import dashboard as desk
 from collections_app.selectors import kpis as data
 from collections_app.selectors import reconciliation, trends
@@ -78,10 +78,10 @@ def _panels(supervisor) -> dict[str, Callable[[], object]]:
 def nights_figures(days: int = PERIOD_DAYS) -> BenchResult:
     """The daily figures the nights before the book's date would have built (not a target): every
     day of the panels' period but its last, which is the live day, built with FIGURE_THREADS
-    connections at once; days built already are kept."""
+    connections at once; days whose stored figures stand for them already are kept."""
     last = _book_date() - dt.timedelta(days=1)
     wanted = [last - dt.timedelta(days=i) for i in range(days - 1)]
-    todo = sorted(set(wanted) - set(FiguresDay.objects.filter(day__in=wanted).values_list("day", flat=True)))
+    todo = sorted(set(wanted) - data.fresh_days(min(wanted), last))
     started = time.perf_counter()
 
     def build(day):
