@@ -18,7 +18,6 @@ from collections_app.domain import kpis as formulas
 from collections_app.domain.buckets import DEFAULT_BUCKETS
 from collections_app.models import (
     Bucket,
-    FiguresChange,
     FiguresDay,
     Installment,
     Loan,
@@ -49,10 +48,9 @@ def coverage(date_from: dt.date, date_to: dt.date) -> dict:
     live = max(0, (date_to - max(date_from, today)).days + 1)
     if last < date_from:
         return {"live": live, "not_built": 0, "changed": 0}
-    built = set(FiguresDay.objects.filter(day__range=(date_from, last)).values_list("day", flat=True))
-    changed = built & set(FiguresChange.objects.filter(day__range=(date_from, last)).values_list("day", flat=True)
-                          .distinct().order_by())
-    return {"live": live, "not_built": (last - date_from).days + 1 - len(built), "changed": len(changed)}
+    built = FiguresDay.objects.filter(day__range=(date_from, last)).count()
+    changed = len(data.stale_days(since=date_from, until=last))
+    return {"live": live, "not_built": (last - date_from).days + 1 - built, "changed": changed}
 
 
 def weekly(scope: data.Scope, names: dict[int, str]) -> dict:
