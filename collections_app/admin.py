@@ -419,6 +419,16 @@ class CollectionCaseAdmin(RoleAdminMixin, SimpleHistoryAdmin):
     inlines = [LoanInline]
     actions = [auto_allocate_selected]
 
+    def save_model(self, request, obj, form, change):
+        """An edit writes the fields the form changed and nothing else: the row was read at the start
+        of the request, and a full save would write back what the nightly run, a contact or an
+        allocation changed meanwhile (bucket, last contact, collector ...)."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        changed = [name for name in form.changed_data if name in {f.name for f in obj._meta.concrete_fields}]
+        if changed:
+            obj.save(update_fields=changed + [f.name for f in obj._meta.concrete_fields if getattr(f, "auto_now", False)])
+
 
 @admin.register(m.CaseAction)
 class CaseActionAdmin(RoleAdminMixin, admin.ModelAdmin):

@@ -160,3 +160,47 @@ def test_collector_and_supervisor_are_kept_out(client, collector, supervisor):
         response = client.get(changelist_url(m.Loan))
         assert response.status_code == 302
         assert "/admin/login/" in response["Location"]
+
+
+def _change_form_data(response) -> dict:
+    """The POST an admin's browser sends for the change page as it was shown."""
+    data = {}
+    for form in [response.context["adminform"].form] + [
+            form_ for inline in response.context["inline_admin_formsets"] for form_ in [inline.formset.management_form]
+            + list(inline.formset.forms)]:
+        for bound in form:
+            value = bound.value()
+            if value is None or value is False:
+                continue
+            if isinstance(value, (list, tuple)):
+                data[bound.html_name] = [str(v) for v in value]
+            elif isinstance(value, dt.datetime):
+                data[bound.html_name + "_0"], data[bound.html_name + "_1"] = value.date().isoformat(), value.time().isoformat()
+            else:
+                data[bound.html_name] = str(value)
+    return data
+
+
+def test_editing_a_case_writes_only_what_the_form_changed(admin_client_role, monkeypatch):
+    """The nightly run (or a contact) writing the case while an admin's edit is being saved keeps what
+    it wrote: the edit does not write back the row as it read it."""
+    make_everything("a")
+    case = m.CollectionCase.objects.first()
+    url = reverse("admin:collections_app_collectioncase_change", args=[case.pk])
+    data = _change_form_data(admin_client_role.get(url))
+    data["overdue_reason"] = m.OverdueReason.values[-1]
+    case_admin = admin.site._registry[m.CollectionCase]
+    read = type(case_admin).get_object
+
+    def read_then_written_behind(self, request, object_id, from_field=None):
+        obj = read(self, request, object_id, from_field)
+        if obj is not None and request.method == "POST":  # lands after the admin read the row
+            m.CollectionCase.objects.filter(pk=obj.pk).update(bucket="M3", dpd=75, last_outcome="promise")
+        return obj
+
+    monkeypatch.setattr(type(case_admin), "get_object", read_then_written_behind)
+    response = admin_client_role.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    case.refresh_from_db()
+    assert (case.bucket, case.dpd, case.last_outcome) == ("M3", 75, "promise")
+    assert case.overdue_reason == m.OverdueReason.values[-1]
