@@ -19,10 +19,11 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
     Case,
+    Count,
     Exists,
     F,
     FloatField,
@@ -30,9 +31,9 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Cast, Coalesce, Least, NullIf, TruncDate
 from django.utils import timezone
@@ -59,6 +60,7 @@ from collections_app.selectors.contact_verdicts import verdicts_for_cases
 from collections_app.selectors.settlements import broken_plan_followup, queue_hold
 
 PAGE_SIZE = 50
+MAX_PAGE = 1_000_000  # beyond it an offset is no page of any queue: the last page is shown
 BAND_PROMISE, BAND_CALLBACK, BAND_NEW, BAND_REST = 0, 1, 2, 3
 UNRELIABLE_FACTOR = 1.5
 BROKEN_STEP = 0.2
@@ -209,13 +211,6 @@ def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters 
         )
     )
     broken_any = Exists(PromiseToPay.objects.filter(case=OuterRef("pk"), status=PromiseStatus.BROKEN))
-    pending = PromiseToPay.objects.filter(case=OuterRef("pk"), status=PromiseStatus.PENDING).order_by("promised_date", "id")
-    phone = ContactPoint.objects.filter(
-        borrower=OuterRef("borrower_id"),
-        kind=ContactKind.PHONE,
-        relation=Relation.SELF,
-        status__in=[ContactStatus.VALID, ContactStatus.UNVERIFIED],
-    ).order_by("-is_primary", "id")
 
     qs = qs.annotate(
         last_contact_day=TruncDate("last_contact_at"),
@@ -240,26 +235,65 @@ def queue_cases(owner, *, now: dt.datetime | None = None, filters: QueueFilters 
             When(first_worked_at__isnull=True, first_contact_due_at__lt=now, then=Value(True)),
             default=Value(False),
         ),
-        phone=Subquery(phone.values("value")[:1]),
-        phone_id=Subquery(phone.values("id")[:1]),
-        promise_date=Subquery(pending.values("promised_date")[:1]),
-        promise_amount=Subquery(pending.values("amount")[:1]),
     )
     if filters.promise_due:
         qs = qs.filter(promise_due=True)
     return qs.select_related("borrower", "lender").order_by("band", "-good_time", "-priority", "id")
 
 
+def _show_phones_and_promises(rows: list) -> None:
+    """For the page's rows only (two queries whatever the queue's length): each borrower's own
+    phone to dial (primary first, then the oldest valid or unverified one) and each case's next
+    pending promise (earliest date), as ``phone``, ``phone_id``, ``promise_date``, ``promise_amount``."""
+    phones: dict[int, tuple[int, str]] = {}
+    promises: dict[int, tuple] = {}
+    if rows:
+        for borrower_id, pk, value in ContactPoint.objects.filter(
+            borrower_id__in={c.borrower_id for c in rows}, kind=ContactKind.PHONE, relation=Relation.SELF,
+            status__in=[ContactStatus.VALID, ContactStatus.UNVERIFIED],
+        ).order_by("borrower_id", "-is_primary", "id").values_list("borrower_id", "id", "value"):
+            phones.setdefault(borrower_id, (pk, value))
+        for case_id, day, amount in PromiseToPay.objects.filter(
+            case_id__in=[c.pk for c in rows], status=PromiseStatus.PENDING,
+        ).order_by("case_id", "promised_date", "id").values_list("case_id", "promised_date", "amount"):
+            promises.setdefault(case_id, (day, amount))
+    for case in rows:
+        case.phone_id, case.phone = phones.get(case.borrower_id, (None, None))
+        case.promise_date, case.promise_amount = promises.get(case.pk, (None, None))
+
+
+def _page_number(page) -> int | None:
+    """The page asked for, or None when it cannot be a page (then the last page is shown, as
+    Django's ``Paginator.get_page`` does); anything that is not a whole number is page 1."""
+    try:
+        number = int(str(page))
+    except (TypeError, ValueError):
+        return 1
+    return number if 1 <= number <= MAX_PAGE else None
+
+
 def queue_page(owner, *, now: dt.datetime | None = None, filters: QueueFilters | None = None, page=1):
     """A page of the queue, each case carrying ``verdict`` (may I call now?). Fixed query count:
-    zones, weights, count, rows, call history."""
+    zones, weights, the page's rows with the queue's length (a window count, so the queue is read
+    once), phones and promises of those rows, call history. An empty queue, or a page past its end,
+    costs one more query (the count, to show the last page)."""
     now = now or timezone.now()
     filters = filters or QueueFilters()
-    paginator = Paginator(queue_cases(owner, now=now, filters=filters), PAGE_SIZE)
-    # counted without the annotations' joins (borrower, lender): the same rows, a cheaper query
-    paginator.count = _queue_rows(owner, timezone.localdate(now), filters).count()
-    page_obj = paginator.get_page(page)
-    rows = list(page_obj.object_list)
+    qs = queue_cases(owner, now=now, filters=filters).annotate(queue_length=Window(Count("pk")))
+    number = _page_number(page)
+    rows = list(qs[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]) if number else []
+    if rows:
+        count = rows[0].queue_length
+    else:
+        # counted without the annotations' joins (borrower, lender): the same rows, a cheaper query
+        count = _queue_rows(owner, timezone.localdate(now), filters).count()
+        last = max(1, -(-count // PAGE_SIZE))
+        if number is None or number > last:  # past the end, or no page at all: the last page
+            number = last
+            rows = list(qs[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]) if count else []
+    paginator = Paginator(range(count), PAGE_SIZE)
+    page_obj = Page(rows, number, paginator)
+    _show_phones_and_promises(rows)
     verdicts = verdicts_for_cases(rows, now=now)
     for case in rows:
         case.verdict = verdicts[case.pk]

@@ -239,3 +239,34 @@ def test_every_zone_of_the_book_gets_its_window_and_the_count_matches_the_rows(c
                               (QueueFilters(bucket="M9"), 0)):
         page, rows = queue_page(collector, now=now, filters=filters)
         assert page.paginator.count == len(rows) == expected
+
+
+def test_pages_of_the_queue_count_once_and_a_page_past_the_end_shows_the_last(lender, collector, now):
+    """The page's rows carry the queue's length (one query reads the queue); a page that is not a
+    number is the first, a page past the end or below 1 the last (as Django's paginator does), and
+    each row gets its borrower's own primary phone and its case's pending promise."""
+    from collections_app.selectors.queue import PAGE_SIZE, queue_page
+
+    cases = [mk(lender, collector, overdue_amount=Decimal(1000 + i)) for i in range(PAGE_SIZE + 3)]
+    first = cases[-1]  # the largest overdue heads the queue
+    f.ContactPointFactory(borrower=first.borrower, value="13900000001", is_primary=False)
+    f.ContactPointFactory(borrower=first.borrower, value="13900000002", is_primary=True)
+    f.ContactPointFactory(borrower=first.borrower, value="13900000003", relation=m.Relation.RELATIVE, is_primary=True)
+    f.PromiseFactory(case=first, promised_date=now.date() + dt.timedelta(days=9), amount=Decimal("20.00"),
+                     status=m.PromiseStatus.REPLACED)
+    f.PromiseFactory(case=first, promised_date=now.date() + dt.timedelta(days=2), amount=Decimal("10.00"))
+    f.PromiseFactory(case=first, promised_date=now.date() + dt.timedelta(days=1), amount=Decimal("5.00"),
+                     status=m.PromiseStatus.CANCELLED)
+    expected = ids(queue_cases(collector, now=now))
+    for asked, number in ((1, 1), ("1", 1), (2, 2), ("x", 1), (None, 1), (3, 2), (0, 2), (-4, 2), (10**30, 2)):
+        page, rows = queue_page(collector, now=now, page=asked)
+        assert page.number == number, asked
+        assert page.paginator.count == PAGE_SIZE + 3 and page.paginator.num_pages == 2
+        assert ids(rows) == expected[(number - 1) * PAGE_SIZE:number * PAGE_SIZE], asked
+    page, rows = queue_page(collector, now=now)
+    assert (rows[0].pk, rows[0].phone, rows[0].promise_date, rows[0].promise_amount) == (
+        first.pk, "13900000002", now.date() + dt.timedelta(days=2), Decimal("10.00"))
+    assert (rows[1].phone, rows[1].phone_id, rows[1].promise_date) == (None, None, None)
+    assert page.has_next() and not page.has_previous()
+    page, rows = queue_page(collector, now=now, filters=QueueFilters(bucket="M9"), page=3)
+    assert (page.number, page.paginator.count, rows) == (1, 0, [])
