@@ -88,6 +88,13 @@ def _reuse(rows: int) -> dict[str, int] | None:
         cursor.execute(f"DELETE FROM {_t('approvalrequest')}")
         cursor.execute(f"DELETE FROM {_t('loanrecalc')}")  # every loan is flagged needs_recalc above
         cursor.execute(f"DELETE FROM {_t('payment')} WHERE paid_on >= %s", [AS_OF])  # the nights' payment files
+        # whatever else refers to the cases (the web area's contact log and assignment history, ...),
+        # then the cases themselves: the loans refer to them too, and keep their rows
+        cursor.execute("SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
+                       "AND confrelid = %s::regclass AND conrelid <> %s::regclass", [_t("collectioncase"), _t("loan")])
+        referring = sorted({name for (name,) in cursor.fetchall()})
+        if referring:
+            cursor.execute(f"TRUNCATE {', '.join(referring)} CASCADE")
         cursor.execute(f"DELETE FROM {_t('collectioncase')}")
         for name in ("loan", "collectioncase"):
             cursor.execute(f"VACUUM FULL ANALYZE {_t(name)}" if connection.get_autocommit() else f"ANALYZE {_t(name)}")

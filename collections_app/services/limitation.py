@@ -15,7 +15,8 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Max, Min, Q, QuerySet
+from django.db import connection
+from django.db.models import DateTimeField, Max, Min, OuterRef, Q, QuerySet, Subquery
 
 from collections_app.domain import limitation as rule
 from collections_app.domain.compliance import zone
@@ -26,6 +27,7 @@ from collections_app.models import (
     ContactLog,
     DelinquencyRun,
     FieldVisit,
+    Lender,
     Letter,
     LetterStatus,
     Loan,
@@ -51,20 +53,29 @@ def _max_by_case(qs, field: str, case_field: str = "case_id") -> dict[int, objec
     return {row[case_field]: row["last"] for row in qs.values(case_field).annotate(last=Max(field)).order_by()}
 
 
+def _event_sources(case_ids) -> list[tuple[QuerySet, str, str]]:
+    """What restarts the period, per kind: (rows of the cases, the field that dates them, the field
+    that names their case). Datetimes count on their date in the lender's time zone. ``case_ids``:
+    ids or a queryset of them, or ``OuterRef`` of a case (the rows of that one case)."""
+    def of(field: str) -> dict:
+        return {field: case_ids} if isinstance(case_ids, OuterRef) else {f"{field}__in": case_ids}
+
+    return [
+        (ContactLog.objects.filter(DEMAND_CONTACTS, **of("case_id")), "occurred_at", "case_id"),
+        (PromiseToPay.objects.filter(**of("case_id")), "created_at", "case_id"),
+        (FieldVisit.objects.filter(signed_acknowledgement=True, visited_at__isnull=False, **of("case_id")),
+         "visited_at", "case_id"),
+        (Letter.objects.filter(status=LetterStatus.SENT, sent_at__isnull=False, **of("case_id")),
+         "sent_at", "case_id"),
+        (Payment.objects.filter(**of("loan__case_id")).exclude(source=Payment.Source.ADJUSTMENT),
+         "paid_on", "loan__case_id"),
+    ]
+
+
 def case_events(case_ids: list[int] | QuerySet) -> dict[int, list]:
     """{case id: [datetime or date of the latest event of each kind]} (one query per kind)."""
     events: dict[int, list] = defaultdict(list)
-    sources = [
-        _max_by_case(ContactLog.objects.filter(DEMAND_CONTACTS, case_id__in=case_ids), "occurred_at"),
-        _max_by_case(PromiseToPay.objects.filter(case_id__in=case_ids), "created_at"),
-        _max_by_case(FieldVisit.objects.filter(case_id__in=case_ids, signed_acknowledgement=True,
-                                               visited_at__isnull=False), "visited_at"),
-        _max_by_case(Letter.objects.filter(case_id__in=case_ids, status=LetterStatus.SENT, sent_at__isnull=False),
-                     "sent_at"),
-        _max_by_case(Payment.objects.filter(loan__case_id__in=case_ids).exclude(source=Payment.Source.ADJUSTMENT),
-                     "paid_on", "loan__case_id"),
-    ]
-    for found in sources:
+    for found in (_max_by_case(qs, field, case_field) for qs, field, case_field in _event_sources(case_ids)):
         for case_id, at in found.items():
             if at is not None:
                 events[case_id].append(at)
@@ -82,6 +93,8 @@ def refresh_limitation_dates(*, case_ids: Iterable[int] | QuerySet) -> int:
         case_ids = list({int(i) for i in case_ids})
         if not case_ids:
             return 0
+    if connection.vendor == "postgresql":
+        return _refresh_in_sql(case_ids)
     cases = list(CollectionCase.objects.filter(id__in=case_ids).select_related("lender")
                  .only("id", "limitation_date", "lender__timezone", "lender__limitation_years"))
     overdue = dict(Loan.objects.filter(case_id__in=case_ids).values("case_id")
@@ -101,6 +114,46 @@ def refresh_limitation_dates(*, case_ids: Iterable[int] | QuerySet) -> int:
     if changed:
         update_rows(model=CollectionCase, objs=changed, fields=["limitation_date"])
     return len(changed)
+
+
+def _refresh_in_sql(case_ids) -> int:
+    """PostgreSQL: the same dates as the loop above (``domain.limitation.limitation_date``: the latest
+    of the oldest unpaid due date and the events, moved on by the lender's years — a 29 February
+    becomes 28 February, as PostgreSQL's date arithmetic does), computed and written by one statement
+    instead of reading every case into Python and writing it back (37 s of the first night at
+    1,000,000 loans). Each case's latest event of each kind is a lookup of that case's rows (the
+    querysets of ``_event_sources``, correlated), not an aggregate of every row joined to the cases
+    afterwards. ``tests/disputes/test_limitation.py`` holds both ways equal on random books."""
+    lenders = [(pk, zone(tz).key, years or 3) for pk, tz, years in
+               Lender.objects.values_list("pk", "timezone", "limitation_years")]
+    if not lenders:
+        return 0
+    case = OuterRef("pk")
+    latest = {"o": Subquery(Loan.objects.filter(case_id=case).values("case_id").annotate(
+        last=Min("oldest_unpaid_due_date")).order_by().values("last"))}
+    dates = ["s.o"]
+    for i, (qs, field, case_field) in enumerate(_event_sources(case)):
+        latest[f"e{i}"] = Subquery(qs.values(case_field).annotate(last=Max(field)).order_by().values("last"))
+        model_field = qs.model._meta.get_field(field)
+        dates.append(f"s.e{i}" if not isinstance(model_field, DateTimeField) else f"(s.e{i} AT TIME ZONE z.tz)::date")
+    inner, params = (CollectionCase.objects.filter(id__in=case_ids).order_by().annotate(**latest)
+                     .values_list("id", "lender_id", *latest).query.sql_with_params())
+    table = connection.ops.quote_name(CollectionCase._meta.db_table)
+    values = ", ".join(["(%s, %s, %s)"] * len(lenders))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH x AS MATERIALIZED (  -- computed once per case, not again inside the comparison
+                SELECT s.id, (GREATEST({", ".join(dates)}) + make_interval(years => z.years))::date AS new
+                FROM ({inner}) s(id, lender_id, {", ".join(latest)})
+                JOIN (VALUES {values}) z(lender_id, tz, years) ON z.lender_id = s.lender_id
+            )
+            UPDATE {table} t SET limitation_date = x.new FROM x
+            WHERE x.id = t.id AND x.new IS DISTINCT FROM t.limitation_date
+            """,
+            list(params) + [v for row in lenders for v in row],
+        )
+        return cursor.rowcount
 
 
 def _previous_run_start(run) -> dt.datetime | None:

@@ -4,6 +4,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from collections_app.bench.common import BenchResult, p95
 
@@ -52,3 +53,29 @@ def test_the_web_mix_server_reads_the_sessions_the_bench_writes(settings):
 
     settings.SECRET_KEY = "k" * 60
     assert _server_env()["SECRET_KEY"] == settings.SECRET_KEY
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reused_book_drops_what_the_web_area_added_to_it(monkeypatch, is_postgres):
+    """``BENCH_REUSE_BOOK=1`` after the web area ran on the same book: its contact log and assignment
+    history refer to the cases, and go with them; the loans, instalments and payments stay."""
+    if not is_postgres:
+        pytest.skip("the delinquency bench's book is PostgreSQL only")
+    from collections_app import models as m
+    from collections_app.bench import delinquency
+    from collections_app.services.nightly import run_delinquency
+
+    monkeypatch.setenv("BENCH_REUSE_BOOK", "1")
+    generated = delinquency.generate(300, delinquency.AS_OF)
+    assert "reused" not in generated
+    run_delinquency(as_of=delinquency.AS_OF, triggered_by="test")
+    case = m.CollectionCase.objects.first()
+    assert case is not None
+    m.AssignmentHistory.objects.create(case=case, reason="web area")
+    m.ContactLog.objects.create(case=case, borrower=case.borrower, channel="phone", outcome="no_answer",
+                                occurred_at=timezone.now())
+    reused = delinquency.generate(300, delinquency.AS_OF)
+    assert reused["reused"] == 1 and reused["loans"] == 300
+    assert not m.CollectionCase.objects.exists() and not m.ContactLog.objects.exists()
+    assert not m.AssignmentHistory.objects.exists()
+    assert m.Loan.objects.count() == 300 and m.Payment.objects.exists()

@@ -153,3 +153,56 @@ def test_the_next_night_refreshes_the_cases_touched_around_the_services(lender):
     assert engine.run_delinquency(as_of=D(2025, 6, 3)).status == m.RunStatus.DONE
     assert limitation(paid_case) == D(2028, 6, 2)
     assert limitation(called_case) == D(2028, 6, 2)
+
+
+def test_the_written_dates_equal_the_rule_on_random_books():
+    """On PostgreSQL one statement computes and writes the dates (services.limitation._refresh_in_sql);
+    it must give what ``domain.limitation`` gives from the events, in each lender's time zone and
+    period, a 29 February included — checked here against the rule applied case by case."""
+    import random
+
+    from collections_app.domain import limitation as rule
+    from collections_app.domain.compliance import zone
+    from collections_app.services.limitation import case_events
+
+    rng = random.Random(20261203)
+    lenders = [f.LenderFactory(code="lz-sh", timezone="Asia/Shanghai", limitation_years=3),
+               f.LenderFactory(code="lz-ny", timezone="America/New_York", limitation_years=2),
+               f.LenderFactory(code="lz-bad", timezone="Not/AZone", limitation_years=0)]
+    cases = []
+    for _case in range(40):
+        lender = rng.choice(lenders)
+        case = f.CaseFactory(lender=lender, limitation_date=rng.choice([None, D(2030, 1, 1)]))
+        cases.append(case)
+        if rng.random() < 0.8:
+            f.LoanFactory(lender=lender, borrower=case.borrower, case=case,
+                          oldest_unpaid_due_date=rng.choice([D(2024, 2, 29), D(2025, 6, 30), None]))
+        for _ in range(rng.randint(0, 3)):
+            when = dt.datetime(2026, rng.randint(1, 12), rng.randint(1, 28), rng.choice([0, 15, 23]), 30,
+                               tzinfo=dt.UTC)
+            kind = rng.choice(["letter", "rpc", "no_answer", "third"])
+            m.ContactLog.objects.create(case=case, borrower=case.borrower, occurred_at=when,
+                                        channel="letter" if kind == "letter" else "phone",
+                                        outcome="sent" if kind == "letter" else ("rpc" if kind != "no_answer"
+                                                                                  else "no_answer"),
+                                        is_third_party=kind == "third")
+        if rng.random() < 0.3:
+            m.FieldVisit.objects.create(case=case, status=m.VisitStatus.DONE, signed_acknowledgement=True,
+                                        visited_at=dt.datetime(2026, 2, 28, 20, 0, tzinfo=dt.UTC))
+        if rng.random() < 0.3 and case.loans.exists():
+            f.PaymentFactory(loan=case.loans.first(), paid_on=D(2024, 2, 29),
+                             source=rng.choice([m.Payment.Source.IMPORT, m.Payment.Source.ADJUSTMENT]))
+    ids = [c.pk for c in cases]
+    events = case_events(ids)
+    expected = {}
+    for case in cases:
+        overdue = [loan.oldest_unpaid_due_date for loan in case.loans.all() if loan.oldest_unpaid_due_date]
+        tz = zone(case.lender.timezone)
+        expected[case.pk] = rule.limitation_date(
+            overdue_since=min(overdue) if overdue else None,
+            events=[e.astimezone(tz).date() if isinstance(e, dt.datetime) else e for e in events.get(case.pk, [])],
+            years=case.lender.limitation_years or 3)
+    changed = refresh_limitation_dates(case_ids=ids)
+    assert changed == sum(1 for c in cases if expected[c.pk] != c.limitation_date)
+    assert dict(m.CollectionCase.objects.filter(pk__in=ids).values_list("pk", "limitation_date")) == expected
+    assert refresh_limitation_dates(case_ids=m.CollectionCase.objects.filter(pk__in=ids).values("id")) == 0
