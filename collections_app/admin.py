@@ -425,9 +425,10 @@ class CollectionCaseAdmin(RoleAdminMixin, SimpleHistoryAdmin):
         allocation changed meanwhile (bucket, last contact, collector ...)."""
         if not change:
             return super().save_model(request, obj, form, change)
-        changed = [name for name in form.changed_data if name in {f.name for f in obj._meta.concrete_fields}]
+        fields = obj._meta.concrete_fields
+        changed = [name for name in form.changed_data if name in {f.name for f in fields}]
         if changed:
-            obj.save(update_fields=changed + [f.name for f in obj._meta.concrete_fields if getattr(f, "auto_now", False)])
+            obj.save(update_fields=changed + [f.name for f in fields if getattr(f, "auto_now", False)])
 
 
 @admin.register(m.CaseAction)

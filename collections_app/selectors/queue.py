@@ -281,7 +281,11 @@ def queue_page(owner, *, now: dt.datetime | None = None, filters: QueueFilters |
     filters = filters or QueueFilters()
     qs = queue_cases(owner, now=now, filters=filters).annotate(queue_length=Window(Count("pk")))
     number = _page_number(page)
-    rows = list(qs[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]) if number else []
+
+    def page_rows(n: int) -> list:
+        return list(qs[(n - 1) * PAGE_SIZE:n * PAGE_SIZE])
+
+    rows = page_rows(number) if number else []
     if rows:
         count = rows[0].queue_length
     else:
@@ -290,7 +294,7 @@ def queue_page(owner, *, now: dt.datetime | None = None, filters: QueueFilters |
         last = max(1, -(-count // PAGE_SIZE))
         if number is None or number > last:  # past the end, or no page at all: the last page
             number = last
-            rows = list(qs[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]) if count else []
+            rows = page_rows(number) if count else []
     paginator = Paginator(range(count), PAGE_SIZE)
     page_obj = Page(rows, number, paginator)
     _show_phones_and_promises(rows)

@@ -49,8 +49,24 @@ def is_demand_contact(*, channel: str, outcome: str, is_third_party: bool) -> bo
     return not is_third_party and (channel == Channel.LETTER or outcome in DEMAND_OUTCOMES)
 
 
+def _latest_by_case(qs, field: str, case_field: str = "case_id") -> QuerySet:
+    """Per case, the latest ``field`` of the rows ``qs`` (as ``last``)."""
+    return qs.values(case_field).annotate(last=Max(field)).order_by()
+
+
+def _overdue_since(case_ids) -> QuerySet:
+    """Per case, the oldest unpaid due date of its loans (as ``last``: the latest of nothing else)."""
+    return Loan.objects.filter(**_of_cases("case_id", case_ids)).values("case_id").annotate(
+        last=Min("oldest_unpaid_due_date")).order_by()
+
+
+def _of_cases(field: str, case_ids) -> dict:
+    """The filter on ``field`` for ``case_ids``: ids or a queryset of them, or ``OuterRef`` of a case."""
+    return {field: case_ids} if isinstance(case_ids, OuterRef) else {f"{field}__in": case_ids}
+
+
 def _max_by_case(qs, field: str, case_field: str = "case_id") -> dict[int, object]:
-    return {row[case_field]: row["last"] for row in qs.values(case_field).annotate(last=Max(field)).order_by()}
+    return {row[case_field]: row["last"] for row in _latest_by_case(qs, field, case_field)}
 
 
 def _event_sources(case_ids) -> list[tuple[QuerySet, str, str]]:
@@ -58,7 +74,7 @@ def _event_sources(case_ids) -> list[tuple[QuerySet, str, str]]:
     that names their case). Datetimes count on their date in the lender's time zone. ``case_ids``:
     ids or a queryset of them, or ``OuterRef`` of a case (the rows of that one case)."""
     def of(field: str) -> dict:
-        return {field: case_ids} if isinstance(case_ids, OuterRef) else {f"{field}__in": case_ids}
+        return _of_cases(field, case_ids)
 
     return [
         (ContactLog.objects.filter(DEMAND_CONTACTS, **of("case_id")), "occurred_at", "case_id"),
@@ -97,8 +113,7 @@ def refresh_limitation_dates(*, case_ids: Iterable[int] | QuerySet) -> int:
         return _refresh_in_sql(case_ids)
     cases = list(CollectionCase.objects.filter(id__in=case_ids).select_related("lender")
                  .only("id", "limitation_date", "lender__timezone", "lender__limitation_years"))
-    overdue = dict(Loan.objects.filter(case_id__in=case_ids).values("case_id")
-                   .annotate(first=Min("oldest_unpaid_due_date")).order_by().values_list("case_id", "first"))
+    overdue = dict(_overdue_since(case_ids).values_list("case_id", "last"))
     events = case_events(case_ids)
     changed = []
     for case in cases:
@@ -129,11 +144,10 @@ def _refresh_in_sql(case_ids) -> int:
     if not lenders:
         return 0
     case = OuterRef("pk")
-    latest = {"o": Subquery(Loan.objects.filter(case_id=case).values("case_id").annotate(
-        last=Min("oldest_unpaid_due_date")).order_by().values("last"))}
+    latest = {"o": Subquery(_overdue_since(case).values("last"))}
     dates = ["s.o"]
     for i, (qs, field, case_field) in enumerate(_event_sources(case)):
-        latest[f"e{i}"] = Subquery(qs.values(case_field).annotate(last=Max(field)).order_by().values("last"))
+        latest[f"e{i}"] = Subquery(_latest_by_case(qs, field, case_field).values("last"))
         model_field = qs.model._meta.get_field(field)
         dates.append(f"s.e{i}" if not isinstance(model_field, DateTimeField) else f"(s.e{i} AT TIME ZONE z.tz)::date")
     inner, params = (CollectionCase.objects.filter(id__in=case_ids).order_by().annotate(**latest)
