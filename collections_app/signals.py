@@ -38,6 +38,15 @@ def loan_rows_changed(sender, instance, **kwargs):
     flag_loan(instance.loan_id)
 
 
+@receiver(pre_save, sender=Payment)
+def payment_loan_before(sender, instance, **kwargs):
+    """A payment moved to another loan takes its money off the one it was on: flag that one too."""
+    if instance.pk:
+        old = Payment.objects.filter(pk=instance.pk).values_list("loan_id", flat=True).first()
+        if old is not None and old != instance.loan_id:
+            flag_loan(old)
+
+
 @receiver(pre_save, sender=Product)
 def product_terms_before(sender, instance, **kwargs):
     old = Product.objects.filter(pk=instance.pk).values(*CHARGE_FIELDS).first() if instance.pk else None

@@ -144,3 +144,26 @@ def test_the_import_reclassifies_the_flagged_loans(write_csv, lender):
     pay(write_csv, lender, loan, "P1", D(2026, 1, 20), "110")  # recalculate=True
     loan.refresh_from_db()
     assert loan.paid_total == M("110.00") and not is_flagged(loan)
+
+
+@pytest.mark.parametrize("how", ["import", "orm"])
+def test_a_payment_moved_to_another_loan_flags_the_loan_it_left(write_csv, lender, how):
+    """A payment id imported again with another loan (or a payment's loan changed through the ORM)
+    takes money off the loan it was on: that loan is flagged too, so the next night evaluates it in
+    full instead of advancing stale figures by arithmetic."""
+    left, gained = make_loan(lender, dues=DUES), make_loan(lender, dues=DUES)
+    pay(write_csv, lender, left, "P1", D(2026, 1, 20), "110", recalculate=False)
+    service.run_delinquency(as_of=D(2026, 2, 1))
+    left.refresh_from_db()
+    assert left.paid_total == M("110") and not is_flagged(left)
+    if how == "import":
+        pay(write_csv, lender, gained, "P1", D(2026, 1, 20), "110", recalculate=False)
+    else:
+        payment = left.payments.get()
+        payment.loan = gained
+        payment.save()
+    left.refresh_from_db()
+    gained.refresh_from_db()
+    assert is_flagged(left) and is_flagged(gained)
+    service.run_delinquency(as_of=D(2026, 2, 2))
+    assert_matches_pure([left, gained], D(2026, 2, 2))

@@ -318,11 +318,15 @@ class PaymentsKind:
                          "amount": r["amount"], "channel": r["channel"], "note": r["note"], "source": Payment.Source.IMPORT,
                          "import_job_id": job.pk})
         # the days the batch writes to or moves a payment from (docs/kpis.md, "Stored and live days")
-        moved_from = Payment.objects.filter(lender_id__in={r["lender_id"] for r in rows},
-                                            external_id__in=[r["external_id"] for r in rows]).values_list("paid_on", flat=True)
-        mark_changed({r["paid_on"] for r in rows} | set(moved_from.distinct().order_by()))
+        # and the loans a payment imported again moves away from (their money goes with it)
+        stored = Payment.objects.filter(lender_id__in={r["lender_id"] for r in rows},
+                                        external_id__in=[r["external_id"] for r in rows]).values_list(
+            "lender_id", "external_id", "paid_on", "loan_id")
+        new_loan = {(r["lender_id"], r["external_id"]): r["loan_id"] for r in rows}
+        left = {loan_id for lender_id, ext, _day, loan_id in stored if new_loan.get((lender_id, ext)) != loan_id}
+        mark_changed({r["paid_on"] for r in rows} | {day for _l, _e, day, _loan in stored})
         _ids, created = writer.upsert(Payment, rows, ["lender_id", "external_id"], ["loan_id", "paid_on", "amount", "channel", "note"])
-        writer.flag_paid(touched)
+        writer.flag_paid(touched | left)
         return len(rows), created, errors
 
 

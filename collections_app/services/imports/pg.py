@@ -272,11 +272,17 @@ def store_payments(records, job):
         cursor.execute(f'SELECT s.row_no FROM imp_pay_stage s LEFT JOIN "{l_tbl}" l ON l.lender_id = s.lender_id '
                        "AND l.external_id = s.loan_id WHERE l.id IS NULL")
         unknown = {row[0] for row in cursor.fetchall()}
-        # the days the batch writes to or moves a payment from (docs/kpis.md, "Stored and live days")
+        # the days the batch writes to or moves a payment from (docs/kpis.md, "Stored and live days"), and
+        # the loans a payment imported again moves away from, flagged (their money goes with it)
         cursor.execute(
-            f'INSERT INTO "{c_tbl}" (day) SELECT d FROM (SELECT paid_on AS d FROM imp_pay_stage UNION '
-            f'SELECT p.paid_on FROM "{p_tbl}" p JOIN imp_pay_stage s ON p.lender_id = s.lender_id '
-            "AND p.external_id = s.payment_id) x WHERE d < %s ORDER BY d", [timezone.localdate()])
+            f'WITH old AS (SELECT p.paid_on, p.loan_id, s.lender_id, s.loan_id AS new_loan FROM "{p_tbl}" p '
+            "JOIN imp_pay_stage s ON p.lender_id = s.lender_id AND p.external_id = s.payment_id), "
+            f'days AS (INSERT INTO "{c_tbl}" (day) SELECT d FROM (SELECT paid_on AS d FROM imp_pay_stage UNION '
+            "SELECT paid_on FROM old) x WHERE d < %s ORDER BY d) "
+            f'INSERT INTO "{r_tbl}" (loan_id, flagged_at) SELECT DISTINCT o.loan_id, statement_timestamp() FROM old o '
+            f'JOIN "{l_tbl}" l ON l.lender_id = o.lender_id AND l.external_id = o.new_loan WHERE l.id <> o.loan_id '
+            "ORDER BY o.loan_id ON CONFLICT (loan_id) DO UPDATE SET flagged_at = EXCLUDED.flagged_at",
+            [timezone.localdate()])
         sql, params = _insert_select(
             Payment,
             {"lender_id": "s.lender_id", "external_id": "s.payment_id", "loan_id": "l.id", "paid_on": "s.paid_on",
