@@ -15,15 +15,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import (
+    Case,
+    CharField,
     Count,
     DecimalField,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
@@ -43,6 +47,7 @@ from collections_app.models import (
 )
 
 from .attribution import bucket_on, holder_exprs
+from .loan_figures import figures_hold_q
 
 ZERO = Decimal("0")
 MONEY = DecimalField(max_digits=18, decimal_places=2)
@@ -235,11 +240,14 @@ def book_loans(scope: Scope) -> QuerySet:
 def roll_counts(scope: Scope, codes: list[str]) -> dict[str, dict[str, int]]:
     """{bucket at the start: {bucket at the end: loans}} from the bucket history by date: a loan's
     bucket at the start is its last change before the first day, at the end its last change on or
-    before the last day (the first bucket when it has none), whatever nights the run skipped."""
+    before the last day (the first bucket when it has none), whatever nights the run skipped; the
+    bucket at the end is read from the loan's row where its stored figures hold then (docs/kpis.md,
+    "The loans' own figures")."""
     first = codes[0]
     rows = book_loans(scope).annotate(
         b0=bucket_on("pk", first, before_day=scope.date_from),
-        b1=bucket_on("pk", first, through_day=scope.date_to),
+        b1=Case(When(figures_hold_q(scope.date_to), then=F("bucket")),
+                default=bucket_on("pk", first, through_day=scope.date_to), output_field=CharField()),
     ).values("b0", "b1").annotate(n=Count("id")).order_by()
     matrix: dict[str, dict[str, int]] = {}
     for r in rows:
@@ -254,23 +262,61 @@ def roll_table(scope: Scope, codes: list[str]) -> list[dict]:
     return [formulas.roll_row(b0, matrix[b0], codes) for b0 in sorted(matrix, key=lambda c: position.get(c, len(codes)))]
 
 
-def aging_as_of(scope: Scope, codes: list[str]) -> list[dict]:
-    """Delinquent loans of cases in scope by their own bucket at the end of the period's last day:
-    loans, cases, overdue and outstanding (scheduled amounts less payments) as of that day."""
-    first, end = codes[0], scope.date_to
+def _outstanding_at(end: dt.date):
+    """max(0, Σ all of a loan's instalments − Σ its payments on or before ``end``)."""
     all_due = Installment.objects.filter(loan=OuterRef("pk")).values("loan").annotate(s=Sum("amount_due")).values("s")
     paid = Payment.objects.filter(loan=OuterRef("pk"), paid_on__lte=end).values("loan").annotate(
         s=Sum("amount")).values("s")
-    loans = Loan.objects.filter(case__isnull=False).annotate(
-        _bucket=bucket_on("pk", first, through_day=end),
-        **holder_exprs("case_id", "case", day_value=end),
-    ).exclude(_bucket=first).annotate(
-        _overdue=_overdue_before(end, inclusive=True),
-        _outstanding=Greatest(Coalesce(Subquery(all_due, output_field=MONEY), Value(ZERO), output_field=MONEY)
-                              - Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY),
-                              Value(ZERO), output_field=MONEY),
+    return Greatest(Coalesce(Subquery(all_due, output_field=MONEY), Value(ZERO), output_field=MONEY)
+                    - Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY),
+                    Value(ZERO), output_field=MONEY)
+
+
+def _stored_or_raw(end: dt.date, first: str, *, skip_first: bool = False):
+    """Per loan: 1 when its stored figures hold at the end of ``end`` (``figures_hold_q``), else 2 (the
+    raw tables); with ``skip_first``, 0 for a loan whose stored bucket then is the first (no need to
+    read anything else about it)."""
+    holds = figures_hold_q(end)
+    whens = [When(holds & Q(bucket=first), then=Value(0))] if skip_first else []
+    return Case(*whens, When(holds, then=Value(1)), default=Value(2), output_field=IntegerField())
+
+
+def _held_at_end(qs: QuerySet, scope: Scope, case_ref: str, case_path: str, case_lender: str) -> QuerySet:
+    """``qs`` in the scope by the holder of the case at the end of the period (looked up only when a
+    team or collector filter needs it)."""
+    if scope.team_ids is not None or scope.collector_id:
+        qs = qs.annotate(**holder_exprs(case_ref, case_path, day_value=scope.date_to))
+    return _by_holder(qs, scope, case_lender)
+
+
+def aging_as_of(scope: Scope, codes: list[str]) -> list[dict]:
+    """Delinquent loans of cases in scope by their own bucket at the end of the period's last day:
+    loans, cases, overdue (instalments due on or before that day less payments) and outstanding
+    (scheduled amounts less payments) as of that day.
+
+    A past-due loan whose stored figures hold at the end of the day (docs/kpis.md, "The loans' own
+    figures") is read from its row: bucket, outstanding, and overdue — the stored overdue (due before
+    the day) plus what falls due on the day itself, looked up only for the loans whose figures next
+    change the day after (every loan with an instalment due that day is one of them). The other loans
+    are computed from the raw tables in the same pass (``CASE``: their lookups run for them only)."""
+    first, end = codes[0], scope.date_to
+    row = Q(_how=1, overdue_amount__gt=0)  # read from the loan's row (then evaluated for ``end`` itself)
+    due_that_day = Installment.objects.filter(loan=OuterRef("pk"), due_date=end).values("loan").annotate(
+        s=Sum("amount_due")).values("s")
+    due_that_day = Case(When(next_change_on=end + dt.timedelta(days=1),
+                             then=Coalesce(Subquery(due_that_day, output_field=MONEY), Value(ZERO), output_field=MONEY)),
+                        default=Value(ZERO), output_field=MONEY)
+    loans = Loan.objects.filter(case__isnull=False).annotate(_how=_stored_or_raw(end, first, skip_first=True)).exclude(
+        _how=0).annotate(
+        _bucket=Case(When(row, then=F("bucket")), default=bucket_on("pk", first, through_day=end),
+                     output_field=CharField()),
+    ).exclude(_bucket=first)
+    loans = _held_at_end(loans, scope, "case_id", "case", "lender_id").annotate(
+        _overdue=Case(When(row, then=F("overdue_amount") + due_that_day),
+                      default=_overdue_before(end, inclusive=True), output_field=MONEY),
+        _outstanding=Case(When(row, then=F("outstanding_amount")), default=_outstanding_at(end), output_field=MONEY),
     )
-    rows = {r["_bucket"]: r for r in _by_holder(loans, scope, "lender_id").values("_bucket").annotate(
+    rows = {r["_bucket"]: r for r in loans.values("_bucket").annotate(
         loans=Count("id"), cases=Count("case", distinct=True), overdue=Sum("_overdue"),
         outstanding=Sum("_outstanding")).order_by()}
     ordered = [c for c in codes if c in rows] + sorted(set(rows) - set(codes))
@@ -280,18 +326,15 @@ def aging_as_of(scope: Scope, codes: list[str]) -> list[dict]:
 
 def non_performing(scope: Scope, codes: list[str], npl_codes: list[str]) -> dict:
     """Outstanding (scheduled amounts less payments, at the end of the period) of the book's loans,
-    all and in the non-performing buckets."""
+    all and in the non-performing buckets: from the loan's row where its stored figures hold at the
+    end of the period (docs/kpis.md, "The loans' own figures"), else from the raw tables, in one pass."""
     end = scope.date_to
-    all_due = Installment.objects.filter(loan=OuterRef("pk")).values("loan").annotate(s=Sum("amount_due")).values("s")
-    paid = Payment.objects.filter(loan=OuterRef("pk"), paid_on__lte=end).values("loan").annotate(
-        s=Sum("amount")).values("s")
-    loans = book_loans(scope).annotate(
-        _bucket=bucket_on("pk", codes[0], through_day=end),
-        _outstanding=Greatest(Coalesce(Subquery(all_due, output_field=MONEY), Value(ZERO), output_field=MONEY)
-                              - Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY),
-                              Value(ZERO), output_field=MONEY),
-    )
-    totals = loans.aggregate(
+    row = Q(_how=1)
+    totals = book_loans(scope).annotate(_how=_stored_or_raw(end, codes[0])).annotate(
+        _bucket=Case(When(row, then=F("bucket")), default=bucket_on("pk", codes[0], through_day=end),
+                     output_field=CharField()),
+        _outstanding=Case(When(row, then=F("outstanding_amount")), default=_outstanding_at(end), output_field=MONEY),
+    ).aggregate(
         balance=Coalesce(Sum("_outstanding"), Value(ZERO), output_field=MONEY),
         npl=Coalesce(Sum("_outstanding", filter=Q(_bucket__in=npl_codes)), Value(ZERO), output_field=MONEY),
     )

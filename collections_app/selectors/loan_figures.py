@@ -7,7 +7,7 @@ import datetime as dt
 import zoneinfo
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from collections_app.domain import delinquency as engine
@@ -40,6 +40,21 @@ def figures_date(loan_as_of: dt.date | None, status: str, last_run: dt.date | No
     if loan_as_of is None or status not in EVALUATED_STATUSES or last_run is None:
         return loan_as_of
     return max(loan_as_of, last_run)
+
+
+def figures_hold_q(day: dt.date, prefix: str = "") -> Q:
+    """The loans whose stored bucket, overdue and outstanding amounts are their figures at the end of
+    ``day`` — from the loan's own rows alone, whichever runs happened (docs/kpis.md, "The loans' own
+    figures"): evaluated for ``day`` itself, or for an earlier date with nothing unpaid then and nothing
+    ahead before the day after ``day`` (``next_change_on``: no instalment falls due, no payment dated
+    ahead), in a status the runs evaluate, and not flagged since (a payment, a schedule or pause
+    edit, product terms: ``selectors.recalc``). The same reasoning as the nightly run's advance by
+    arithmetic. ``prefix`` reaches the loan from another model (``"loan__"``)."""
+    p = prefix
+    unchanged = Q(**{f"{p}as_of__lt": day, f"{p}oldest_unpaid_due_date__isnull": True, f"{p}next_change_on__gt": day})
+    # not flagged (``selectors.recalc``), the payment flag read through one outer join, not a lookup a loan
+    not_flagged = Q(**{f"{p}needs_recalc": False, f"{p}recalc_flag__isnull": True})
+    return Q(**{f"{p}status__in": EVALUATED_STATUSES}) & (Q(**{f"{p}as_of": day}) | unchanged) & not_flagged
 
 
 def fee_rules(product: Product | None) -> engine.FeeRules:
