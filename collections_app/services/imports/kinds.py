@@ -6,6 +6,7 @@ through a writer (set-based) and returns the rows it had to reject after looking
 """
 from __future__ import annotations
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from collections_app.models import (
@@ -24,7 +25,7 @@ from collections_app.selectors.loan_figures import business_date
 from collections_app.services.daily_figures import mark_changed
 
 from .parsing import parse_amount, parse_date, parse_positive_int, parse_rate
-from .pg import store_loans, store_payments
+from .pg import payment_line, store_loans, store_payments
 from .reader import cell_text
 from .schedule import annuity_schedule
 
@@ -278,6 +279,7 @@ class PaymentsKind:
 
     def __init__(self, today=None):
         self.today = today or business_date()
+        self.copy_lines = connection.vendor == "postgresql"
 
     def key(self, record):
         return f"{record['lender_id']}\x1f{record['payment_id']}"
@@ -300,6 +302,11 @@ class PaymentsKind:
         if rec["paid_on"] is not None and rec["paid_on"] > self.today:
             e.add("paid_on", _("in the future (today is %(today)s)") % {"today": self.today.isoformat()})
         return rec, e
+
+    def prepare(self, record):
+        """The record's line for the PostgreSQL batch's COPY, made while the previous batch is stored."""
+        if self.copy_lines:
+            record["_copy"] = payment_line(record)
 
     def store(self, records, writer, job):
         if writer.vendor == "postgresql":

@@ -253,13 +253,17 @@ PAY = [("row_no", "int"), ("lender_id", "bigint"), ("payment_id", "text"), ("loa
        ("amount", "numeric"), ("channel", "text"), ("note", "text")]
 
 
+def payment_line(r) -> str:
+    """A validated payment record as a line of the staging table's COPY."""
+    return _line([str(r["_row"]), str(r["lender_id"]), r["payment_id"], r["loan_id"], r["paid_on"].isoformat(),
+                  str(r["amount"]), r["channel"], r["note"]], len(PAY))
+
+
 def store_payments(records, job):
-    """Payments: unknown loans found with one anti-join; the rest upserted and their loans flagged (``LoanRecalc``)."""
-    buf = io.StringIO()
-    for r in records:
-        buf.write(_line([str(r["_row"]), str(r["lender_id"]), r["payment_id"], r["loan_id"], r["paid_on"].isoformat(),
-                         str(r["amount"]), r["channel"], r["note"]], len(PAY)))
-    buf.seek(0)
+    """Payments: unknown loans found with the same lookup that links the others; those upserted and
+    their loans flagged (``LoanRecalc``). Each record's COPY line is made by the reader thread
+    (``kinds.PaymentsKind.prepare``) when it can."""
+    buf = io.StringIO("".join(r.get("_copy") or payment_line(r) for r in records))
     l_tbl, r_tbl = Loan._meta.db_table, LoanRecalc._meta.db_table
     p_tbl, c_tbl = Payment._meta.db_table, FiguresChange._meta.db_table
     with connection.cursor() as cursor:
@@ -269,39 +273,41 @@ def store_payments(records, job):
         _batch_plans(cursor)
         cursor.cursor.copy_expert(f"COPY imp_pay_stage ({', '.join(n for n, _t in PAY)}) FROM STDIN", buf)
         cursor.execute("ANALYZE imp_pay_stage")
-        cursor.execute(f'SELECT s.row_no FROM imp_pay_stage s LEFT JOIN "{l_tbl}" l ON l.lender_id = s.lender_id '
-                       "AND l.external_id = s.loan_id WHERE l.id IS NULL")
-        unknown = {row[0] for row in cursor.fetchall()}
-        # the days the batch writes to or moves a payment from (docs/kpis.md, "Stored and live days"), and
-        # the loans a payment imported again moves away from, flagged (their money goes with it)
-        cursor.execute(
-            f'WITH old AS (SELECT p.paid_on, p.loan_id, s.lender_id, s.loan_id AS new_loan FROM "{p_tbl}" p '
-            "JOIN imp_pay_stage s ON p.lender_id = s.lender_id AND p.external_id = s.payment_id), "
-            f'days AS (INSERT INTO "{c_tbl}" (day) SELECT d FROM (SELECT paid_on AS d FROM imp_pay_stage UNION '
-            "SELECT paid_on FROM old) x WHERE d < %s ORDER BY d) "
-            f'INSERT INTO "{r_tbl}" (loan_id, flagged_at) SELECT DISTINCT o.loan_id, statement_timestamp() FROM old o '
-            f'JOIN "{l_tbl}" l ON l.lender_id = o.lender_id AND l.external_id = o.new_loan WHERE l.id <> o.loan_id '
-            "ORDER BY o.loan_id ON CONFLICT (loan_id) DO UPDATE SET flagged_at = EXCLUDED.flagged_at",
-            [timezone.localdate()])
         sql, params = _insert_select(
             Payment,
-            {"lender_id": "s.lender_id", "external_id": "s.payment_id", "loan_id": "l.id", "paid_on": "s.paid_on",
-             "amount": "s.amount", "channel": "s.channel", "note": "s.note", "source": "'import'",
+            {"lender_id": "j.lender_id", "external_id": "j.payment_id", "loan_id": "j.lid", "paid_on": "j.paid_on",
+             "amount": "j.amount", "channel": "j.channel", "note": "j.note", "source": "'import'",
              "import_job_id": "%s::bigint"},
-            f'imp_pay_stage s JOIN "{l_tbl}" l ON l.lender_id = s.lender_id AND l.external_id = s.loan_id',
+            "j WHERE j.lid IS NOT NULL",
         )
+        # One statement: each row's loan looked up once (the rows without one are the unknown loans); the
+        # days the batch writes to or moves a payment from (docs/kpis.md, "Stored and live days"); the
+        # upsert; and one narrow flag per loan (selectors.recalc) — the loans paid, and the loans a payment
+        # imported again moves away from (their money goes with it). Every part reads the table as it was
+        # before the statement, so ``old`` is the payments as stored until now. flagged_at is set again on
+        # a loan flagged already, so a nightly chunk that read the flag before this payment does not
+        # delete it (selectors.recalc.clear_flags).
         cursor.execute(
-            f"WITH ins AS ({sql} ON CONFLICT (lender_id, external_id) DO UPDATE SET loan_id = EXCLUDED.loan_id, "
+            f'WITH j AS MATERIALIZED (SELECT s.*, l.id AS lid FROM imp_pay_stage s LEFT JOIN "{l_tbl}" l '
+            "ON l.lender_id = s.lender_id AND l.external_id = s.loan_id), "
+            f'old AS MATERIALIZED (SELECT p.paid_on, p.loan_id, j.lid FROM "{p_tbl}" p JOIN j '
+            "ON p.lender_id = j.lender_id AND p.external_id = j.payment_id), "
+            f'days AS (INSERT INTO "{c_tbl}" (day) SELECT d FROM (SELECT paid_on AS d FROM j UNION '
+            "SELECT paid_on FROM old) x WHERE d < %s ORDER BY d), "
+            f"ins AS ({sql} ON CONFLICT (lender_id, external_id) DO UPDATE SET loan_id = EXCLUDED.loan_id, "
             "paid_on = EXCLUDED.paid_on, amount = EXCLUDED.amount, channel = EXCLUDED.channel, note = EXCLUDED.note "
             "RETURNING (t.xmax = 0) AS created, t.loan_id), "
-            # one narrow row per loan (selectors.recalc), not a rewrite of the wide loan row and its indexes;
-            # flagged_at set again on a loan flagged already, so a nightly chunk that read the flag before
-            # this payment does not delete it (selectors.recalc.clear_flags)
             f'flag AS (INSERT INTO "{r_tbl}" (loan_id, flagged_at) SELECT d.loan_id, statement_timestamp() '
-            "FROM (SELECT DISTINCT loan_id FROM ins) d ORDER BY d.loan_id "
+            "FROM (SELECT loan_id FROM ins UNION SELECT loan_id FROM old WHERE lid <> loan_id) d ORDER BY d.loan_id "
             "ON CONFLICT (loan_id) DO UPDATE SET flagged_at = EXCLUDED.flagged_at) "
-            "SELECT count(*) FILTER (WHERE created), count(*) FROM ins",
-            [job.pk, *params],
+            "SELECT NULL::int, count(*) FILTER (WHERE created), count(*) FROM ins "
+            "UNION ALL SELECT row_no, NULL, NULL FROM j WHERE lid IS NULL",
+            [timezone.localdate(), job.pk, *params],
         )
-        created, stored = cursor.fetchone()
+        unknown, created, stored = set(), 0, 0
+        for row_no, new, total in cursor.fetchall():
+            if row_no is None:
+                created, stored = new, total
+            else:
+                unknown.add(row_no)
     return unknown, stored, created

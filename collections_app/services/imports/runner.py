@@ -270,6 +270,7 @@ def _validated_batches(job, table, columns, lenders, kind, batch_size, cut_at=0)
     default_lender = job.lender.code if job.lender_id else None
     key_column = kind.key_column()
     items = list(columns.items())
+    prepare = getattr(kind, "prepare", None)  # per valid record, here in the reader thread (kinds.PaymentsKind)
     batch = []
 
     def check():
@@ -294,6 +295,8 @@ def _validated_batches(job, table, columns, lenders, kind, batch_size, cut_at=0)
                 rejected.append((number, None, None, None))  # one rejected row
                 continue
             record["_row"], record["_cells"] = number, cells
+            if prepare is not None:
+                prepare(record)
             valid.append(record)
         return len(batch), valid, rejected
 
