@@ -379,3 +379,23 @@ def test_night_after_night_the_advanced_loans_agree_with_the_pure_engine(lender,
 def _record(log, result):
     log.append(result[0])
     return result
+
+
+@pytest.mark.parametrize("force_python", [False, True])
+def test_penalty_segments_at_their_edges_agree_with_the_pure_engine(lender, force_python):
+    """Payments on the due date, the day after (the first day that accrues), the day after that and
+    later, on loans whose product charges penalty interest and late fees: the set-based segments
+    (each starting the day after a due date or on a payment day) give the engine's figures."""
+    product = f.ProductFactory(lender=lender, penalty_daily_rate=M("0.001"), late_fee_rate=M("0.05"),
+                               late_fee_min=M("3"), grace_days=2)
+    dues = ((D(2026, 1, 10), "1000", "20"), (D(2026, 2, 10), "1000", "20"))
+    loans = []
+    for offsets in ((0,), (1,), (2,), (1, 2), (1, 15), (0, 1, 2, 40), (3, 31, 32)):
+        loan = make_loan(lender, dues=dues, product=product)
+        for n, days in enumerate(offsets):
+            f.PaymentFactory(loan=loan, paid_on=D(2026, 1, 10) + dt.timedelta(days=days), amount=M("300") + n)
+        loans.append(loan)
+    for as_of in (D(2026, 1, 11), D(2026, 1, 12), D(2026, 2, 11), D(2026, 3, 31)):
+        service.process_scope(scope=service.Scope(borrower_ids=tuple(x.borrower_id for x in loans)), as_of=as_of,
+                              force_python=force_python)
+        assert_matches_pure(loans, as_of)

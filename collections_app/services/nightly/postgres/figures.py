@@ -191,19 +191,22 @@ def penalty_and_fees(cursor, table: str, d: dt.date, lo_id: int, hi_id: int) -> 
         late AS (
             SELECT * FROM inst WHERE due_date < %(d)s AND amount_due > 0
         ),
+        -- a segment starts the day after the due date and on each later payment day; what was paid by
+        -- its start: for a payment day, that day's running total (pdays); for the first day, looked up
+        -- once per installment
         starts AS (
-            SELECT loan_id, due_date, principal_due, cum, rate, due_date + 1 AS s FROM late
-            WHERE rate > 0 AND principal_due > 0
-            UNION
-            SELECT l.loan_id, l.due_date, l.principal_due, l.cum, l.rate, pd.paid_on FROM late l
+            SELECT loan_id, due_date, principal_due, cum, rate, due_date + 1 AS s,
+                   COALESCE((SELECT SUM(p.amount) FROM {sql_table(Payment)} p WHERE p.loan_id = late.loan_id
+                             AND p.paid_on <= late.due_date + 1), 0) AS paid
+            FROM late WHERE rate > 0 AND principal_due > 0
+            UNION ALL
+            SELECT l.loan_id, l.due_date, l.principal_due, l.cum, l.rate, pd.paid_on, pd.paid_to FROM late l
             JOIN pdays pd ON pd.loan_id = l.loan_id AND pd.paid_on > l.due_date + 1
             WHERE l.rate > 0 AND l.principal_due > 0
         ),
         segs AS (
             SELECT st.*, COALESCE(LEAD(st.s) OVER (PARTITION BY st.loan_id, st.due_date, st.cum ORDER BY st.s) - 1,
-                                  %(d)s) AS e,
-                   COALESCE((SELECT SUM(p.amount) FROM {sql_table(Payment)} p WHERE p.loan_id = st.loan_id
-                             AND p.paid_on <= st.s), 0) AS paid
+                                  %(d)s) AS e
             FROM starts st
         ),
         pen AS (
