@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -29,7 +30,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest, Least
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from collections_app.domain import kpis as formulas
@@ -175,10 +176,18 @@ def _paid_between(since, until: dt.date):
     return Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
-def _recovery_rows(loans: QuerySet, scope: Scope) -> QuerySet:
-    rows = loans.filter(_base__gt=0).annotate(_rec=Least(F("_paid"), F("_base"), output_field=MONEY))
-    return _by_holder(rows, scope, "lender_id").values("_base_bucket").annotate(
-        base=Sum("_base"), recovered=Sum("_rec"), loans=Count("id")).order_by()
+def _held(qs: QuerySet, scope: Scope, case_ref: str, case_path: str, case_lender: str, **when) -> QuerySet:
+    """``qs`` in the scope by the holder of the case at ``when`` (``holder_exprs``), looked up only when a
+    team or collector filter needs it."""
+    if scope.team_ids is not None or scope.collector_id:
+        qs = qs.annotate(**holder_exprs(case_ref, case_path, **when))
+    return _by_holder(qs, scope, case_lender)
+
+
+def _recovery_rows(loans: QuerySet, scope: Scope, **when) -> QuerySet:
+    """One row a loan: the bucket of its base, the base and its payments since the base date."""
+    return _held(loans, scope, "case_id", "case", "lender_id", **when).values(
+        b=F("_base_bucket"), base=F("_base"), paid=F("_paid")).order_by()
 
 
 def recovery_by_bucket(scope: Scope, codes: list[str]) -> list[dict]:
@@ -187,26 +196,32 @@ def recovery_by_bucket(scope: Scope, codes: list[str]) -> list[dict]:
     payments from that date to the period's end recovered of it (at most the base), and the loans.
     A loan counts for the holder of its case at the end of its base date.
 
-    One query, two flat parts (UNION ALL) so that no per-loan expression is computed twice: the loans
-    owing at the start (base date: the first day, a constant) and those that entered during the period
-    (base date: their first entry)."""
+    Two flat parts — the loans of cases at the period's start (base date: the first day, a constant)
+    and those that owed nothing then and entered during the period (base date: their first entry) —
+    each loan's base and payments computed once, in a materialised set the sums are taken over: an
+    expression named twice in one query is computed twice (the filter on the base, its sum, and the
+    lesser of it and the payments were three lookups of the same instalments and payments)."""
     first, start = codes[0], scope.date_from
-    in_cases = Loan.objects.filter(case__isnull=False).annotate(_open=_overdue_before(start))
-    owing = in_cases.filter(_open__gt=0).annotate(
-        _base=F("_open"), _base_bucket=bucket_on("pk", first, before_day=start),
-        _paid=_paid_between(start, scope.date_to), **holder_exprs("case_id", "case", day_value=start))
+    in_cases = Loan.objects.filter(case__isnull=False)
+    at_start = in_cases.annotate(
+        _base=_overdue_before(start), _base_bucket=bucket_on("pk", first, before_day=start),
+        _paid=_paid_between(start, scope.date_to))
     entry = BucketHistory.objects.filter(loan=OuterRef("pk"), on_date__range=scope.period).exclude(
         to_bucket=first).order_by("on_date")
-    entered = in_cases.filter(_open__lte=0).annotate(_base_date=Subquery(entry.values("on_date")[:1])).filter(
-        _base_date__isnull=False).annotate(
+    entered = in_cases.annotate(_open=_overdue_before(start)).filter(_open__lte=0).annotate(
+        _base_date=Subquery(entry.values("on_date")[:1])).filter(_base_date__isnull=False).annotate(
         _base=_overdue_before("_base_date"), _base_bucket=Subquery(entry.values("to_bucket")[:1]),
-        _paid=_paid_between("_base_date", scope.date_to), **holder_exprs("case_id", "case", day="_base_date"))
-    totals: dict[str, dict] = {}
-    for r in _recovery_rows(owing, scope).union(_recovery_rows(entered, scope), all=True):
-        t = totals.setdefault(r["_base_bucket"], {"base": ZERO, "recovered": ZERO, "loans": 0})
-        t["base"] += Decimal(r["base"] or 0)
-        t["recovered"] += Decimal(r["recovered"] or 0)
-        t["loans"] += r["loans"]
+        _paid=_paid_between("_base_date", scope.date_to))
+    rows = _recovery_rows(at_start, scope, day_value=start).union(
+        _recovery_rows(entered, scope, day="_base_date"), all=True)
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH x AS MATERIALIZED ({sql}) SELECT x.b, COUNT(*), SUM(x.base), "
+            "SUM(CASE WHEN x.paid < x.base THEN x.paid ELSE x.base END) FROM x WHERE x.base > 0 GROUP BY x.b", params)
+        # sums of cents, to the cent (SQLite hands back floats)
+        totals = {b: {"loans": n, "base": money(Decimal(str(base or 0))), "recovered": money(Decimal(str(rec or 0)))}
+                  for b, n, base, rec in cursor.fetchall()}
     ordered = [c for c in codes if c in totals] + sorted(set(totals) - set(codes))
     return [{"bucket": c, "loans": totals[c]["loans"], "base": money(totals[c]["base"]),
              "recovered": money(totals[c]["recovered"]),
@@ -282,11 +297,8 @@ def _stored_or_raw(end: dt.date, first: str, *, skip_first: bool = False):
 
 
 def _held_at_end(qs: QuerySet, scope: Scope, case_ref: str, case_path: str, case_lender: str) -> QuerySet:
-    """``qs`` in the scope by the holder of the case at the end of the period (looked up only when a
-    team or collector filter needs it)."""
-    if scope.team_ids is not None or scope.collector_id:
-        qs = qs.annotate(**holder_exprs(case_ref, case_path, day_value=scope.date_to))
-    return _by_holder(qs, scope, case_lender)
+    """``qs`` in the scope by the holder of the case at the end of the period."""
+    return _held(qs, scope, case_ref, case_path, case_lender, day_value=scope.date_to)
 
 
 def aging_as_of(scope: Scope, codes: list[str]) -> list[dict]:
