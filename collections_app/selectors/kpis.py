@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Case,
@@ -214,7 +215,10 @@ def recovery_by_bucket(scope: Scope, codes: list[str]) -> list[dict]:
         _paid=_paid_between("_base_date", scope.date_to))
     rows = _recovery_rows(at_start, scope, day_value=start).union(
         _recovery_rows(entered, scope, day="_base_date"), all=True)
-    sql, params = rows.query.sql_with_params()
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # a scope that holds nothing (a supervisor without a team)
+        return []
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH x AS MATERIALIZED ({sql}) SELECT x.b, COUNT(*), SUM(x.base), "
