@@ -23,6 +23,27 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Debian's chromium (apt-get install chromium)"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _redis_cache_of_its_own_per_xdist_worker(worker_id):
+    """Under pytest-xdist each worker process gets its own Redis database for the cache: a test's
+    ``cache.clear()`` empties the whole database (FLUSHDB), and the other worker's rate windows or
+    dashboard locks vanished mid-test. Without xdist (``master``: the real-worker suite, whose Celery
+    worker reads the configured database) nothing changes."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.test.utils import override_settings
+
+    cache = settings.CACHES["default"]
+    if worker_id == "master" or not cache["BACKEND"].endswith("RedisCache"):
+        yield
+        return
+    url = urlsplit(cache["LOCATION"])
+    base = int(url.path.strip("/") or 0)
+    db = (base + 1 + int(worker_id.removeprefix("gw"))) % 16
+    with override_settings(CACHES={"default": {**cache, "LOCATION": urlunsplit(url._replace(path=f"/{db}"))}}):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _celery_eager_unless_worker(request):
     """Tests run Celery tasks in-process, except those marked ``worker`` (a real worker process)."""

@@ -27,7 +27,7 @@ def by_hand(lender, date_from, date_to, first):
         due = list(Installment.objects.filter(loan=loan).values_list("due_date", "amount_due"))
         pays = list(Payment.objects.filter(loan=loan).values_list("paid_on", "amount", "source"))
 
-        def overdue_before(day):
+        def overdue_before(day, due=due, pays=pays):
             return max(M(0), sum((a for d, a in due if d < day), M(0)) - sum((a for d, a, _s in pays if d < day), M(0)))
 
         history = list(BucketHistory.objects.filter(loan=loan).order_by("on_date").values_list("on_date", "to_bucket"))
