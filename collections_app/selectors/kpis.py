@@ -227,8 +227,7 @@ def recovery_by_bucket(scope: Scope, codes: list[str]) -> list[dict]:
         totals = {b: {"loans": n, "base": money(Decimal(str(base or 0))), "recovered": money(Decimal(str(rec or 0)))}
                   for b, n, base, rec in cursor.fetchall()}
     ordered = [c for c in codes if c in totals] + sorted(set(totals) - set(codes))
-    return [{"bucket": c, "loans": totals[c]["loans"], "base": money(totals[c]["base"]),
-             "recovered": money(totals[c]["recovered"]),
+    return [{"bucket": c, "loans": totals[c]["loans"], "base": totals[c]["base"], "recovered": totals[c]["recovered"],
              "recovery_rate": formulas.recovery_rate(totals[c]["recovered"], totals[c]["base"])} for c in ordered]
 
 
@@ -300,11 +299,6 @@ def _stored_or_raw(end: dt.date, first: str, *, skip_first: bool = False):
     return Case(*whens, When(holds, then=Value(1)), default=Value(2), output_field=IntegerField())
 
 
-def _held_at_end(qs: QuerySet, scope: Scope, case_ref: str, case_path: str, case_lender: str) -> QuerySet:
-    """``qs`` in the scope by the holder of the case at the end of the period."""
-    return _held(qs, scope, case_ref, case_path, case_lender, day_value=scope.date_to)
-
-
 def aging_as_of(scope: Scope, codes: list[str]) -> list[dict]:
     """Delinquent loans of cases in scope by their own bucket at the end of the period's last day:
     loans, cases, overdue (instalments due on or before that day less payments) and outstanding
@@ -327,7 +321,7 @@ def aging_as_of(scope: Scope, codes: list[str]) -> list[dict]:
         _bucket=Case(When(row, then=F("bucket")), default=bucket_on("pk", first, through_day=end),
                      output_field=CharField()),
     ).exclude(_bucket=first)
-    loans = _held_at_end(loans, scope, "case_id", "case", "lender_id").annotate(
+    loans = _held(loans, scope, "case_id", "case", "lender_id", day_value=end).annotate(
         _overdue=Case(When(row, then=F("overdue_amount") + due_that_day),
                       default=_overdue_before(end, inclusive=True), output_field=MONEY),
         _outstanding=Case(When(row, then=F("outstanding_amount")), default=_outstanding_at(end), output_field=MONEY),
