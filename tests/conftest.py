@@ -24,17 +24,18 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _redis_cache_of_its_own_per_xdist_worker(worker_id):
+def _redis_cache_of_its_own_per_xdist_worker():
     """Under pytest-xdist each worker process gets its own Redis database for the cache: a test's
     ``cache.clear()`` empties the whole database (FLUSHDB), and the other worker's rate windows or
-    dashboard locks vanished mid-test. Without xdist (``master``: the real-worker suite, whose Celery
+    dashboard locks vanished mid-test. Without xdist (the real-worker suite, whose Celery
     worker reads the configured database) nothing changes."""
     from urllib.parse import urlsplit, urlunsplit
 
     from django.test.utils import override_settings
 
     cache = settings.CACHES["default"]
-    if worker_id == "master" or not cache["BACKEND"].endswith("RedisCache"):
+    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1" …; unset without xdist
+    if not worker_id or not cache["BACKEND"].endswith("RedisCache"):
         yield
         return
     url = urlsplit(cache["LOCATION"])
