@@ -42,6 +42,7 @@ from collections_app.models import (
     FiguresChange,
     FiguresDay,
     Installment,
+    Lender,
     Loan,
     Payment,
     PromiseStatus,
@@ -264,8 +265,7 @@ def roll_counts(scope: Scope, codes: list[str]) -> dict[str, dict[str, int]]:
     first = codes[0]
     rows = book_loans(scope).annotate(
         b0=bucket_on("pk", first, before_day=scope.date_from),
-        b1=Case(When(figures_hold_q(scope.date_to), then=F("bucket")),
-                default=bucket_on("pk", first, through_day=scope.date_to), output_field=CharField()),
+        _how=stored_or_raw(scope.date_to, first), b1=bucket_at_end(scope.date_to, first),
     ).values("b0", "b1").annotate(n=Count("id")).order_by()
     matrix: dict[str, dict[str, int]] = {}
     for r in rows:
@@ -290,13 +290,60 @@ def _outstanding_at(end: dt.date):
                     Value(ZERO), output_field=MONEY)
 
 
-def _stored_or_raw(end: dt.date, first: str, *, skip_first: bool = False):
-    """Per loan: 1 when its stored figures hold at the end of ``end`` (``figures_hold_q``), else 2 (the
-    raw tables); with ``skip_first``, 0 for a loan whose stored bucket then is the first (no need to
-    read anything else about it)."""
+def _same_the_next_day(day: dt.date) -> Q:
+    """The loans whose figures at the end of ``day`` are those at the end of the day after it: no payment
+    dated the day after and no bucket change on it (what is due by the end of ``day`` is what is due
+    before the day after). The two sets are small (a day's payments and moves) and read once a query."""
+    after = day + dt.timedelta(days=1)
+    lenders = list(Lender.objects.values_list("id", flat=True))  # the bucket history's (lender, date) index
+    return (~Q(pk__in=Payment.objects.filter(paid_on=after).values("loan_id"))
+            & ~Q(pk__in=BucketHistory.objects.filter(lender_id__in=lenders, on_date=after).values("loan_id")))
+
+
+def stored_or_raw(end: dt.date, first: str, *, skip_first: bool = False):
+    """Per loan: 1 when its stored figures hold at the end of ``end`` (``figures_hold_q``); 3 when they
+    hold at the end of the day after and nothing of that day changes them (``_same_the_next_day``: a
+    period ending the day before the last run's date); else 2 (the raw tables); with ``skip_first``, 0
+    for a loan whose stored bucket then is the first (no need to read anything else about it)."""
     holds = figures_hold_q(end)
-    whens = [When(holds & Q(bucket=first), then=Value(0))] if skip_first else []
-    return Case(*whens, When(holds, then=Value(1)), default=Value(2), output_field=IntegerField())
+    next_day = figures_hold_q(end + dt.timedelta(days=1)) & _same_the_next_day(end)
+    whens = [When((holds | next_day) & Q(bucket=first), then=Value(0))] if skip_first else []
+    return Case(*whens, When(holds, then=Value(1)), When(next_day, then=Value(3)), default=Value(2),
+                output_field=IntegerField())
+
+
+STORED = Q(_how__in=(1, 3))  # the bucket and outstanding amount at the period's end read from the loan's row
+
+
+def overdue_at_end(end: dt.date):
+    """A loan's overdue amount at the end of ``end`` (instalments due on or before it less payments),
+    for a queryset annotated with ``_how`` (``stored_or_raw``): evaluated for the day itself, the
+    stored overdue (due before the day) plus what falls due on the day, looked up only for loans whose
+    figures next change the day after (every loan with an instalment due that day is one); held from
+    the next day, the stored overdue as it is; else from the raw tables. A stored overdue of zero on
+    the day itself is not read (what fell due that day may be covered by earlier payments)."""
+    due_that_day = Installment.objects.filter(loan=OuterRef("pk"), due_date=end).values("loan").annotate(
+        s=Sum("amount_due")).values("s")
+    due_that_day = Case(When(next_change_on=end + dt.timedelta(days=1),
+                             then=Coalesce(Subquery(due_that_day, output_field=MONEY), Value(ZERO), output_field=MONEY)),
+                        default=Value(ZERO), output_field=MONEY)
+    return Case(When(Q(_how=1, overdue_amount__gt=0), then=F("overdue_amount") + due_that_day),
+                When(_how=3, then=F("overdue_amount")),
+                default=_overdue_before(end, inclusive=True), output_field=MONEY)
+
+
+def nothing_due_at_end(end: dt.date) -> Q:
+    """Loans annotated with ``_how`` that provably owe nothing at the end of ``end`` without a lookup:
+    evaluated for the day with nothing overdue and no instalment due on it (their figures would then
+    change the day after), or held from the next day with nothing overdue."""
+    return (Q(_how=1, overdue_amount=0) & ~Q(next_change_on=end + dt.timedelta(days=1))) | Q(_how=3, overdue_amount=0)
+
+
+def bucket_at_end(end: dt.date, first: str):
+    """A loan's bucket at the end of ``end``: from its row where the stored figures hold then (``_how``
+    1 or 3), else its bucket history."""
+    return Case(When(STORED, then=F("bucket")), default=bucket_on("pk", first, through_day=end),
+                output_field=CharField())
 
 
 def aging_as_of(scope: Scope, codes: list[str]) -> list[dict]:
@@ -304,27 +351,16 @@ def aging_as_of(scope: Scope, codes: list[str]) -> list[dict]:
     loans, cases, overdue (instalments due on or before that day less payments) and outstanding
     (scheduled amounts less payments) as of that day.
 
-    A past-due loan whose stored figures hold at the end of the day (docs/kpis.md, "The loans' own
-    figures") is read from its row: bucket, outstanding, and overdue — the stored overdue (due before
-    the day) plus what falls due on the day itself, looked up only for the loans whose figures next
-    change the day after (every loan with an instalment due that day is one of them). The other loans
-    are computed from the raw tables in the same pass (``CASE``: their lookups run for them only)."""
+    A loan whose stored figures hold at the end of the day, or at the end of the next day with nothing
+    of that day changing them (docs/kpis.md, "The loans' own figures"), is read from its row
+    (``overdue_at_end``, ``bucket_at_end``); the other loans are computed from the raw tables in the
+    same pass (``CASE``: their lookups run for them only)."""
     first, end = codes[0], scope.date_to
-    row = Q(_how=1, overdue_amount__gt=0)  # read from the loan's row (then evaluated for ``end`` itself)
-    due_that_day = Installment.objects.filter(loan=OuterRef("pk"), due_date=end).values("loan").annotate(
-        s=Sum("amount_due")).values("s")
-    due_that_day = Case(When(next_change_on=end + dt.timedelta(days=1),
-                             then=Coalesce(Subquery(due_that_day, output_field=MONEY), Value(ZERO), output_field=MONEY)),
-                        default=Value(ZERO), output_field=MONEY)
-    loans = Loan.objects.filter(case__isnull=False).annotate(_how=_stored_or_raw(end, first, skip_first=True)).exclude(
-        _how=0).annotate(
-        _bucket=Case(When(row, then=F("bucket")), default=bucket_on("pk", first, through_day=end),
-                     output_field=CharField()),
-    ).exclude(_bucket=first)
+    loans = Loan.objects.filter(case__isnull=False).annotate(_how=stored_or_raw(end, first, skip_first=True)).exclude(
+        _how=0).annotate(_bucket=bucket_at_end(end, first)).exclude(_bucket=first)
     loans = _held(loans, scope, "case_id", "case", "lender_id", day_value=end).annotate(
-        _overdue=Case(When(row, then=F("overdue_amount") + due_that_day),
-                      default=_overdue_before(end, inclusive=True), output_field=MONEY),
-        _outstanding=Case(When(row, then=F("outstanding_amount")), default=_outstanding_at(end), output_field=MONEY),
+        _overdue=overdue_at_end(end),
+        _outstanding=Case(When(STORED, then=F("outstanding_amount")), default=_outstanding_at(end), output_field=MONEY),
     )
     rows = {r["_bucket"]: r for r in loans.values("_bucket").annotate(
         loans=Count("id"), cases=Count("case", distinct=True), overdue=Sum("_overdue"),
@@ -339,11 +375,9 @@ def non_performing(scope: Scope, codes: list[str], npl_codes: list[str]) -> dict
     all and in the non-performing buckets: from the loan's row where its stored figures hold at the
     end of the period (docs/kpis.md, "The loans' own figures"), else from the raw tables, in one pass."""
     end = scope.date_to
-    row = Q(_how=1)
-    totals = book_loans(scope).annotate(_how=_stored_or_raw(end, codes[0])).annotate(
-        _bucket=Case(When(row, then=F("bucket")), default=bucket_on("pk", codes[0], through_day=end),
-                     output_field=CharField()),
-        _outstanding=Case(When(row, then=F("outstanding_amount")), default=_outstanding_at(end), output_field=MONEY),
+    totals = book_loans(scope).annotate(_how=stored_or_raw(end, codes[0])).annotate(
+        _bucket=bucket_at_end(end, codes[0]),
+        _outstanding=Case(When(STORED, then=F("outstanding_amount")), default=_outstanding_at(end), output_field=MONEY),
     ).aggregate(
         balance=Coalesce(Sum("_outstanding"), Value(ZERO), output_field=MONEY),
         npl=Coalesce(Sum("_outstanding", filter=Q(_bucket__in=npl_codes)), Value(ZERO), output_field=MONEY),

@@ -53,10 +53,12 @@ def _money_rows(day: dt.date, first: str) -> list[tuple[str, list[dict]]]:
         source=Payment.Source.ADJUSTMENT).annotate(
         **holder_exprs("loan__case_id", "loan__case", day="paid_on"), _lender=F("loan__lender_id"),
         _bucket=bucket_on("loan_id", first, before_day=day))
-    overdue = Loan.objects.filter(case__isnull=False).annotate(
-        _od=data._overdue_before(day, inclusive=True)).filter(_od__gt=0).annotate(
+    # each loan's overdue at the day's end read from its row where its stored figures hold then (the
+    # night builds the day before its date: they hold from the next day for most loans), else computed
+    overdue = Loan.objects.filter(case__isnull=False).annotate(_how=data.stored_or_raw(day, first)).exclude(
+        data.nothing_due_at_end(day)).annotate(_od=data.overdue_at_end(day)).filter(_od__gt=0).annotate(
         **holder_exprs("case_id", "case", day_value=day), _lender=F("lender_id"),
-        _bucket=bucket_on("pk", first, through_day=day))
+        _bucket=data.bucket_at_end(day, first))
     return [("paid", _rows(paid, {"collected": Sum("amount")})),
             ("overdue", _rows(overdue, {"overdue": Sum("_od"), "overdue_loans": Count("id")}))]
 

@@ -9,15 +9,15 @@ import random
 from decimal import Decimal as M
 
 import pytest
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from collections_app.domain import kpis as formulas
-from collections_app.models import AgingPause, BucketHistory, CollectionCase, Installment, Loan
+from collections_app.models import AgingPause, BucketHistory, CollectionCase, DailyFigures, Installment, Loan
 from collections_app.models.choices import LoanStatus
 from collections_app.selectors import kpis as data
 from collections_app.selectors.dashboard import bucket_ranges
 from collections_app.selectors.loan_figures import figures_hold_q
-from collections_app.services import nightly
+from collections_app.services import daily_figures, nightly
 from tests import factories as f
 
 D = dt.date
@@ -43,6 +43,8 @@ def random_book(lender, rng):
                 f.PaymentFactory(loan=loan, paid_on=min(start + dt.timedelta(days=rng.randint(0, 240)),
                                                         LAST + dt.timedelta(days=10)),
                                  amount=M(rng.choice(["50", "110", "260.55", "1000"])))
+            if len(loans) % 7 == 3:  # paid on the last evaluation's day: not its figures at the day before's end
+                f.PaymentFactory(loan=loan, paid_on=LAST, amount=M("30") if len(loans) % 2 else M("500"))
             if rng.random() < 0.1:
                 AgingPause.objects.create(loan=loan, kind="dispute", starts_on=start + dt.timedelta(days=60),
                                           ends_on=rng.choice([None, start + dt.timedelta(days=90)]))
@@ -75,10 +77,9 @@ def figures(scope, codes, npl_codes):
     return data.aging_as_of(scope, codes), data.non_performing(scope, codes, npl_codes), data.roll_counts(scope, codes)
 
 
-@pytest.mark.parametrize("force_python", [False, True])
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_loans_own_figures_equal_the_raw_tables(seed, force_python, lender, team, collector, other_collector,
-                                                     monkeypatch):
+def evaluated_book(seed, force_python, lender, collector, other_collector):
+    """A random book evaluated on EVALUATED_ON, its cases held by random collectors of two teams, then
+    changed after the last evaluation; returns the second team."""
     rng = random.Random(seed)
     loans = random_book(lender, rng)
     borrowers = tuple(sorted({x.borrower_id for x in loans}))
@@ -92,16 +93,41 @@ def test_the_loans_own_figures_equal_the_raw_tables(seed, force_python, lender, 
     for loan in loans:
         loan.refresh_from_db()
     change_after_the_last_evaluation(rng, loans)
+    return team_b
+
+
+def ways(end):
+    """How many loans of cases are read each way at the end of ``end`` (``kpis.stored_or_raw``)."""
+    codes = [c for c, _days in bucket_ranges()]
+    rows = Loan.objects.filter(case__isnull=False).annotate(_how=data.stored_or_raw(end, codes[0])).values(
+        "_how").annotate(n=Count("id")).order_by()
+    return {r["_how"]: r["n"] for r in rows}
+
+
+def every_loan_raw(patch):
+    patch.setattr(data, "figures_hold_q", lambda day, prefix="": Q(**{f"{prefix}pk__lt": 0}))
+
+
+@pytest.mark.parametrize("force_python", [False, True])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_loans_own_figures_equal_the_raw_tables(seed, force_python, lender, team, collector, other_collector,
+                                                     monkeypatch):
+    team_b = evaluated_book(seed, force_python, lender, collector, other_collector)
 
     holding = Loan.objects.filter(figures_hold_q(LAST))
     delinquent = holding.filter(case__isnull=False, overdue_amount__gt=0)
     assert delinquent.exists() and holding.filter(as_of__lt=LAST).exists(), "the stored figures are read"
     assert Installment.objects.filter(due_date=LAST, loan__in=delinquent).exists(), "due on the day itself"
     assert Loan.objects.exclude(id__in=holding).exists(), "and some loans are read raw"
+    # the day before the last evaluation: held from the next day for most, not for a loan paid or moved then
+    before = ways(LAST - dt.timedelta(days=1))
+    assert before.get(3) and before.get(2), before
+    assert BucketHistory.objects.filter(on_date=LAST, loan__in=holding).exists()
 
     ranges = bucket_ranges()
     codes, npl_codes = [c for c, _days in ranges], formulas.non_performing_codes(ranges)
-    ends = (LAST, LAST - dt.timedelta(days=1), LAST + dt.timedelta(days=5), EVALUATED_ON[1], D(2026, 12, 31))
+    ends = (LAST, LAST - dt.timedelta(days=1), LAST + dt.timedelta(days=5), EVALUATED_ON[1],
+            EVALUATED_ON[1] - dt.timedelta(days=1), D(2026, 12, 31))
     for end in ends:
         period = dict(date_from=end.replace(day=1), date_to=end)
         scopes = [
@@ -113,7 +139,34 @@ def test_the_loans_own_figures_equal_the_raw_tables(seed, force_python, lender, 
         ]
         for scope in scopes:
             fast = figures(scope, codes, npl_codes)
-            with monkeypatch.context() as patch:  # every loan from the raw tables
-                patch.setattr(data, "figures_hold_q", lambda day, prefix="": Q(**{f"{prefix}pk__lt": 0}))
+            with monkeypatch.context() as patch:
+                every_loan_raw(patch)
                 raw = figures(scope, codes, npl_codes)
             assert fast == raw, (end, scope)
+
+
+def daily_rows(day):
+    return sorted(DailyFigures.objects.filter(day=day).values_list(
+        "lender", "team", "collector", "bucket", "overdue", "overdue_loans", "collected", "loans_rolled", "loans_cured"),
+        key=repr)
+
+
+@pytest.mark.parametrize("force_python", [False, True])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_daily_figures_read_the_loans_own_figures_and_equal_the_raw_tables(
+        seed, force_python, lender, collector, other_collector, monkeypatch):
+    """The nightly run builds the day before its date after evaluating the loans for its date: each loan's
+    overdue at that day's end is read from its row unless a payment or a bucket move of the run's date
+    changed it (then, and for every other day, from the raw tables) — the same rows either way."""
+    evaluated_book(seed, force_python, lender, collector, other_collector)
+    days = (LAST - dt.timedelta(days=1), LAST, EVALUATED_ON[1] - dt.timedelta(days=1), D(2026, 11, 1))
+    assert ways(days[0]).get(3), "the day before the last evaluation is read from the loans' rows"
+    for day in days:
+        daily_figures.rebuild_day(day=day)
+        fast = daily_rows(day)
+        with monkeypatch.context() as patch:
+            every_loan_raw(patch)
+            daily_figures.rebuild_day(day=day)
+        raw = daily_rows(day)
+        assert any(r[4] for r in raw), day
+        assert fast == raw, day
