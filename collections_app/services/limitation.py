@@ -185,17 +185,19 @@ def refresh_for_scope(scope, *, run=None) -> int:
     or with a demand contact since (one written around the services). Contacts, promises, letters and
     visits made through the services refresh their case at once. Without a previous run (the first
     night, or a chunk run outside a run): every working case."""
-    ids = CollectionCase.objects.filter(
-        borrower_id__in=scope.loans().values("borrower_id"), status__in=(CaseStatus.OPEN, CaseStatus.SUSPENDED))
+    ids = scope.on(CollectionCase.objects.filter(status__in=(CaseStatus.OPEN, CaseStatus.SUSPENDED)))
     since = _previous_run_start(run)
     if since is None:  # every working case of the chunk: passed as a subquery, not as a list of ids
         return refresh_limitation_dates(case_ids=ids.values("id"))
     # the rows recorded since, found through their created_at indexes (a day's worth), not by testing
     # each working case of the chunk for payments and contacts (1.7 s a chunk, 35 s of a steady night
     # at 1,000,000 loans; now 0.13 s a chunk)
+    # the payments' cases through the chunk's own loans: joined to every loan of the book, each chunk
+    # read the whole loan table (0.3 s a chunk, 6.7 s of a steady night at 1,000,000 loans)
+    paid = scope.loans().filter(id__in=Payment.objects.filter(created_at__gte=since).values("loan_id"))
     ids = ids.filter(
         Q(limitation_date__isnull=True)
-        | Q(id__in=Payment.objects.filter(created_at__gte=since).values("loan__case_id"))
+        | Q(id__in=paid.values("case_id"))
         | Q(id__in=ContactLog.objects.filter(DEMAND_CONTACTS, created_at__gte=since).values("case_id")))
     # the few cases touched since, found once: as a subquery each of the refresh's seven queries tested
     # every working case of the chunk again (17 s of a steady night at 1,000,000 loans)

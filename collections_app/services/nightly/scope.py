@@ -51,10 +51,14 @@ class Scope:
     borrower_ids: tuple[int, ...] | None = None
 
     def loans(self):
-        qs = Loan.objects.all()
+        return self.on(Loan.objects.all())
+
+    def on(self, qs, field: str = "borrower_id"):
+        """``qs`` restricted to the chunk by its own borrower column (``field``): the column's index,
+        not a semi-join with the chunk's loans."""
         if self.borrower_ids is not None:
-            return qs.filter(borrower_id__in=self.borrower_ids)
-        return qs.filter(borrower_id__gte=self.lo, borrower_id__lte=self.hi)
+            return qs.filter(**{f"{field}__in": self.borrower_ids})
+        return qs.filter(**{f"{field}__gte": self.lo, f"{field}__lte": self.hi})
 
     def sql(self, alias: str = "l") -> tuple[str, list]:
         return self.sql_on(f"{alias}.borrower_id")
