@@ -147,7 +147,9 @@ def build_keys(cursor, scope, as_of: dt.date, buckets) -> None:
         [str(LoanStatus.SETTLED), as_of, str(LoanStatus.SETTLED), *params, statuses, *bucket_params],
     )
     cursor.execute("CREATE INDEX ON dq_keys (borrower_id, lender_id)")
-    cursor.execute("ANALYZE dq_keys")
+    # statistics for the columns the statements join and filter on only (the others, arrays among
+    # them, cost half of the ANALYZE and no plan reads them)
+    cursor.execute("ANALYZE dq_keys (borrower_id, lender_id, bad, current)")
 
 
 def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:

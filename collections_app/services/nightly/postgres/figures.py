@@ -185,7 +185,9 @@ def penalty_and_fees(cursor, table: str, d: dt.date, lo_id: int, hi_id: int) -> 
             FROM {sql_table(Installment)} i JOIN fl ON fl.loan_id = i.loan_id
             WHERE i.loan_id = ANY(ARRAY(SELECT loan_id FROM fl))
         ),
-        pdays AS (
+        -- materialised: inlined, the planner (which expects one late installment) ran the window over
+        -- the payments again for each late installment of the chunk
+        pdays AS MATERIALIZED (
             SELECT p.loan_id, p.paid_on,
                    SUM(SUM(p.amount)) OVER (PARTITION BY p.loan_id ORDER BY p.paid_on) AS paid_to
             FROM {sql_table(Payment)} p JOIN fl ON fl.loan_id = p.loan_id
