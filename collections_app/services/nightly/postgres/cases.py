@@ -162,8 +162,11 @@ def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:
         sc, sp = scope.sql("c")
         s2, sp2 = scope.sql("c2")
         sb, sbp = scope.sql_on("b.id")
-        active_case = (f"SELECT 1 FROM {cases} c WHERE c.borrower_id = k.borrower_id AND c.lender_id = k.lender_id "
-                       f"AND c.status IN %s")
+        # with the chunk's own range: without it the anti-join read the case index from its start up to
+        # the chunk (the whole index for the last chunk)
+        sa, sap = scope.sql("ac")
+        active_case = (f"SELECT 1 FROM {cases} ac WHERE ac.borrower_id = k.borrower_id AND ac.lender_id = k.lender_id "
+                       f"AND ac.status IN %s AND {sa}")
         # a re-delinquent borrower: reopen the last case closed as cured or settled, history intact
         cursor.execute(
             f"""
@@ -177,7 +180,7 @@ def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:
                    updated_at = NOW()
             FROM last_closed x WHERE c.id = x.id AND {sc} RETURNING c.id
             """,
-            [ACTIVE, str(CaseStatus.CLOSED), (str(CaseCloseReason.CURED), str(CaseCloseReason.SETTLED)), *sp,
+            [ACTIVE, *sap, str(CaseStatus.CLOSED), (str(CaseCloseReason.CURED), str(CaseCloseReason.SETTLED)), *sp,
              str(CaseStatus.OPEN), *sp],
         )
         reopened = [r[0] for r in cursor.fetchall()]
@@ -190,7 +193,7 @@ def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:
             SELECT {', '.join(exprs)} FROM dq_keys k WHERE k.bad AND NOT EXISTS ({active_case})
             RETURNING id
             """,
-            [*params, ACTIVE],
+            [*params, ACTIVE, *sap],
         )
         created = [r[0] for r in cursor.fetchall()]
         _analyze_if_grown(cursor, CollectionCase, len(created))
@@ -334,7 +337,9 @@ def apply_strategy(*, scope: Scope, as_of: dt.date, run=None, rules: list[Strate
             cursor.execute(
                 f"""
                 CREATE TEMP TABLE dq_new ON COMMIT DROP AS
-                WITH c AS (
+                -- the chunk's cases materialised once: inlined, the planner (which expects a few keys)
+                -- looked each case up again for every rule of the strategy
+                WITH c AS MATERIALIZED (
                     SELECT c.id AS case_id, c.bucket, c.overdue_amount, c.limitation_date, k.aging,
                            to_char(k.episode, 'YYYY-MM-DD') AS episode,
                            k.products, g.borrower_id IS NOT NULL AS has_g
