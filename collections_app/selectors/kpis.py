@@ -290,29 +290,34 @@ def _outstanding_at(end: dt.date):
                     Value(ZERO), output_field=MONEY)
 
 
-def _same_the_next_day(day: dt.date) -> Q:
-    """The loans whose figures at the end of ``day`` are those at the end of the day after it: no payment
-    dated the day after and no bucket change on it (what is due by the end of ``day`` is what is due
-    before the day after). The two sets are small (a day's payments and moves) and read once a query."""
+def _the_next_day(day: dt.date) -> tuple[Q, Q]:
+    """(no payment dated the day after ``day``, no bucket change on it) for a loan: a loan whose stored
+    figures hold at the end of the day after and that was paid nothing then has the same amounts at the
+    end of ``day`` (what is due by the end of ``day`` is what is due before the day after); unmoved, the
+    same bucket too. Both sets are small (a day's payments and moves) and read once a query."""
     after = day + dt.timedelta(days=1)
     lenders = list(Lender.objects.values_list("id", flat=True))  # the bucket history's (lender, date) index
-    return (~Q(pk__in=Payment.objects.filter(paid_on=after).values("loan_id"))
-            & ~Q(pk__in=BucketHistory.objects.filter(lender_id__in=lenders, on_date=after).values("loan_id")))
+    return (~Q(pk__in=Payment.objects.filter(paid_on=after).values("loan_id")),
+            ~Q(pk__in=BucketHistory.objects.filter(lender_id__in=lenders, on_date=after).values("loan_id")))
 
 
 def stored_or_raw(end: dt.date, first: str, *, skip_first: bool = False):
-    """Per loan: 1 when its stored figures hold at the end of ``end`` (``figures_hold_q``); 3 when they
-    hold at the end of the day after and nothing of that day changes them (``_same_the_next_day``: a
-    period ending the day before the last run's date); else 2 (the raw tables); with ``skip_first``, 0
-    for a loan whose stored bucket then is the first (no need to read anything else about it)."""
+    """Per loan, where its figures at the end of ``end`` come from (docs/kpis.md, "The loans' own
+    figures"): 1 when its stored figures hold then (``figures_hold_q``); 3 when they hold at the end of
+    the day after and nothing of that day changed them (``_the_next_day``: a period ending the day
+    before the last run's date); 4 the same, but its bucket changed that day (its amounts from its row,
+    its bucket from the history); else 2 (the raw tables); with ``skip_first``, 0 for a loan whose
+    stored bucket then is the first (no need to read anything else about it)."""
     holds = figures_hold_q(end)
-    next_day = figures_hold_q(end + dt.timedelta(days=1)) & _same_the_next_day(end)
-    whens = [When((holds | next_day) & Q(bucket=first), then=Value(0))] if skip_first else []
-    return Case(*whens, When(holds, then=Value(1)), When(next_day, then=Value(3)), default=Value(2),
-                output_field=IntegerField())
+    unpaid, unmoved = _the_next_day(end)
+    next_day = figures_hold_q(end + dt.timedelta(days=1)) & unpaid
+    whens = [When((holds | (next_day & unmoved)) & Q(bucket=first), then=Value(0))] if skip_first else []
+    return Case(*whens, When(holds, then=Value(1)), When(next_day & unmoved, then=Value(3)),
+                When(next_day, then=Value(4)), default=Value(2), output_field=IntegerField())
 
 
-STORED = Q(_how__in=(1, 3))  # the bucket and outstanding amount at the period's end read from the loan's row
+STORED = Q(_how__in=(1, 3, 4))  # the outstanding amount at the period's end read from the loan's row
+STORED_BUCKET = Q(_how__in=(1, 3))  # and the bucket
 
 
 def overdue_at_end(end: dt.date):
@@ -328,7 +333,7 @@ def overdue_at_end(end: dt.date):
                              then=Coalesce(Subquery(due_that_day, output_field=MONEY), Value(ZERO), output_field=MONEY)),
                         default=Value(ZERO), output_field=MONEY)
     return Case(When(Q(_how=1, overdue_amount__gt=0), then=F("overdue_amount") + due_that_day),
-                When(_how=3, then=F("overdue_amount")),
+                When(_how__in=(3, 4), then=F("overdue_amount")),
                 default=_overdue_before(end, inclusive=True), output_field=MONEY)
 
 
@@ -336,13 +341,14 @@ def nothing_due_at_end(end: dt.date) -> Q:
     """Loans annotated with ``_how`` that provably owe nothing at the end of ``end`` without a lookup:
     evaluated for the day with nothing overdue and no instalment due on it (their figures would then
     change the day after), or held from the next day with nothing overdue."""
-    return (Q(_how=1, overdue_amount=0) & ~Q(next_change_on=end + dt.timedelta(days=1))) | Q(_how=3, overdue_amount=0)
+    return ((Q(_how=1, overdue_amount=0) & ~Q(next_change_on=end + dt.timedelta(days=1)))
+            | Q(_how__in=(3, 4), overdue_amount=0))
 
 
 def bucket_at_end(end: dt.date, first: str):
-    """A loan's bucket at the end of ``end``: from its row where the stored figures hold then (``_how``
-    1 or 3), else its bucket history."""
-    return Case(When(STORED, then=F("bucket")), default=bucket_on("pk", first, through_day=end),
+    """A loan's bucket at the end of ``end``: from its row where the stored figures hold then and it did
+    not move the next day (``_how`` 1 or 3), else its bucket history."""
+    return Case(When(STORED_BUCKET, then=F("bucket")), default=bucket_on("pk", first, through_day=end),
                 output_field=CharField())
 
 

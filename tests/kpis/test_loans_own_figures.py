@@ -77,13 +77,13 @@ def figures(scope, codes, npl_codes):
     return data.aging_as_of(scope, codes), data.non_performing(scope, codes, npl_codes), data.roll_counts(scope, codes)
 
 
-def evaluated_book(seed, force_python, lender, collector, other_collector):
-    """A random book evaluated on EVALUATED_ON, its cases held by random collectors of two teams, then
+def evaluated_book(seed, force_python, lender, collector, other_collector, evaluated_on=EVALUATED_ON):
+    """A random book evaluated on ``evaluated_on``, its cases held by random collectors of two teams, then
     changed after the last evaluation; returns the second team."""
     rng = random.Random(seed)
     loans = random_book(lender, rng)
     borrowers = tuple(sorted({x.borrower_id for x in loans}))
-    for as_of in EVALUATED_ON:
+    for as_of in evaluated_on:
         nightly.process_scope(scope=nightly.Scope(borrower_ids=borrowers), as_of=as_of, force_python=force_python)
     team_b = f.TeamFactory(name="Team B")
     people = [collector, other_collector, f.CollectorFactory(username="coll3", team=team_b), None]
@@ -119,10 +119,10 @@ def test_the_loans_own_figures_equal_the_raw_tables(seed, force_python, lender, 
     assert delinquent.exists() and holding.filter(as_of__lt=LAST).exists(), "the stored figures are read"
     assert Installment.objects.filter(due_date=LAST, loan__in=delinquent).exists(), "due on the day itself"
     assert Loan.objects.exclude(id__in=holding).exists(), "and some loans are read raw"
-    # the day before the last evaluation: held from the next day for most, not for a loan paid or moved then
+    # the day before the last evaluation: held from the next day for most (3), the bucket from the history
+    # for a loan moved then (4), every figure raw for a loan paid then (2)
     before = ways(LAST - dt.timedelta(days=1))
-    assert before.get(3) and before.get(2), before
-    assert BucketHistory.objects.filter(on_date=LAST, loan__in=holding).exists()
+    assert before.get(3) and before.get(4) and before.get(2), before
 
     ranges = bucket_ranges()
     codes, npl_codes = [c for c, _days in ranges], formulas.non_performing_codes(ranges)
@@ -160,7 +160,7 @@ def test_the_daily_figures_read_the_loans_own_figures_and_equal_the_raw_tables(
     changed it (then, and for every other day, from the raw tables) — the same rows either way."""
     evaluated_book(seed, force_python, lender, collector, other_collector)
     days = (LAST - dt.timedelta(days=1), LAST, EVALUATED_ON[1] - dt.timedelta(days=1), D(2026, 11, 1))
-    assert ways(days[0]).get(3), "the day before the last evaluation is read from the loans' rows"
+    assert ways(days[0]).get(3) and ways(days[0]).get(4), "the day before the last evaluation is read from the loans' rows"
     for day in days:
         daily_figures.rebuild_day(day=day)
         fast = daily_rows(day)
@@ -170,3 +170,25 @@ def test_the_daily_figures_read_the_loans_own_figures_and_equal_the_raw_tables(
         raw = daily_rows(day)
         assert any(r[4] for r in raw), day
         assert fast == raw, day
+
+
+@pytest.mark.parametrize("force_python", [False, True])
+def test_the_day_before_a_first_night_reads_the_amounts_from_the_loans_rows(force_python, lender, collector,
+                                                                          other_collector, monkeypatch):
+    """A book's first night writes a bucket change for every loan it finds late: the day before, their
+    amounts come from their rows and their bucket from the history (the first bucket) — the same daily
+    figures and panels as from the raw tables."""
+    evaluated_book(4, force_python, lender, collector, other_collector, evaluated_on=(LAST,))
+    day = LAST - dt.timedelta(days=1)
+    assert ways(day).get(4), ways(day)
+    ranges = bucket_ranges()
+    codes, npl_codes = [c for c, _days in ranges], formulas.non_performing_codes(ranges)
+    scope = data.Scope(date_from=day.replace(day=1), date_to=day)
+    daily_figures.rebuild_day(day=day)
+    fast = daily_rows(day), figures(scope, codes, npl_codes)
+    with monkeypatch.context() as patch:
+        every_loan_raw(patch)
+        daily_figures.rebuild_day(day=day)
+        raw = daily_rows(day), figures(scope, codes, npl_codes)
+    assert any(r[4] for r in raw[0])
+    assert fast == raw
