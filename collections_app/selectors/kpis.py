@@ -21,6 +21,7 @@ from django.db.models import (
     CharField,
     Count,
     DecimalField,
+    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -42,7 +43,6 @@ from collections_app.models import (
     FiguresChange,
     FiguresDay,
     Installment,
-    Lender,
     Loan,
     Payment,
     PromiseStatus,
@@ -294,11 +294,12 @@ def _the_next_day(day: dt.date) -> tuple[Q, Q]:
     """(no payment dated the day after ``day``, no bucket change on it) for a loan: a loan whose stored
     figures hold at the end of the day after and that was paid nothing then has the same amounts at the
     end of ``day`` (what is due by the end of ``day`` is what is due before the day after); unmoved, the
-    same bucket too. Both sets are small (a day's payments and moves) and read once a query."""
+    same bucket too. Each is one probe of an index on (loan, date) — correlated on purpose: as
+    ``NOT IN (a day's payments or moves)`` PostgreSQL hashed the set only when it expected it small; a
+    first night moves every late loan on one date, and unhashed the test ran for minutes."""
     after = day + dt.timedelta(days=1)
-    lenders = list(Lender.objects.values_list("id", flat=True))  # the bucket history's (lender, date) index
-    return (~Q(pk__in=Payment.objects.filter(paid_on=after).values("loan_id")),
-            ~Q(pk__in=BucketHistory.objects.filter(lender_id__in=lenders, on_date=after).values("loan_id")))
+    return (Q(~Exists(Payment.objects.filter(loan=OuterRef("pk"), paid_on=after))),
+            Q(~Exists(BucketHistory.objects.filter(loan=OuterRef("pk"), on_date=after))))
 
 
 def stored_or_raw(end: dt.date, first: str, *, skip_first: bool = False):

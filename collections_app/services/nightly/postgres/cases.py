@@ -112,6 +112,12 @@ def _bucket_values(buckets) -> tuple[str, list]:
 
 
 ACTIVE = (str(CaseStatus.OPEN), str(CaseStatus.SUSPENDED))
+# a case's priority from its keys row ``k``, its borrower ``b`` and its bucket's weight ``w``
+# (as nightly.python.cases.priority: overdue × risk weight × (1 + promise shortfall + broken promises / 10))
+CASE_PRIORITY = """ROUND(k.overdue * COALESCE(w.weight, 1) * (
+                           1 + CASE WHEN b.promised_amount_total <> 0
+                                    THEN 1 - LEAST(b.kept_amount_total / b.promised_amount_total, 1) ELSE 0 END
+                             + LEAST(b.promises_broken, 5) / 10.0), 4)"""
 
 
 def build_keys(cursor, scope, as_of: dt.date, buckets) -> None:
@@ -184,33 +190,36 @@ def sync_cases(*, scope: Scope, as_of: dt.date, buckets) -> tuple[int, int]:
              str(CaseStatus.OPEN), *sp],
         )
         reopened = [r[0] for r in cursor.fetchall()]
+        # a new case is written with its figures (those the next statement sets): a first night opens
+        # hundreds of thousands of cases, and writing each again rewrote its row and its indexes
+        rows, bucket_params = _bucket_values(buckets)
         cols, exprs, params = insert_columns(CollectionCase, {
             "borrower_id": "k.borrower_id", "lender_id": "k.lender_id", "status": f"'{CaseStatus.OPEN}'",
+            "bucket": "k.bucket", "stage": "k.bucket", "dpd": "k.dpd", "overdue_amount": "k.overdue",
+            "outstanding_amount": "k.outstanding_bad", "priority_score": CASE_PRIORITY,
         })
         cursor.execute(
             f"""
             INSERT INTO {cases} ({', '.join(cols)})
-            SELECT {', '.join(exprs)} FROM dq_keys k WHERE k.bad AND NOT EXISTS ({active_case})
+            SELECT {', '.join(exprs)}
+            FROM dq_keys k JOIN {_t(Borrower)} b ON b.id = k.borrower_id
+            LEFT JOIN (VALUES {rows}) AS w(code, pos, weight) ON w.code = k.bucket
+            WHERE k.bad AND NOT EXISTS ({active_case})
             RETURNING id
             """,
-            [*params, ACTIVE, *sap],
+            [*params, *bucket_params, ACTIVE, *sap],
         )
         created = [r[0] for r in cursor.fetchall()]
         _analyze_if_grown(cursor, CollectionCase, len(created))
 
         # figures of the active cases with delinquent loans: the worst loan's bucket and DPD, sums
-        rows, bucket_params = _bucket_values(buckets)
         cursor.execute(
             f"""
             UPDATE {cases} c SET bucket = x.bucket, stage = x.bucket, dpd = x.dpd, overdue_amount = x.overdue,
                    outstanding_amount = x.outstanding_bad, priority_score = x.priority, updated_at = NOW()
             FROM (
                 SELECT c2.id, c2.bucket AS old_bucket, c2.stage AS old_stage, k.bucket, k.dpd, k.overdue,
-                       k.outstanding_bad,
-                       ROUND(k.overdue * COALESCE(w.weight, 1) * (
-                           1 + CASE WHEN b.promised_amount_total <> 0
-                                    THEN 1 - LEAST(b.kept_amount_total / b.promised_amount_total, 1) ELSE 0 END
-                             + LEAST(b.promises_broken, 5) / 10.0), 4) AS priority
+                       k.outstanding_bad, {CASE_PRIORITY} AS priority
                 FROM dq_keys k
                 JOIN {cases} c2 ON c2.borrower_id = k.borrower_id AND c2.lender_id = k.lender_id AND c2.status IN %s
                 JOIN {_t(Borrower)} b ON b.id = k.borrower_id
