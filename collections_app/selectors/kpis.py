@@ -346,6 +346,12 @@ def nothing_due_at_end(end: dt.date) -> Q:
             | Q(_how__in=(3, 4), overdue_amount=0))
 
 
+def outstanding_at_end(end: dt.date):
+    """A loan's outstanding amount at the end of ``end``: from its row where its stored amounts hold then
+    (``_how`` 1, 3 or 4), else from the raw tables."""
+    return Case(When(STORED, then=F("outstanding_amount")), default=_outstanding_at(end), output_field=MONEY)
+
+
 def bucket_at_end(end: dt.date, first: str):
     """A loan's bucket at the end of ``end``: from its row where the stored figures hold then and it did
     not move the next day (``_how`` 1 or 3), else its bucket history."""
@@ -367,7 +373,7 @@ def aging_as_of(scope: Scope, codes: list[str]) -> list[dict]:
         _how=0).annotate(_bucket=bucket_at_end(end, first)).exclude(_bucket=first)
     loans = _held(loans, scope, "case_id", "case", "lender_id", day_value=end).annotate(
         _overdue=overdue_at_end(end),
-        _outstanding=Case(When(STORED, then=F("outstanding_amount")), default=_outstanding_at(end), output_field=MONEY),
+        _outstanding=outstanding_at_end(end),
     )
     rows = {r["_bucket"]: r for r in loans.values("_bucket").annotate(
         loans=Count("id"), cases=Count("case", distinct=True), overdue=Sum("_overdue"),
@@ -384,7 +390,7 @@ def non_performing(scope: Scope, codes: list[str], npl_codes: list[str]) -> dict
     end = scope.date_to
     totals = book_loans(scope).annotate(_how=stored_or_raw(end, codes[0])).annotate(
         _bucket=bucket_at_end(end, codes[0]),
-        _outstanding=Case(When(STORED, then=F("outstanding_amount")), default=_outstanding_at(end), output_field=MONEY),
+        _outstanding=outstanding_at_end(end),
     ).aggregate(
         balance=Coalesce(Sum("_outstanding"), Value(ZERO), output_field=MONEY),
         npl=Coalesce(Sum("_outstanding", filter=Q(_bucket__in=npl_codes)), Value(ZERO), output_field=MONEY),

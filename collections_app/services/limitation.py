@@ -189,19 +189,16 @@ def refresh_for_scope(scope, *, run=None) -> int:
     since = _previous_run_start(run)
     if since is None:  # every working case of the chunk: passed as a subquery, not as a list of ids
         return refresh_limitation_dates(case_ids=ids.values("id"))
-    # the rows recorded since, found through their created_at indexes (a day's worth), not by testing
-    # each working case of the chunk for payments and contacts (1.7 s a chunk, 35 s of a steady night
-    # at 1,000,000 loans; now 0.13 s a chunk)
-    # the payments' cases through the chunk's own loans: joined to every loan of the book, each chunk
-    # read the whole loan table (0.3 s a chunk, 6.7 s of a steady night at 1,000,000 loans)
-    # Three queries, each a join: OR-ed in one WHERE, each set became a subplan that PostgreSQL hashes
-    # only when it expects it small — after a large payment file or contact import, unhashed, it is
-    # scanned again for every case of the chunk.
+    # The cases touched since, found once (as a subquery, each of the refresh's seven queries tested every
+    # working case of the chunk again: 17 s of a steady night at 1,000,000 loans), through the rows recorded
+    # since and their created_at indexes (a day's worth), in three queries, each a join: OR-ed in one
+    # WHERE, each set became a subplan that PostgreSQL hashes only when it expects it small — after a
+    # large payment file or contact import, unhashed, it is scanned again for every case of the chunk.
+    # The payments' cases are reached through the chunk's own loans (joined to every loan of the book,
+    # each chunk read the whole loan table: 6.7 s of a steady night at 1,000,000 loans).
     paid = scope.loans().filter(id__in=Payment.objects.filter(created_at__gte=since).values("loan_id"))
     touched = set(ids.filter(limitation_date__isnull=True).values_list("id", flat=True))
     touched.update(ids.filter(id__in=paid.values("case_id")).values_list("id", flat=True))
     touched.update(ids.filter(id__in=ContactLog.objects.filter(DEMAND_CONTACTS, created_at__gte=since).values(
         "case_id")).values_list("id", flat=True))
-    # the few cases touched since, found once: as a subquery each of the refresh's seven queries tested
-    # every working case of the chunk again (17 s of a steady night at 1,000,000 loans)
     return refresh_limitation_dates(case_ids=sorted(touched))
