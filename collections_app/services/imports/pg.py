@@ -36,15 +36,21 @@ SCHED = [("lender_id", "bigint"), ("loan_id", "text"), ("seq", "int"), ("due_dat
 _SPECIAL = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _batch_plans(cursor) -> None:
-    """Plans for batch-sized statements (this transaction only). Every join here is a batch of at most
-    a few thousand staged rows against a table of millions with a unique index on the join key, so
-    index nested loops are right; left to itself the planner hashed the whole big table for every
-    batch (0.75 s per batch at 1M loans, most of an import's time). JIT compiles for longer than these
-    statements run."""
-    cursor.execute("SET LOCAL jit = off")
-    cursor.execute("SET LOCAL enable_hashjoin = off")
-    cursor.execute("SET LOCAL enable_mergejoin = off")
+# Plans for batch-sized statements (this transaction only). Every join here is a batch of at most a
+# few thousand staged rows against a table of millions with a unique index on the join key, so index
+# nested loops are right; left to itself the planner hashed the whole big table for every batch (0.75 s
+# per batch at 1M loans, most of an import's time). JIT compiles for longer than these statements run.
+# A lost batch is re-imported by running the file again: its commit need not wait for the disk.
+BATCH_SETTINGS = ("SET LOCAL jit = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+                  "SET LOCAL synchronous_commit = off")
+
+
+def _prepare_batch(cursor, *statements: str) -> None:
+    """``statements`` (no parameters) and BATCH_SETTINGS sent as one query: each round trip costs a
+    batch a wait for the server and, while the reader thread validates the next batch, up to a GIL
+    switch interval (5 ms) to resume — a dozen small statements a batch added 0.45 s to 100,000
+    payments (docs/performance.md, "Round trips of an import batch")."""
+    cursor.execute("; ".join((*statements, BATCH_SETTINGS)))
 
 
 def _esc(value: str) -> str:
@@ -94,11 +100,12 @@ def _history(model, writer, *, updates: bool) -> tuple[str, list]:
 
 
 def _ensure_tables(cursor, width):
+    """The loans' staging tables, created once per connection and emptied, with the batch's settings."""
     stage = f"imp_loans_stage_{width}"
     cols = ", ".join([f"{n} {t}" for n, t in FIXED] + [f"c{i} text" for i in range(width)])
-    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({cols})")
-    cursor.execute("CREATE TEMP TABLE IF NOT EXISTS imp_loans_sched ({})".format(", ".join(f"{n} {t}" for n, t in SCHED)))
-    cursor.execute(f"TRUNCATE {stage}, imp_loans_sched")
+    _prepare_batch(cursor, f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({cols})",
+                   "CREATE TEMP TABLE IF NOT EXISTS imp_loans_sched ({})".format(", ".join(f"{n} {t}" for n, t in SCHED)),
+                   f"TRUNCATE {stage}, imp_loans_sched")
     return stage
 
 
@@ -110,13 +117,13 @@ def store_loans(header, records, writer, raw_indexes):
     buf, sched = _stage_lines(header, records)
     with connection.cursor() as cursor:
         stage = _ensure_tables(cursor, width)
-        cursor.execute("SET LOCAL synchronous_commit = off")  # a lost batch is re-imported by running the file again
-        _batch_plans(cursor)
         names = ", ".join(n for n, _t in FIXED) + "".join(f", c{i}" for i in range(width))
         cursor.cursor.copy_expert(f"COPY {stage} ({names}) FROM STDIN", buf)
         cursor.cursor.copy_expert(f"COPY imp_loans_sched ({', '.join(n for n, _t in SCHED)}) FROM STDIN", sched)
-        cursor.execute(f"ANALYZE {stage}")
-        cursor.execute("ANALYZE imp_loans_sched")
+        # statistics of the columns the statements join and group on only: the others (a file's raw
+        # columns among them) made ANALYZE a twentieth of a batch's time
+        cursor.execute(f"ANALYZE {stage} (lender_id, borrower_id, loan_id, product); "
+                       "ANALYZE imp_loans_sched (lender_id, loan_id)")
         _upsert_borrowers(cursor, stage, writer)
         created = _upsert_loans(cursor, stage, header, raw_indexes, writer)
         _upsert_contact_points(cursor, stage, writer)
@@ -267,12 +274,9 @@ def store_payments(records, job):
     l_tbl, r_tbl = Loan._meta.db_table, LoanRecalc._meta.db_table
     p_tbl, c_tbl = Payment._meta.db_table, FiguresChange._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS imp_pay_stage ({})".format(", ".join(f"{n} {t}" for n, t in PAY)))
-        cursor.execute("TRUNCATE imp_pay_stage")
-        cursor.execute("SET LOCAL synchronous_commit = off")  # a lost batch is re-imported by running the file again
-        _batch_plans(cursor)
+        _prepare_batch(cursor, "CREATE TEMP TABLE IF NOT EXISTS imp_pay_stage ({})".format(
+            ", ".join(f"{n} {t}" for n, t in PAY)), "TRUNCATE imp_pay_stage")
         cursor.cursor.copy_expert(f"COPY imp_pay_stage ({', '.join(n for n, _t in PAY)}) FROM STDIN", buf)
-        cursor.execute("ANALYZE imp_pay_stage")
         sql, params = _insert_select(
             Payment,
             {"lender_id": "j.lender_id", "external_id": "j.payment_id", "loan_id": "j.lid", "paid_on": "j.paid_on",
@@ -288,6 +292,8 @@ def store_payments(records, job):
         # a loan flagged already, so a nightly chunk that read the flag before this payment does not
         # delete it (selectors.recalc.clear_flags).
         cursor.execute(
+            # the staged batch's statistics first, in the same round trip
+            'ANALYZE imp_pay_stage (lender_id, payment_id, loan_id, paid_on); '
             f'WITH j AS MATERIALIZED (SELECT s.*, l.id AS lid FROM imp_pay_stage s LEFT JOIN "{l_tbl}" l '
             "ON l.lender_id = s.lender_id AND l.external_id = s.loan_id), "
             f'old AS MATERIALIZED (SELECT p.paid_on, p.loan_id, j.lid FROM "{p_tbl}" p JOIN j '
