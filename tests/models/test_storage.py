@@ -23,3 +23,28 @@ def test_loans_and_cases_leave_room_for_the_nightly_updates():
     assert _fillfactor(m.Loan) == 70
     assert _fillfactor(m.CollectionCase) == 50
 
+
+
+# what the nightly run writes on every delinquent loan and open case (nightly/postgres/loans.py, cases.py)
+REWRITTEN = {
+    m.Loan: {"dpd", "aging_days", "overdue_amount", "outstanding_amount", "penalty_accrued", "fees_accrued",
+             "as_of", "next_change_on", "penalty_base", "penalty_principal"},
+    m.CollectionCase: {"dpd", "overdue_amount", "outstanding_amount", "next_action", "next_action_at"},
+}
+
+
+@pytest.mark.parametrize("model", list(REWRITTEN), ids=lambda model: model.__name__)
+def test_no_index_holds_a_column_the_night_rewrites(model):
+    """An update that changes an indexed column is never heap-only: the night's columns stay unindexed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT DISTINCT a.attname FROM pg_index i
+               JOIN pg_class t ON t.oid = i.indrelid
+               JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(i.indkey)
+               WHERE t.relname = %s""",
+            [model._meta.db_table],
+        )
+        indexed = {row[0] for row in cursor.fetchall()}
+    columns = {model._meta.get_field(name).column for name in REWRITTEN[model]}
+    assert indexed, "the table's indexes were read"
+    assert not indexed & columns
