@@ -207,9 +207,19 @@ def execute_sms_actions(*, today: dt.date, now: dt.datetime, limit: int = SMS_BA
     return counts
 
 
+def _end_found(qs, status: str, how: str, now: dt.datetime, touched: set) -> int:
+    """End the open actions of ``qs``, their cases added to ``touched``; no UPDATE when the query finds
+    none — on most nights three of the four reasons find nothing, and each UPDATE searched the book
+    again for nothing (0.1 s each at 1,000,000 loans)."""
+    cases = set(qs.values_list("case_id", flat=True))
+    if not cases:
+        return 0
+    touched.update(cases)
+    return qs.update(status=status, done_at=now, done_by=None, done_how=system(how))
+
+
 def _supersede(qs, how: str, now: dt.datetime, touched: set) -> int:
-    touched.update(qs.values_list("case_id", flat=True))
-    return qs.update(status=ActionStatus.SUPERSEDED, done_at=now, done_by=None, done_how=system(how))
+    return _end_found(qs, ActionStatus.SUPERSEDED, how, now, touched)
 
 
 def settle_actions(*, today: dt.date, now: dt.datetime, reminder_only: Iterable[str] = (),
@@ -219,7 +229,7 @@ def settle_actions(*, today: dt.date, now: dt.datetime, reminder_only: Iterable[
     the case moved to another bucket than the one its rule was for; a collector's-time action on a
     case back in a reminders-only bucket (``reminder_only``, ``collector_time``) — and open actions
     not done within their kind's window after the due date (``ACTION_EXPIRE_AFTER_DAYS``) expire.
-    One UPDATE per reason, then the touched cases' next action."""
+    One UPDATE per reason that finds actions, then the touched cases' next action."""
     touched: set[int] = set()
     open_ = CaseAction.objects.filter(status=ActionStatus.OPEN)
     counts = {
@@ -237,9 +247,7 @@ def settle_actions(*, today: dt.date, now: dt.datetime, reminder_only: Iterable[
         expired |= Q(kind=kind, due_on__lt=before)
     counts["expired"] = 0
     if cutoffs:
-        stale = open_.filter(expired)
-        touched.update(stale.values_list("case_id", flat=True))
-        counts["expired"] = stale.update(status=ActionStatus.EXPIRED, done_at=now, done_by=None,
-                                         done_how=system(_("not done within its window after the due date")))
+        counts["expired"] = _end_found(open_.filter(expired), ActionStatus.EXPIRED,
+                                       _("not done within its window after the due date"), now, touched)
     refresh_next_actions(case_ids=touched)
     return counts
