@@ -39,8 +39,9 @@ LOOKUP_ANY = "[^/]+"  # anything a path segment may hold; bad ids answer a JSON 
 
 
 class StrictRequestMixin:
-    """After authentication and permissions: unknown query parameters, and a write without a JSON
-    body, are a 400 that says so (a typo such as ``?dpd_minimum=`` must not silently list everything)."""
+    """After authentication and permissions: unknown query parameters, a parameter given twice, and a
+    write without a JSON body, are a 400 that says so (a typo such as ``?dpd_minimum=`` must not
+    silently list everything)."""
 
     def allowed_query_params(self) -> set[str]:
         allowed = {"format"}
@@ -59,6 +60,11 @@ class StrictRequestMixin:
         unknown = sorted(set(request.query_params) - self.allowed_query_params())
         if unknown:
             raise ValidationError({name[:100]: [_("Unknown query parameter.")] for name in unknown[:20]})
+        # No parameter of ours is a list: one given twice is a 400, never "the last one wins" (a view
+        # reading request.query_params.get() would otherwise act on a value the others hid).
+        repeated = sorted(name for name in request.query_params if len(request.query_params.getlist(name)) > 1)
+        if repeated:
+            raise ValidationError({name[:100]: [_("Give this parameter once.")] for name in repeated[:20]})
         if request.method in ("POST", "PUT", "PATCH") and not (
             request.content_type and int(request.META.get("CONTENT_LENGTH") or 0) > 0
         ):

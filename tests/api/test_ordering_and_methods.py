@@ -94,3 +94,16 @@ def test_api_read_endpoints_refuse_writes(api, admin_user, url, method):
     job = ImportJob.objects.create(kind="loans")
     response = getattr(api.as_user(admin_user), method)(url.format(job=job.id), {}, format="json")
     assert response.status_code == 405
+
+
+@pytest.mark.parametrize("url", [
+    "/api/placements/?agency=abc&agency=3",  # hand-parsed: .get() would have taken the last value
+    "/api/placements/?active=true&active=false",
+    "/api/templates/?channel=sms&channel=letter",
+    "/api/loans/?page=1&page=2",
+])
+def test_any_parameter_given_twice_is_400(api, world, url):
+    response = api.as_user(world.admin).get(url)
+    assert response.status_code == 400
+    assert set(response.json()) == {url.split("?")[1].split("=")[0]}
+    assert list(response.json().values()) == [["Give this parameter once."]]
