@@ -151,7 +151,12 @@ class Installment(models.Model):
                 name="installment_amounts_non_negative",
             ),
         ]
-        indexes = [models.Index(fields=["loan", "due_date", "seq"]), models.Index(fields=["due_date"])]
+        indexes = [
+            # INCLUDE amount_due: a loan's sum due before a date (the dashboard's recovery base, per loan)
+            # is read from the index alone on PostgreSQL (docs/kpis.md, "Speed")
+            models.Index(fields=["loan", "due_date", "seq"], include=["amount_due"], name="installment_loan_due"),
+            models.Index(fields=["due_date"]),
+        ]
 
     def __str__(self):
         return f"{self.loan_id} #{self.seq} {self.due_date}"
@@ -194,7 +199,10 @@ class Payment(models.Model):
             models.UniqueConstraint(fields=["lender", "external_id"], name="payment_unique_external_id"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_non_negative"),
         ]
-        indexes = [models.Index(fields=["loan", "paid_on", "id"]), models.Index(fields=["paid_on"]),
+        # INCLUDE amount, source: a loan's payments between two dates summed from the index alone on
+        # PostgreSQL (the dashboard's recovery, per loan; docs/kpis.md, "Speed")
+        indexes = [models.Index(fields=["loan", "paid_on", "id"], include=["amount", "source"], name="payment_loan_paid"),
+                   models.Index(fields=["paid_on"]),
                    # the nightly run's limitation refresh finds the payments recorded since the last run
                    models.Index(fields=["created_at"], name="payment_created_at")]
 
@@ -252,7 +260,9 @@ class BucketHistory(models.Model):
         verbose_name = _("bucket change")
         verbose_name_plural = _("bucket history")
         ordering = ["loan", "on_date"]
-        constraints = [models.UniqueConstraint(fields=["loan", "on_date"], name="bucket_history_one_per_day")]
+        # INCLUDE to_bucket: a loan's bucket on a date read from the index alone on PostgreSQL
+        constraints = [models.UniqueConstraint(fields=["loan", "on_date"], include=["to_bucket"],
+                                               name="bucket_history_one_per_day")]
         indexes = [models.Index(fields=["lender", "on_date"])]
 
     def __str__(self):
