@@ -16,8 +16,7 @@ class StandardPagination(PageNumberPagination):
         raw = request.query_params.get(name)
         if raw is None:
             return None
-        values = request.query_params.getlist(name)
-        if len(values) > 1 or not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
             raise ValidationError({name: [_("Enter a whole number from 1.")]})
         return int(raw)
 
